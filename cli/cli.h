@@ -1,0 +1,43 @@
+/* cli.h — what the snnc subcommands share (cli_util.c): exit codes,
+ * error printing, NAME=FILE arguments, tensor files, atomic output files. */
+#ifndef SNNC_CLI_H
+#define SNNC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "snnc.h"
+
+/* Exit status: 0 success, 1 usage error, 2 invalid or unsupported input. */
+enum { SNNC_EXIT_OK = 0, SNNC_EXIT_USAGE = 1, SNNC_EXIT_INVALID = 2 };
+
+int snnc_cli_exit(int status);
+/* Print "snnc CMD: error: MSG" to stderr and return the exit code. */
+int snnc_cli_fail(const char *cmd, const snnc_err *err);
+int snnc_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "NAME=FILE" -> name (NULL when absent) and file, pointing into a copy the
+ * caller frees through *buf. */
+void snnc_cli_split_binding(const char *arg, char **buf, const char **name, const char **file);
+
+/* Read a tensor from a .npy or a serialized TensorProto (.pb) file. */
+int snnc_cli_read_tensor(const char *path, snnc_tensor **out, snnc_err *err);
+
+/* Files written under temporary names and renamed together only when all
+ * succeeded, so that a failed command leaves no output behind. */
+typedef struct snnc_cli_outputs {
+    int n;
+    char **final_paths;
+    char **temp_paths;
+} snnc_cli_outputs;
+/* A temporary path beside `path` to write to (registered for commit/abort). */
+const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path);
+int snnc_cli_outputs_commit(snnc_cli_outputs *o, snnc_err *err);
+void snnc_cli_outputs_abort(snnc_cli_outputs *o);
+
+bool snnc_cli_is_help(const char *arg);
+
+int snnc_cmd_inspect(int argc, char **argv);
+int snnc_cmd_run(int argc, char **argv);
+
+#endif

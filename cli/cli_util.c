@@ -1,0 +1,120 @@
+/* cli_util.c — exit codes, error messages, NAME=FILE arguments, tensor
+ * files and all-or-nothing output files for the subcommands (cli.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ir/error.h"
+#include "cli.h"
+
+int snnc_cli_exit(int status)
+{
+    if (status == SNNC_OK)
+        return SNNC_EXIT_OK;
+    return status == SNNC_EUSAGE ? SNNC_EXIT_USAGE : SNNC_EXIT_INVALID;
+}
+
+int snnc_cli_fail(const char *cmd, const snnc_err *err)
+{
+    fprintf(stderr, "snnc %s: error: %s\n", cmd, err->msg[0] ? err->msg : "failed");
+    return snnc_cli_exit(err->code ? err->code : SNNC_EINVALID);
+}
+
+int snnc_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "snnc %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'snnc %s --help')\n", cmd);
+    return SNNC_EXIT_USAGE;
+}
+
+bool snnc_cli_is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
+
+void snnc_cli_split_binding(const char *arg, char **buf, const char **name, const char **file)
+{
+    *buf = strdup(arg);
+    char *eq = *buf ? strchr(*buf, '=') : NULL;
+    if (eq && eq != *buf) {
+        *eq = '\0';
+        *name = *buf;
+        *file = eq + 1;
+    } else {
+        *name = NULL;
+        *file = *buf ? *buf : arg;
+    }
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int snnc_cli_read_tensor(const char *path, snnc_tensor **out, snnc_err *err)
+{
+    if (has_suffix(path, ".pb"))
+        return snnc_tensor_pb_read(path, out, NULL, err);
+    return snnc_npy_read(path, out, err);
+}
+
+const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path)
+{
+    char **f = realloc(o->final_paths, (size_t)(o->n + 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    o->final_paths = f;
+    char **t = realloc(o->temp_paths, (size_t)(o->n + 1) * sizeof *t);
+    if (!t)
+        return NULL;
+    o->temp_paths = t;
+    size_t len = strlen(path) + 32;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return NULL;
+    snprintf(tmp, len, "%s.tmp-%ld-%d", path, (long)getpid(), o->n);
+    o->final_paths[o->n] = strdup(path);
+    o->temp_paths[o->n] = tmp;
+    return o->temp_paths[o->n++];
+}
+
+static void outputs_free(snnc_cli_outputs *o)
+{
+    for (int i = 0; i < o->n; i++) {
+        free(o->final_paths[i]);
+        free(o->temp_paths[i]);
+    }
+    free(o->final_paths);
+    free(o->temp_paths);
+    memset(o, 0, sizeof *o);
+}
+
+int snnc_cli_outputs_commit(snnc_cli_outputs *o, snnc_err *err)
+{
+    for (int i = 0; i < o->n; i++) {
+        if (rename(o->temp_paths[i], o->final_paths[i]) != 0) {
+            int e = errno;
+            snnc_fail(err, SNNC_EIO, "%s: %s", o->final_paths[i], strerror(e));
+            for (int k = 0; k < i; k++)
+                unlink(o->final_paths[k]);
+            for (int k = i; k < o->n; k++)
+                unlink(o->temp_paths[k]);
+            outputs_free(o);
+            return SNNC_EIO;
+        }
+    }
+    outputs_free(o);
+    return SNNC_OK;
+}
+
+void snnc_cli_outputs_abort(snnc_cli_outputs *o)
+{
+    for (int i = 0; i < o->n; i++)
+        unlink(o->temp_paths[i]);
+    outputs_free(o);
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+# Two-layer bidirectional LSTM (nn.LSTM(num_layers=2, bidirectional=True),
+# batch_first) on the sklearn digits (rows = 8 time steps of 8 features); the
+# classifier reads the top layer's output at the last time step (forward
+# direction: whole sequence; backward direction: first step only) and the
+# top layer's final backward state.  Explicit zero h0/c0 from the dynamic
+# batch size; ONNX opset 14.
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import common  # noqa: E402
+
+HIDDEN, OPSET = 24, 14
+
+
+class BiLstmStacked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, HIDDEN, num_layers=2, bidirectional=True,
+                            batch_first=True)
+        self.fc = nn.Linear(3 * HIDDEN, 10)
+
+    def forward(self, x):                          # x: (batch, 8, 8)
+        h0 = torch.zeros(4, x.size(0), HIDDEN)     # (layers*dirs, batch, H)
+        c0 = torch.zeros(4, x.size(0), HIDDEN)
+        y, (h, _) = self.lstm(x, (h0, c0))         # y: (batch, 8, 2H)
+        feat = torch.cat([y[:, -1], h[-1]], dim=1)  # last step fwd+bwd, final bwd
+        return self.fc(feat)                       # logits (batch, 10)
+
+
+def main():
+    common.seed_all(5)
+    xtr, ytr, xte, yte = common.digits_split(seed=0)
+    model = BiLstmStacked()
+    common.train_classifier(model, xtr, ytr, epochs=40, lr=4e-3, seed=5)
+    acc = common.accuracy(model, xte, yte)
+    print(f"bilstm_stacked: test accuracy {acc:.4f} on {len(xte)} digits")
+    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
+    common.save_case(HERE, model, xte[:64], yte[:64])
+    common.write_readme(HERE, [
+        "# bilstm_stacked",
+        f"2-layer bidirectional LSTM (hidden {HIDDEN} per direction) + Linear; sklearn digits, rows as 8 time steps of 8 features.",
+        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
+        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
+        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
+    ])
+
+
+if __name__ == "__main__":
+    main()

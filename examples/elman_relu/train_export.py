@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+# Elman RNN with ReLU (nn.RNN(nonlinearity='relu')) + Linear classifier on the
+# sklearn digits: each 8x8 image is read row by row as 8 time steps of 8
+# features.  batch_first, explicit zero h0 built from the dynamic batch size;
+# exported with ONNX opset 11 (Unsqueeze/Squeeze axes as attributes).
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import common  # noqa: E402
+
+HIDDEN, OPSET = 48, 11
+
+
+class ElmanRelu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(8, HIDDEN, nonlinearity="relu", batch_first=True)
+        self.fc = nn.Linear(HIDDEN, 10)
+
+    def forward(self, x):                       # x: (batch, 8, 8)
+        h0 = torch.zeros(1, x.size(0), HIDDEN)  # Shape->Gather->...->ConstantOfShape
+        y, _ = self.rnn(x, h0)
+        return self.fc(y[:, -1])                # logits (batch, 10)
+
+
+def main():
+    common.seed_all(1)
+    xtr, ytr, xte, yte = common.digits_split(seed=0)
+    model = ElmanRelu()
+    common.train_classifier(model, xtr, ytr, epochs=40, lr=2e-3, seed=1)
+    acc = common.accuracy(model, xte, yte)
+    print(f"elman_relu: test accuracy {acc:.4f} on {len(xte)} digits")
+    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
+    common.save_case(HERE, model, xte[:64], yte[:64])
+    common.write_readme(HERE, [
+        "# elman_relu",
+        "Elman RNN (ReLU, hidden 48) + Linear on sklearn digits, rows as 8 time steps of 8 features.",
+        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
+        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
+        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+# GRU classifier (nn.GRU, batch_first) on the sklearn digits (rows = 8 time
+# steps of 8 features): the per-step outputs are averaged over time
+# (ReduceMean) and fed to a Linear layer.  Dynamic batch; ONNX opset 13
+# (Squeeze/Unsqueeze take axes as an input from opset 13 on).
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import common  # noqa: E402
+
+HIDDEN, OPSET = 40, 13
+
+
+class GruClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, HIDDEN, batch_first=True)
+        self.fc = nn.Linear(HIDDEN, 10)
+
+    def forward(self, x):                  # x: (batch, 8, 8)
+        h0 = x.new_zeros(1, x.size(0), HIDDEN)
+        y, _ = self.gru(x, h0)             # y: (batch, 8, HIDDEN)
+        return self.fc(y.mean(dim=1))      # logits (batch, 10)
+
+
+def main():
+    common.seed_all(4)
+    xtr, ytr, xte, yte = common.digits_split(seed=0)
+    model = GruClassifier()
+    common.train_classifier(model, xtr, ytr, epochs=60, lr=6e-3, seed=4)
+    acc = common.accuracy(model, xte, yte)
+    print(f"gru: test accuracy {acc:.4f} on {len(xte)} digits")
+    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
+    common.save_case(HERE, model, xte[:64], yte[:64])
+    common.write_readme(HERE, [
+        "# gru",
+        f"GRU (hidden {HIDDEN}), outputs averaged over time, + Linear; sklearn digits, rows as 8 time steps of 8 features.",
+        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
+        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
+        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+/* importer.h — reading ONNX (onnx_import.c, tensor_proto.c): the
+ * protobuf-c messages become the graph IR of ir/graph.h; nothing else in
+ * snnc sees protobuf types. */
+#ifndef SNNC_IMPORTER_H
+#define SNNC_IMPORTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snnc.h"
+
+/* Models and tensor files larger than this are refused before reading on. */
+#define SNNC_MAX_FILE_BYTES ((size_t)2 << 30)
+
+/* Opsets of the default domain that snnc implements. */
+#define SNNC_MIN_OPSET 7
+#define SNNC_MAX_OPSET 18
+
+/* Onnx__TensorProto (passed as void* to keep protobuf out of this header)
+ * -> new tensor.  `what` names the tensor in messages. */
+int snnc_tensor_from_proto(const void *tensor_proto, const char *what, snnc_tensor **out,
+                           snnc_err *err);
+snnc_dtype snnc_onnx_elem_type(int32_t onnx_type);
+const char *snnc_onnx_type_name(int32_t onnx_type);
+int snnc_read_file(const char *path, size_t limit, void **data, size_t *size, snnc_err *err);
+
+#endif

@@ -19,6 +19,8 @@ void snnc_op_copy_strided(size_t esize, int rank, const int64_t *dims, const voi
                           const int64_t *src_strides, void *dst, const int64_t *dst_strides);
 int snnc_op_tracked(const snnc_vinfo *v, int64_t *out);
 void snnc_op_set_tracked(snnc_vinfo *o, int n, const int64_t *e);
+void snnc_op_carry_tracked(const snnc_vinfo *in, snnc_vinfo *out);
+int snnc_op_copy_input(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor *const *out);
 
 static void contiguous_strides(int rank, const int64_t *dims, int64_t *st)
 {
@@ -145,6 +147,28 @@ void snnc_op_set_tracked(snnc_vinfo *o, int n, const int64_t *e)
     memcpy(o->symval, e, (size_t)n * sizeof *e);
 }
 
+/* Carry the tracked elements of in to out when out is 0-D or 1-D of the
+ * same element count (ops that only change the shape). */
+void snnc_op_carry_tracked(const snnc_vinfo *in, snnc_vinfo *out)
+{
+    int64_t e[SNNC_MAX_RANK];
+    int n = snnc_op_tracked(in, e);
+    if (n < 0 || out->rank < 0 || out->rank > 1)
+        return;
+    if ((out->rank == 0 && n == 1) || (out->rank == 1 && out->dims[0] == n))
+        snnc_op_set_tracked(out, n, e);
+}
+
+/* compute of the ops whose output is the input reshaped: copy all elements. */
+int snnc_op_copy_input(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor *const *out)
+{
+    if (in[0]->count != out[0]->count || in[0]->dtype != out[0]->dtype)
+        return snnc_op_fail(c, SNNC_EINVALID, "output does not match the input's %lld elements",
+                            (long long)in[0]->count);
+    memcpy(out[0]->data, in[0]->data, (size_t)in[0]->count * snnc_dtype_size(in[0]->dtype));
+    return SNNC_OK;
+}
+
 /* ---- helpers of this family ---- */
 
 #define SPLIT_MAX 1024
@@ -245,27 +269,6 @@ static int axes_set(snnc_opctx *c, const int64_t *axes, int n, int rank, const c
     return SNNC_OK;
 }
 
-/* Carry the tracked elements of in to out when out is 0-D or 1-D of the
- * same element count (ops that only change the shape). */
-static void carry_tracked(const snnc_vinfo *in, snnc_vinfo *out)
-{
-    int64_t e[SNNC_MAX_RANK];
-    int n = snnc_op_tracked(in, e);
-    if (n < 0 || out->rank < 0 || out->rank > 1)
-        return;
-    if ((out->rank == 0 && n == 1) || (out->rank == 1 && out->dims[0] == n))
-        snnc_op_set_tracked(out, n, e);
-}
-
-static int copy_all(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor *const *out)
-{
-    if (in[0]->count != out[0]->count || in[0]->dtype != out[0]->dtype)
-        return snnc_op_fail(c, SNNC_EINVALID, "output does not match the input's %lld elements",
-                            (long long)in[0]->count);
-    memcpy(out[0]->data, in[0]->data, (size_t)in[0]->count * snnc_dtype_size(in[0]->dtype));
-    return SNNC_OK;
-}
-
 /* ---- Transpose ---- */
 
 static int transpose_perm(snnc_opctx *c, int rank, int *perm)
@@ -316,7 +319,7 @@ static int transpose_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
     out->rank = rank;
     for (int k = 0; k < rank; k++)
         out->dims[k] = in[0].dims[perm[k]];
-    carry_tracked(&in[0], out);
+    snnc_op_carry_tracked(&in[0], out);
     return SNNC_OK;
 }
 
@@ -366,7 +369,7 @@ static int squeeze_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
     for (int k = 0; k < rank; k++)
         if (!drop[k])
             out->dims[out->rank++] = in[0].dims[k];
-    carry_tracked(&in[0], out);
+    snnc_op_carry_tracked(&in[0], out);
     return SNNC_OK;
 }
 
@@ -397,7 +400,7 @@ static int unsqueeze_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
     out->rank = orank;
     for (int k = 0, j = 0; k < orank; k++)
         out->dims[k] = ins[k] ? 1 : in[0].dims[j++];
-    carry_tracked(&in[0], out);
+    snnc_op_carry_tracked(&in[0], out);
     return SNNC_OK;
 }
 
@@ -875,8 +878,8 @@ static int gather_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tens
 
 const snnc_op_def snnc_ops_layout[] = {
     {"Transpose", 1, 1, 1, 1, transpose_infer, transpose_compute},
-    {"Squeeze", 1, 2, 1, 1, squeeze_infer, copy_all},
-    {"Unsqueeze", 1, 2, 1, 1, unsqueeze_infer, copy_all},
+    {"Squeeze", 1, 2, 1, 1, squeeze_infer, snnc_op_copy_input},
+    {"Unsqueeze", 1, 2, 1, 1, unsqueeze_infer, snnc_op_copy_input},
     {"Concat", 1, INT_MAX, 1, 1, concat_infer, concat_compute},
     {"Split", 1, 2, 1, SPLIT_MAX, split_infer, split_compute},
     {"Slice", 1, 5, 1, 1, slice_infer, slice_compute},

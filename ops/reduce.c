@@ -61,7 +61,8 @@ static int listed_axes(snnc_opctx *c, redop op, const snnc_vinfo *axes_in, int64
     if (axes_in->value && axes_in->value->count > SNNC_MAX_RANK)
         return snnc_op_fail(c, SNNC_EINVALID, "%lld axes listed, more than any rank",
                             (long long)axes_in->value->count);
-    *n = snnc_op_known_ints(axes_in, axes, SNNC_MAX_RANK);
+    bool none = axes_in->rank == 1 && axes_in->dims[0] == 0; /* empty, even if not constant */
+    *n = none ? 0 : snnc_op_known_ints(axes_in, axes, SNNC_MAX_RANK);
     return SNNC_OK;
 }
 

@@ -115,6 +115,7 @@ static int fold_node(snnc_graph *g, int k, snnc_err *err)
         if (v < 0 || !out[j])
             continue;
         snnc_value *val = &g->values[v];
+        snnc_tensor_free(val->constant); /* fold_symval may have made it already */
         val->constant = out[j];
         val->dtype = out[j]->dtype;
         val->rank = out[j]->rank;

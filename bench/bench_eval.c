@@ -1,0 +1,579 @@
+/* bench_eval.c — throughput benchmark of the float reference evaluator on a
+ * large LSTM (not part of the test suite; docs/BENCHMARKS.md explains the
+ * figures).  It builds an ONNX LSTM model in memory with protobuf-c (fixed-
+ * seed weights), then times snnc_load_onnx_buffer, snnc_run, and cblas_sgemm
+ * at a large square size (the BLAS peak) and at the LSTM's own two shapes,
+ * and prints one line per figure and a final JSON line.
+ * usage: bench_eval [--input N] [--hidden N] [--seq N] [--batch N] ... (--help) */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#include <cblas.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "onnx.pb-c.h"
+#include "snnc.h"
+
+/* ------------------------------------------------------------- options */
+
+typedef struct opts {
+    long input, hidden, seq, batch;
+    int import_runs, eval_runs, gemm_runs;
+    long gemm_n;
+    uint64_t seed;
+    const char *write_path;
+} opts;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bench_eval [options]\n"
+            "  --input N        LSTM input size (default 512)\n"
+            "  --hidden N       LSTM hidden size (default 1024)\n"
+            "  --seq N          sequence length in steps (default 100)\n"
+            "  --batch N        batch size (default 32)\n"
+            "  --import-runs N  timed imports, median reported (default 5)\n"
+            "  --eval-runs N    timed evaluations after one warm-up, median reported (default 5)\n"
+            "  --gemm N         size of the square sgemm measuring the BLAS peak (default 2048)\n"
+            "  --gemm-runs N    timed sgemm calls per shape, best reported (default 5)\n"
+            "  --seed N         PRNG seed of weights and input (default 1)\n"
+            "  --write FILE     also write the generated model to FILE\n");
+}
+
+static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || errno || *end || end == s || v < lo || v > hi) {
+        fprintf(stderr, "bench_eval: %s needs an integer in [%ld, %ld]\n", flag, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+    *o = (opts){512, 1024, 100, 32, 5, 5, 5, 2048, 1, NULL};
+    long seed = 1, ir = 5, er = 5, gr = 5;
+    const struct {
+        const char *flag;
+        long *dst, lo, hi;
+    } num[] = {
+        {"--input", &o->input, 1, 1 << 16},     {"--hidden", &o->hidden, 1, 1 << 16},
+        {"--seq", &o->seq, 1, 1 << 20},         {"--batch", &o->batch, 1, 1 << 16},
+        {"--gemm", &o->gemm_n, 1, 1 << 15},     {"--seed", &seed, 0, 1L << 62},
+        {"--import-runs", &ir, 1, 1000},        {"--eval-runs", &er, 1, 1000},
+        {"--gemm-runs", &gr, 1, 1000},
+    };
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t k = 0, nk = sizeof num / sizeof num[0];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(a, "--write")) {
+            if (!v) {
+                fprintf(stderr, "bench_eval: --write needs a file name\n");
+                return -1;
+            }
+            o->write_path = v;
+            continue;
+        }
+        while (k < nk && strcmp(a, num[k].flag))
+            k++;
+        if (k == nk) {
+            fprintf(stderr, "bench_eval: unknown option '%s'\n", a);
+            usage(stderr);
+            return -1;
+        }
+        if (parse_long(a, v, num[k].lo, num[k].hi, num[k].dst))
+            return -1;
+    }
+    o->seed = (uint64_t)seed;
+    o->import_runs = (int)ir, o->eval_runs = (int)er, o->gemm_runs = (int)gr;
+    /* Keep every tensor within snnc's element limit and the BLAS int range. */
+    double w = 4.0 * (double)o->hidden * (double)(o->input > o->hidden ? o->input : o->hidden);
+    double y = (double)o->seq * (double)o->batch * 4.0 * (double)o->hidden;
+    if (w >= (double)SNNC_MAX_ELEMENTS || y >= (double)SNNC_MAX_ELEMENTS) {
+        fprintf(stderr, "bench_eval: sizes too large (a tensor would exceed 2^31 elements)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ utilities */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru))
+        return -1.0;
+    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
+}
+
+/* splitmix64: a fixed, portable stream, so every run builds the same model. */
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [-scale, scale). */
+static void fill_uniform(float *v, size_t n, float scale, uint64_t *s)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = scale * (2.0f * (float)((double)(rng_next(s) >> 11) * 0x1.0p-53) - 1.0f);
+}
+
+/* -------------------------------------------------- the model, in memory */
+
+/* Storage the ModelProto points into; freed by model_free. */
+typedef struct model_parts {
+    Onnx__ModelProto model;
+    Onnx__OperatorSetIdProto opset, *opsets[1];
+    Onnx__GraphProto graph;
+    Onnx__NodeProto node, *nodes[1];
+    char *node_in[4], *node_out[3];
+    Onnx__AttributeProto hidden_attr, *attrs[1];
+    Onnx__TensorProto init[3], *inits[3];
+    int64_t init_dims[3][3];
+    float *init_data[3];
+    Onnx__ValueInfoProto vi[4], *ins[1], *outs[3];
+    Onnx__TypeProto type[4];
+    Onnx__TypeProto__Tensor ttype[4];
+    Onnx__TensorShapeProto shape[4];
+    Onnx__TensorShapeProto__Dimension dim[4][4], *dimp[4][4];
+} model_parts;
+
+static void set_value_info(model_parts *p, int k, char *name, int rank, const int64_t *dims)
+{
+    onnx__tensor_shape_proto__init(&p->shape[k]);
+    for (int i = 0; i < rank; i++) {
+        onnx__tensor_shape_proto__dimension__init(&p->dim[k][i]);
+        p->dim[k][i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        p->dim[k][i].dim_value = dims[i];
+        p->dimp[k][i] = &p->dim[k][i];
+    }
+    p->shape[k].n_dim = (size_t)rank;
+    p->shape[k].dim = p->dimp[k];
+    onnx__type_proto__tensor__init(&p->ttype[k]);
+    p->ttype[k].has_elem_type = 1;
+    p->ttype[k].elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    p->ttype[k].shape = &p->shape[k];
+    onnx__type_proto__init(&p->type[k]);
+    p->type[k].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    p->type[k].tensor_type = &p->ttype[k];
+    onnx__value_info_proto__init(&p->vi[k]);
+    p->vi[k].name = name;
+    p->vi[k].type = &p->type[k];
+}
+
+static int set_initializer(model_parts *p, int k, char *name, int rank, const int64_t *dims,
+                           float scale, uint64_t *rng)
+{
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        p->init_dims[k][i] = dims[i];
+        n *= (size_t)dims[i];
+    }
+    p->init_data[k] = malloc(n * sizeof(float));
+    if (!p->init_data[k])
+        return -1;
+    fill_uniform(p->init_data[k], n, scale, rng);
+    Onnx__TensorProto *t = &p->init[k];
+    onnx__tensor_proto__init(t);
+    t->name = name;
+    t->n_dims = (size_t)rank;
+    t->dims = p->init_dims[k];
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    t->has_raw_data = 1; /* little-endian floats, as every exporter writes them */
+    t->raw_data.len = n * sizeof(float);
+    t->raw_data.data = (uint8_t *)p->init_data[k];
+    p->inits[k] = t;
+    return 0;
+}
+
+/* A single-layer forward LSTM, opset 14, time-major: X[seq, batch, input]
+ * -> Y[seq, 1, batch, hidden], Y_h, Y_c[1, batch, hidden].  Weights are
+ * uniform in +-1/sqrt(hidden) (PyTorch's initialisation). */
+static int model_build(model_parts *p, const opts *o, uint64_t *rng)
+{
+    memset(p, 0, sizeof *p);
+    int64_t I = o->input, H = o->hidden, S = o->seq, B = o->batch;
+    float sc = 1.0f / sqrtf((float)H);
+    int64_t dw[3] = {1, 4 * H, I}, dr[3] = {1, 4 * H, H}, db[2] = {1, 8 * H};
+    if (set_initializer(p, 0, "W", 3, dw, sc, rng) || set_initializer(p, 1, "R", 3, dr, sc, rng) ||
+        set_initializer(p, 2, "B", 2, db, sc, rng))
+        return -1;
+    int64_t dx[3] = {S, B, I}, dy[4] = {S, 1, B, H}, ds[3] = {1, B, H};
+    set_value_info(p, 0, "X", 3, dx);
+    set_value_info(p, 1, "Y", 4, dy);
+    set_value_info(p, 2, "Y_h", 3, ds);
+    set_value_info(p, 3, "Y_c", 3, ds);
+    p->ins[0] = &p->vi[0];
+    for (int k = 0; k < 3; k++)
+        p->outs[k] = &p->vi[k + 1];
+
+    onnx__attribute_proto__init(&p->hidden_attr);
+    p->hidden_attr.name = "hidden_size";
+    p->hidden_attr.has_type = 1;
+    p->hidden_attr.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    p->hidden_attr.has_i = 1;
+    p->hidden_attr.i = H;
+    p->attrs[0] = &p->hidden_attr;
+    onnx__node_proto__init(&p->node);
+    p->node_in[0] = "X", p->node_in[1] = "W", p->node_in[2] = "R", p->node_in[3] = "B";
+    p->node_out[0] = "Y", p->node_out[1] = "Y_h", p->node_out[2] = "Y_c";
+    p->node.name = "lstm";
+    p->node.op_type = "LSTM";
+    p->node.n_input = 4;
+    p->node.input = p->node_in;
+    p->node.n_output = 3;
+    p->node.output = p->node_out;
+    p->node.n_attribute = 1;
+    p->node.attribute = p->attrs;
+    p->nodes[0] = &p->node;
+
+    onnx__graph_proto__init(&p->graph);
+    p->graph.name = "bench_lstm";
+    p->graph.n_node = 1;
+    p->graph.node = p->nodes;
+    p->graph.n_initializer = 3;
+    p->graph.initializer = p->inits;
+    p->graph.n_input = 1;
+    p->graph.input = p->ins;
+    p->graph.n_output = 3;
+    p->graph.output = p->outs;
+
+    onnx__operator_set_id_proto__init(&p->opset);
+    p->opset.domain = "";
+    p->opset.has_version = 1;
+    p->opset.version = 14;
+    p->opsets[0] = &p->opset;
+    onnx__model_proto__init(&p->model);
+    p->model.has_ir_version = 1;
+    p->model.ir_version = 7;
+    p->model.producer_name = "snnc bench_eval";
+    p->model.n_opset_import = 1;
+    p->model.opset_import = p->opsets;
+    p->model.graph = &p->graph;
+    return 0;
+}
+
+static void model_free(model_parts *p)
+{
+    for (int k = 0; k < 3; k++)
+        free(p->init_data[k]);
+}
+
+/* Serialise into a new buffer; returns NULL on failure. */
+static uint8_t *model_pack(const opts *o, uint64_t *rng, size_t *size)
+{
+    model_parts *p = malloc(sizeof *p);
+    uint8_t *buf = NULL;
+    if (p && !model_build(p, o, rng)) {
+        *size = onnx__model_proto__get_packed_size(&p->model);
+        buf = malloc(*size ? *size : 1);
+        if (buf && onnx__model_proto__pack(&p->model, buf) != *size) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    if (p)
+        model_free(p);
+    free(p);
+    return buf;
+}
+
+static int write_file(const char *path, const uint8_t *buf, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, size, f) != size) {
+        fprintf(stderr, "bench_eval: cannot write '%s': %s\n", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (fclose(f)) {
+        fprintf(stderr, "bench_eval: cannot write '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- measures */
+
+/* Median seconds of `runs` imports of the buffer. */
+static int time_import(const uint8_t *buf, size_t size, int runs, double *med, double *best)
+{
+    double *t = malloc((size_t)runs * sizeof *t);
+    if (!t)
+        return -1;
+    for (int r = 0; r < runs; r++) {
+        snnc_graph *g = NULL;
+        snnc_err err = {0};
+        double t0 = now();
+        int rc = snnc_load_onnx_buffer(buf, size, "bench_lstm", &g, &err);
+        t[r] = now() - t0;
+        snnc_graph_free(g);
+        if (rc) {
+            fprintf(stderr, "bench_eval: import failed: %s\n", err.msg);
+            free(t);
+            return -1;
+        }
+    }
+    *med = median(t, runs);
+    *best = t[0];
+    free(t);
+    return 0;
+}
+
+/* One warm-up run, then `runs` timed snnc_run calls asking for Y, Y_h, Y_c. */
+static int time_eval(snnc_graph *g, const snnc_tensor *x, int runs, double *med, double *best,
+                     double *checksum)
+{
+    const char *in_names[1] = {"X"}, *out_names[3] = {"Y", "Y_h", "Y_c"};
+    const snnc_tensor *inputs[1] = {x};
+    double *t = malloc((size_t)runs * sizeof *t);
+    if (!t)
+        return -1;
+    for (int r = -1; r < runs; r++) {
+        snnc_tensor *out[3] = {NULL, NULL, NULL};
+        snnc_err err = {0};
+        double t0 = now();
+        int rc = snnc_run(g, 1, in_names, inputs, 3, out_names, out, &err);
+        double dt = now() - t0;
+        if (!rc && r < 0) { /* a figure to see that runs compute the same thing */
+            const float *yh = out[1]->data;
+            *checksum = 0.0;
+            for (int64_t i = 0; i < out[1]->count; i++)
+                *checksum += yh[i];
+        }
+        for (int j = 0; j < 3; j++)
+            snnc_tensor_free(out[j]);
+        if (rc) {
+            fprintf(stderr, "bench_eval: evaluation failed: %s\n", err.msg);
+            free(t);
+            return -1;
+        }
+        if (r >= 0)
+            t[r] = dt;
+    }
+    *med = median(t, runs);
+    *best = t[0];
+    free(t);
+    return 0;
+}
+
+/* Best GFLOP/s of `runs` row-major sgemm calls C[m,n] = A[m,k]·B^T, after a
+ * warm-up call; B is [n,k] as the LSTM's weights are (NoTrans x Trans). */
+static double gemm_gflops(long m, long n, long k, int runs, uint64_t *rng)
+{
+    float *a = malloc((size_t)m * (size_t)k * sizeof *a);
+    float *b = malloc((size_t)n * (size_t)k * sizeof *b);
+    float *c = calloc((size_t)m * (size_t)n, sizeof *c);
+    double best = -1.0;
+    if (a && b && c) {
+        fill_uniform(a, (size_t)m * (size_t)k, 1.0f, rng);
+        fill_uniform(b, (size_t)n * (size_t)k, 1.0f, rng);
+        for (int r = -1; r < runs; r++) {
+            double t0 = now();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a,
+                        (int)k, b, (int)k, 0.0f, c, (int)n);
+            double dt = now() - t0;
+            double gf = 2.0 * (double)m * (double)n * (double)k / dt * 1e-9;
+            if (r >= 0 && gf > best)
+                best = gf;
+        }
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+
+/* What BLAS says about itself, when it is OpenBLAS (looked up at run time
+ * so that any CBLAS links). */
+static void blas_info(char *cfg, size_t cap, int *threads)
+{
+    char *(*get_config)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
+    char *(*get_core)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    int (*get_threads)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+    snprintf(cfg, cap, "%s%s%s", get_config ? get_config() : "unknown CBLAS",
+             get_core ? " core=" : "", get_core ? get_core() : "");
+    *threads = get_threads ? get_threads() : -1;
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v ? v : dflt;
+}
+
+/* Print s as a JSON string. */
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", (unsigned char)*s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+/* ----------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+    opts o;
+    if (parse_opts(argc, argv, &o))
+        return 1;
+    uint64_t rng = o.seed;
+    double I = (double)o.input, H = (double)o.hidden, S = (double)o.seq, B = (double)o.batch;
+
+    /* FLOPs of one forward pass.  Matrix products: X·W^T (2·4H·I per row)
+     * and H·R^T (2·4H·H per row), for S·B rows.  Element-wise, per hidden
+     * unit per row: 12 adds forming the four pre-activations (X part, H
+     * part, Wb, Rb), 3 sigmoids + 2 tanh counted as 1 each, 3 for
+     * c = f.c + i.g, 1 for h = o.tanh(c): 21. */
+    double mm_flops = 2.0 * 4.0 * H * (I + H) * B * S;
+    double ew_flops = 21.0 * H * B * S;
+    double flops = mm_flops + ew_flops;
+
+    double t0 = now();
+    size_t size = 0;
+    uint8_t *buf = model_pack(&o, &rng, &size);
+    if (!buf) {
+        fprintf(stderr, "bench_eval: out of memory building the model\n");
+        return 2;
+    }
+    double t_gen = now() - t0;
+    if (o.write_path && write_file(o.write_path, buf, size)) {
+        free(buf);
+        return 2;
+    }
+
+    char cfg[512];
+    int blas_threads;
+    blas_info(cfg, sizeof cfg, &blas_threads);
+    printf("model            LSTM input=%ld hidden=%ld seq=%ld batch=%ld (opset 14, forward)\n",
+           o.input, o.hidden, o.seq, o.batch);
+    printf("model size       %.1f MiB serialised (generated in %.3f s)%s%s\n",
+           (double)size / 1048576.0, t_gen, o.write_path ? ", written to " : "",
+           o.write_path ? o.write_path : "");
+    printf("blas             %s; threads=%d OPENBLAS_NUM_THREADS=%s OPENBLAS_CORETYPE=%s\n", cfg,
+           blas_threads, env_or("OPENBLAS_NUM_THREADS", "(unset)"),
+           env_or("OPENBLAS_CORETYPE", "(unset)"));
+    fflush(stdout);
+
+    double imp_med, imp_best;
+    if (time_import(buf, size, o.import_runs, &imp_med, &imp_best)) {
+        free(buf);
+        return 2;
+    }
+    printf("import           median %.4f s, best %.4f s over %d runs (%.0f MiB/s)\n", imp_med,
+           imp_best, o.import_runs, (double)size / 1048576.0 / imp_med);
+    fflush(stdout);
+
+    snnc_graph *g = NULL;
+    snnc_err err = {0};
+    snnc_tensor *x = NULL;
+    int64_t xd[3] = {o.seq, o.batch, o.input};
+    if (snnc_load_onnx_buffer(buf, size, "bench_lstm", &g, &err) ||
+        !(x = snnc_tensor_new(SNNC_F32, 3, xd, &err))) {
+        fprintf(stderr, "bench_eval: %s\n", err.msg);
+        snnc_graph_free(g);
+        free(buf);
+        return 2;
+    }
+    free(buf);
+    fill_uniform(x->data, (size_t)x->count, 1.0f, &rng);
+
+    double ev_med, ev_best, checksum = 0.0;
+    if (time_eval(g, x, o.eval_runs, &ev_med, &ev_best, &checksum)) {
+        snnc_tensor_free(x);
+        snnc_graph_free(g);
+        return 2;
+    }
+    snnc_tensor_free(x);
+    snnc_graph_free(g);
+    double ev_gf = flops / ev_med * 1e-9, ev_gf_best = flops / ev_best * 1e-9;
+    printf("flops            %.3f GFLOP per run (matrix products %.3f, element-wise %.4f)\n",
+           flops * 1e-9, mm_flops * 1e-9, ew_flops * 1e-9);
+    printf("evaluation       median %.4f s, best %.4f s over %d runs -> %.1f GFLOP/s (best %.1f)\n",
+           ev_med, ev_best, o.eval_runs, ev_gf, ev_gf_best);
+    printf("checksum         sum(Y_h) = %.6g\n", checksum);
+    fflush(stdout);
+
+    /* The BLAS peak, and the two shapes the LSTM engine calls: the input
+     * projection of all steps at once and the per-step recurrent product. */
+    long n = o.gemm_n, gh = 4 * o.hidden;
+    double peak = gemm_gflops(n, n, n, o.gemm_runs, &rng);
+    double proj = gemm_gflops(o.seq * o.batch, gh, o.input, o.gemm_runs, &rng);
+    double rec = gemm_gflops(o.batch, gh, o.hidden, o.gemm_runs, &rng);
+    if (peak <= 0 || proj <= 0 || rec <= 0) {
+        fprintf(stderr, "bench_eval: out of memory for the sgemm measurements\n");
+        return 2;
+    }
+    /* The time the LSTM would take if it ran at exactly those sgemm rates. */
+    double t_bound = 2.0 * S * B * 4.0 * H * I / (proj * 1e9) + S * 2.0 * B * 4.0 * H * H / (rec * 1e9);
+    printf("blas peak        %.1f GFLOP/s (sgemm %ldx%ldx%ld, best of %d)\n", peak, n, n, n,
+           o.gemm_runs);
+    printf("blas lstm shapes %.1f GFLOP/s input projection (%ldx%ldx%ld), %.1f GFLOP/s recurrent "
+           "step (%ldx%ldx%ld)\n",
+           proj, o.seq * o.batch, gh, o.input, rec, o.batch, gh, o.hidden);
+    printf("blas-bound time  %.4f s (matrix products alone at those rates; evaluation is %.2fx)\n",
+           t_bound, ev_med / t_bound);
+    printf("ratio            evaluation / peak = %.1f %%\n", 100.0 * ev_gf / peak);
+    double rss = peak_rss_mib();
+    printf("peak rss         %.1f MiB\n", rss);
+
+    printf("{\"bench\":\"lstm_eval\",\"input\":%ld,\"hidden\":%ld,\"seq\":%ld,\"batch\":%ld,"
+           "\"model_bytes\":%zu,\"import_s_median\":%.6f,\"import_s_best\":%.6f,"
+           "\"eval_s_median\":%.6f,\"eval_s_best\":%.6f,\"gflop_per_run\":%.6f,"
+           "\"matmul_gflop_per_run\":%.6f,\"eval_gflops\":%.3f,\"blas_peak_gflops\":%.3f,"
+           "\"blas_peak_n\":%ld,\"blas_proj_gflops\":%.3f,\"blas_step_gflops\":%.3f,"
+           "\"blas_bound_s\":%.6f,\"eval_over_peak\":%.4f,\"peak_rss_mib\":%.1f,"
+           "\"blas_threads\":%d,\"blas_config\":",
+           o.input, o.hidden, o.seq, o.batch, size, imp_med, imp_best, ev_med, ev_best,
+           flops * 1e-9, mm_flops * 1e-9, ev_gf, peak, n, proj, rec, t_bound, ev_gf / peak, rss,
+           blas_threads);
+    json_str(cfg);
+    printf(",\"checksum_yh\":%.9g}\n", checksum);
+    return 0;
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# run_fuzz.sh — build and run a libFuzzer target of snnc for a given time.
+#
+#   tests/fuzz/run_fuzz.sh load|npy SECONDS [libFuzzer options...]
+#
+# The library is built by meson in a separate directory (default build-fuzz,
+# or $SNNC_FUZZ_BUILD) with CC=clang, ASan+UBSan and coverage for libFuzzer
+# (-fsanitize=fuzzer-no-link); the target (fuzz_load.c / fuzz_npy.c) is then
+# linked against that libsnnc.a with -fsanitize=fuzzer.  The corpus lives in
+# BUILD/fuzz/TARGET/corpus (seeded once from the examples, the ONNX node
+# tests and tests/malformed); crashes, leaks and timeouts land in
+# BUILD/fuzz/TARGET/artifacts.  Exit status: libFuzzer's (0 = nothing found).
+set -eu
+
+usage() { echo "usage: $0 load|npy SECONDS [libFuzzer options...]" >&2; exit 1; }
+[ $# -ge 2 ] || usage
+target=$1 seconds=$2
+shift 2
+case $target in load | npy) ;; *) usage ;; esac
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${SNNC_FUZZ_BUILD:-$root/build-fuzz}
+testdata=${SNNC_ONNX_TESTDATA:-/usr/share/libonnx-testdata/data/node}
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+# --- build: libsnnc.a (meson, instrumented), then the fuzz target (clang) ---
+if [ ! -f "$build/build.ninja" ]; then
+    CC=clang meson setup "$build" "$root" -Dtests=false -Dbuildtype=debugoptimized \
+        -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+        >"$build.setup.log" 2>&1 || { cat "$build.setup.log" >&2; exit 2; }
+fi
+ninja -C "$build" libsnnc.a libonnx_pb.a >/dev/null || { ninja -C "$build" libsnnc.a libonnx_pb.a; exit 2; }
+exe=$build/fuzz_$target
+# shellcheck disable=SC2046,SC2086
+clang -std=c17 -g -O1 -fsanitize=fuzzer $san -I"$root/include" -I"$root" -I"$build" \
+    "$root/tests/fuzz/fuzz_$target.c" "$build/libsnnc.a" "$build/libonnx_pb.a" \
+    $(pkg-config --libs libprotobuf-c jansson) $(pkg-config --libs openblas 2>/dev/null || echo -lcblas) \
+    -lm -lpthread -o "$exe"
+
+# --- seed corpus (first run only; the corpus then grows) ---
+work=$build/fuzz/$target
+mkdir -p "$work/corpus" "$work/artifacts"
+if [ -z "$(ls -A "$work/corpus")" ]; then
+    i=0
+    if [ "$target" = load ]; then
+        for f in "$root"/examples/*/model.onnx "$testdata"/*/model.onnx \
+            "$root"/tests/malformed/cases/*.onnx; do
+            [ -f "$f" ] && cp "$f" "$work/corpus/seed_$i" && i=$((i + 1))
+        done
+    else
+        for f in "$root"/examples/*/*.npy "$root"/tests/malformed/cases/*.npy \
+            "$root"/tests/fuzz/seeds/npy/*.npy; do
+            [ -f "$f" ] && cp "$f" "$work/corpus/seed_$i" && i=$((i + 1))
+        done
+    fi
+    echo "run_fuzz.sh: seeded $work/corpus with $i files" >&2
+fi
+
+# --- run ---
+cd "$work"
+exec "$exe" "$work/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$@"

@@ -230,13 +230,13 @@ static int set_initializer(model_parts *p, int k, char *name, int rank, const in
 static int model_build(model_parts *p, const opts *o, uint64_t *rng)
 {
     memset(p, 0, sizeof *p);
-    int64_t I = o->input, H = o->hidden, S = o->seq, B = o->batch;
-    float sc = 1.0f / sqrtf((float)H);
-    int64_t dw[3] = {1, 4 * H, I}, dr[3] = {1, 4 * H, H}, db[2] = {1, 8 * H};
+    int64_t ni = o->input, nh = o->hidden, ns = o->seq, nb = o->batch;
+    float sc = 1.0f / sqrtf((float)nh);
+    int64_t dw[3] = {1, 4 * nh, ni}, dr[3] = {1, 4 * nh, nh}, db[2] = {1, 8 * nh};
     if (set_initializer(p, 0, "W", 3, dw, sc, rng) || set_initializer(p, 1, "R", 3, dr, sc, rng) ||
         set_initializer(p, 2, "B", 2, db, sc, rng))
         return -1;
-    int64_t dx[3] = {S, B, I}, dy[4] = {S, 1, B, H}, ds[3] = {1, B, H};
+    int64_t dx[3] = {ns, nb, ni}, dy[4] = {ns, 1, nb, nh}, ds[3] = {1, nb, nh};
     set_value_info(p, 0, "X", 3, dx);
     set_value_info(p, 1, "Y", 4, dy);
     set_value_info(p, 2, "Y_h", 3, ds);
@@ -250,7 +250,7 @@ static int model_build(model_parts *p, const opts *o, uint64_t *rng)
     p->hidden_attr.has_type = 1;
     p->hidden_attr.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
     p->hidden_attr.has_i = 1;
-    p->hidden_attr.i = H;
+    p->hidden_attr.i = nh;
     p->attrs[0] = &p->hidden_attr;
     onnx__node_proto__init(&p->node);
     p->node_in[0] = "X", p->node_in[1] = "W", p->node_in[2] = "R", p->node_in[3] = "B";
@@ -464,15 +464,15 @@ int main(int argc, char **argv)
     if (parse_opts(argc, argv, &o))
         return 1;
     uint64_t rng = o.seed;
-    double I = (double)o.input, H = (double)o.hidden, S = (double)o.seq, B = (double)o.batch;
+    double di = (double)o.input, dh = (double)o.hidden, ds = (double)o.seq, db = (double)o.batch;
 
     /* FLOPs of one forward pass.  Matrix products: X·W^T (2·4H·I per row)
      * and H·R^T (2·4H·H per row), for S·B rows.  Element-wise, per hidden
      * unit per row: 12 adds forming the four pre-activations (X part, H
      * part, Wb, Rb), 3 sigmoids + 2 tanh counted as 1 each, 3 for
      * c = f.c + i.g, 1 for h = o.tanh(c): 21. */
-    double mm_flops = 2.0 * 4.0 * H * (I + H) * B * S;
-    double ew_flops = 21.0 * H * B * S;
+    double mm_flops = 2.0 * 4.0 * dh * (di + dh) * db * ds;
+    double ew_flops = 21.0 * dh * db * ds;
     double flops = mm_flops + ew_flops;
 
     double t0 = now();
@@ -551,7 +551,8 @@ int main(int argc, char **argv)
         return 2;
     }
     /* The time the LSTM would take if it ran at exactly those sgemm rates. */
-    double t_bound = 2.0 * S * B * 4.0 * H * I / (proj * 1e9) + S * 2.0 * B * 4.0 * H * H / (rec * 1e9);
+    double t_bound = 2.0 * ds * db * 4.0 * dh * di / (proj * 1e9) +
+                     ds * 2.0 * db * 4.0 * dh * dh / (rec * 1e9);
     printf("blas peak        %.1f GFLOP/s (sgemm %ldx%ldx%ld, best of %d)\n", peak, n, n, n,
            o.gemm_runs);
     printf("blas lstm shapes %.1f GFLOP/s input projection (%ldx%ldx%ld), %.1f GFLOP/s recurrent "

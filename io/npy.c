@@ -3,11 +3,13 @@
  *
  * Reads format versions 1.0, 2.0 and 3.0; writes 1.0 (2.0 only when the
  * header would not fit), byte-for-byte what numpy 1.24's np.save writes.
- * Reading policy (see docs in the header comment of each step below):
+ * Reading policy:
  *  - dtypes <f4 <f8 <i4 <i8 |u1 |b1; big-endian ('>') data is byte-swapped;
  *    '|', '=' or no order mark mean native order;
  *  - fortran_order True is accepted and the data transposed into C order;
  *  - any byte after the data is refused (trailing garbage = corrupt file);
+ *  - headers over 1 MiB, rank > SNNC_MAX_RANK and element counts over
+ *    SNNC_MAX_ELEMENTS are refused (SNNC_EINVALID) before allocating;
  *  - bool bytes other than 0/1 are normalised to 1.
  * Malformed files fail with SNNC_EINVALID, numpy dtypes snnc has no type for
  * (float16, complex, strings, structured ...) with SNNC_EUNSUPPORTED, files

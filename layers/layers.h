@@ -37,6 +37,7 @@ typedef struct snnc_layer {
     int64_t parameters;    /* weights and biases it owns */
     int in_value, out_value; /* graph values it reads and produces */
     int weight_value;      /* its main weight constant (grouping unrolled cells), or -1 */
+    int weight_value2;     /* unrolled cells: the second weight of the pair */
     /* relational: sizes of the pair MLP g and the output MLP f, objects */
     int64_t objects;
     int n_g, n_f;

@@ -210,14 +210,19 @@ static void rnn_cell_step(finder *f, int add)
             return;
         }
     }
-    /* input weight first: the recurrent product reads an earlier step's output */
-    int wx = f->layers[before].weight_value, wh = f->layers[before + 1].weight_value;
-    int64_t nin = f->layers[before].inputs, units = f->layers[before].units;
-    int64_t params = f->layers[before].parameters + f->layers[before + 1].parameters;
-    if (layer_producing(f, f->layers[before].in_value) >= 0) {
-        int t = wx; wx = wh; wh = t;
-        nin = f->layers[before + 1].inputs;
+    /* Steps are grouped by their pair of weights; the recurrent one is the
+     * product that reads an earlier step's output (the first step reads the
+     * initial state, so it cannot tell). */
+    snnc_layer *dx = &f->layers[before], *dh = &f->layers[before + 1];
+    int recurrent = layer_producing(f, dx->in_value) >= 0 ? 0
+                  : layer_producing(f, dh->in_value) >= 0 ? 1 : -1;
+    if (recurrent == 0) {
+        snnc_layer *t = dx; dx = dh; dh = t;
     }
+    int wa = dx->weight_value < dh->weight_value ? dx->weight_value : dh->weight_value;
+    int wb = dx->weight_value ^ dh->weight_value ^ wa;
+    int64_t nin = dx->inputs, units = dx->units, params = dx->parameters + dh->parameters;
+    int in_value = dx->in_value;
     int nodes[64], nn = 0;
     for (int i = before; i < f->n; i++)
         for (int j = 0; j < f->layers[i].n_nodes && nn < 60; j++)
@@ -226,18 +231,24 @@ static void rnn_cell_step(finder *f, int add)
         drop_last_layer(f);
     snnc_layer *cell = NULL;
     for (int i = 0; i < f->n; i++)
-        if (f->layers[i].kind == SNNC_LAYER_RNN_CELL && f->layers[i].weight_value == wh)
+        if (f->layers[i].kind == SNNC_LAYER_RNN_CELL && f->layers[i].weight_value == wa &&
+            f->layers[i].weight_value2 == wb)
             cell = &f->layers[i];
     if (!cell) {
         cell = new_layer(f, SNNC_LAYER_RNN_CELL, nodes[0]);
         if (!cell)
             return;
+        cell->parameters = params;
+        cell->weight_value = wa;
+        cell->weight_value2 = wb;
+        cell->in_value = in_value;
         cell->inputs = nin;
         cell->units = units;
-        cell->parameters = params;
-        cell->weight_value = wh;
-        cell->in_value = f->g->nodes[nodes[0]].inputs[0];
         snprintf(cell->activation, sizeof cell->activation, "%s", g->nodes[act].op_type);
+    }
+    if (recurrent >= 0) { /* this step tells which product is the input one */
+        cell->in_value = in_value;
+        cell->inputs = nin;
     }
     for (int i = 0; i < nn; i++)
         add_node(f, cell, nodes[i]);

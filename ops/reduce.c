@@ -205,8 +205,7 @@ static int reduce_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tens
     snnc_tensor *y = out[0];
     snnc_vinfo axes = {.present = c->node->n_inputs > 1 && in[1], .n_symval = -1, .rank = -1};
     if (axes.present) {
-        axes.dtype = in[1]->dtype;
-        axes.rank = in[1]->rank;
+        snnc_op_set_shape(&axes, in[1]->dtype, in[1]->rank, in[1]->dims);
         axes.value = in[1];
     }
     plan p;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "onnx.pb-c.h"
 #include "snnc.h"
@@ -499,6 +500,11 @@ int main(int argc, char **argv)
     printf("blas             %s; threads=%d OPENBLAS_NUM_THREADS=%s OPENBLAS_CORETYPE=%s\n", cfg,
            blas_threads, env_or("OPENBLAS_NUM_THREADS", "(unset)"),
            env_or("OPENBLAS_CORETYPE", "(unset)"));
+    double load[3] = {-1, -1, -1};
+    if (getloadavg(load, 3) < 0)
+        load[0] = -1;
+    printf("machine          %ld CPUs online, load average %.2f (other work skews timings)\n",
+           sysconf(_SC_NPROCESSORS_ONLN), load[0]);
     fflush(stdout);
 
     double imp_med, imp_best;
@@ -532,6 +538,7 @@ int main(int argc, char **argv)
     }
     snnc_tensor_free(x);
     snnc_graph_free(g);
+    double rss_eval = peak_rss_mib();
     double ev_gf = flops / ev_med * 1e-9, ev_gf_best = flops / ev_best * 1e-9;
     printf("flops            %.3f GFLOP per run (matrix products %.3f, element-wise %.4f)\n",
            flops * 1e-9, mm_flops * 1e-9, ew_flops * 1e-9);
@@ -562,18 +569,20 @@ int main(int argc, char **argv)
            t_bound, ev_med / t_bound);
     printf("ratio            evaluation / peak = %.1f %%\n", 100.0 * ev_gf / peak);
     double rss = peak_rss_mib();
-    printf("peak rss         %.1f MiB\n", rss);
+    printf("peak rss         %.1f MiB through import + evaluation, %.1f MiB at exit "
+           "(with the sgemm buffers)\n",
+           rss_eval, rss);
 
     printf("{\"bench\":\"lstm_eval\",\"input\":%ld,\"hidden\":%ld,\"seq\":%ld,\"batch\":%ld,"
            "\"model_bytes\":%zu,\"import_s_median\":%.6f,\"import_s_best\":%.6f,"
            "\"eval_s_median\":%.6f,\"eval_s_best\":%.6f,\"gflop_per_run\":%.6f,"
            "\"matmul_gflop_per_run\":%.6f,\"eval_gflops\":%.3f,\"blas_peak_gflops\":%.3f,"
            "\"blas_peak_n\":%ld,\"blas_proj_gflops\":%.3f,\"blas_step_gflops\":%.3f,"
-           "\"blas_bound_s\":%.6f,\"eval_over_peak\":%.4f,\"peak_rss_mib\":%.1f,"
-           "\"blas_threads\":%d,\"blas_config\":",
+           "\"blas_bound_s\":%.6f,\"eval_over_peak\":%.4f,\"peak_rss_eval_mib\":%.1f,\"peak_rss_mib\":%.1f,"
+           "\"load_avg\":%.2f,\"blas_threads\":%d,\"blas_config\":",
            o.input, o.hidden, o.seq, o.batch, size, imp_med, imp_best, ev_med, ev_best,
-           flops * 1e-9, mm_flops * 1e-9, ev_gf, peak, n, proj, rec, t_bound, ev_gf / peak, rss,
-           blas_threads);
+           flops * 1e-9, mm_flops * 1e-9, ev_gf, peak, n, proj, rec, t_bound, ev_gf / peak, rss_eval, rss,
+           load[0], blas_threads);
     json_str(cfg);
     printf(",\"checksum_yh\":%.9g}\n", checksum);
     return 0;

@@ -39,5 +39,6 @@ bool snnc_cli_is_help(const char *arg);
 
 int snnc_cmd_inspect(int argc, char **argv);
 int snnc_cmd_run(int argc, char **argv);
+int snnc_cmd_simulate(int argc, char **argv);
 
 #endif

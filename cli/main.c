@@ -14,6 +14,7 @@ typedef struct {
 static const command commands[] = {
     {"inspect", snnc_cmd_inspect, "describe a model: inputs, outputs, layers, parameters"},
     {"run", snnc_cmd_run, "execute an ONNX model in float32 on .npy / .pb inputs"},
+    {"simulate", snnc_cmd_simulate, "simulate a TrueNorth model file bit-exactly, with power"},
 };
 
 static void print_help(FILE *f)

@@ -36,20 +36,10 @@ const char *snnc_onnx_type_name(int32_t t)
     return t >= 0 && t < (int32_t)(sizeof names / sizeof names[0]) ? names[t] : "unknown";
 }
 
-/* Copy `count` elements from the typed field that holds this dtype. */
-static int from_typed_fields(const Onnx__TensorProto *tp, snnc_tensor *t, const char *what,
-                             snnc_err *err)
+/* Copy `count` elements from the typed field that holds this dtype (its
+ * length was checked by check_data_size). */
+static void from_typed_fields(const Onnx__TensorProto *tp, snnc_tensor *t)
 {
-    size_t have;
-    switch (t->dtype) {
-    case SNNC_F32: have = tp->n_float_data; break;
-    case SNNC_F64: have = tp->n_double_data; break;
-    case SNNC_I64: have = tp->n_int64_data; break;
-    default: have = tp->n_int32_data; break; /* int32, uint8, bool live in int32_data */
-    }
-    if (have != (size_t)t->count)
-        return snnc_fail(err, SNNC_EINVALID, "%s: dims need %lld elements but the data holds %zu",
-                         what, (long long)t->count, have);
     for (int64_t i = 0; i < t->count; i++) {
         switch (t->dtype) {
         case SNNC_F32: ((float *)t->data)[i] = tp->float_data[i]; break;
@@ -61,23 +51,41 @@ static int from_typed_fields(const Onnx__TensorProto *tp, snnc_tensor *t, const 
         default: break;
         }
     }
-    return SNNC_OK;
 }
 
-/* raw_data is little-endian; this machine is too (checked at build). */
-static int from_raw_data(const Onnx__TensorProto *tp, snnc_tensor *t, const char *what,
-                         snnc_err *err)
+/* raw_data is little-endian; this machine is too (checked at build).  Its
+ * length was checked by check_data_size. */
+static void from_raw_data(const Onnx__TensorProto *tp, snnc_tensor *t)
 {
-    size_t need = (size_t)t->count * snnc_dtype_size(t->dtype);
-    if (tp->raw_data.len != need)
-        return snnc_fail(err, SNNC_EINVALID,
-                         "%s: dims need %zu bytes of raw_data but it holds %zu", what, need,
-                         tp->raw_data.len);
-    if (need)
-        memcpy(t->data, tp->raw_data.data, need);
+    if (tp->raw_data.len)
+        memcpy(t->data, tp->raw_data.data, tp->raw_data.len);
     if (t->dtype == SNNC_BOOL)
         for (int64_t i = 0; i < t->count; i++)
             ((uint8_t *)t->data)[i] = ((uint8_t *)t->data)[i] != 0;
+}
+
+/* The data fields hold exactly `count` elements of `dtype`. */
+static int check_data_size(const Onnx__TensorProto *tp, snnc_dtype dtype, int64_t count,
+                           const char *what, snnc_err *err)
+{
+    if (tp->has_raw_data) {
+        size_t need = (size_t)count * snnc_dtype_size(dtype);
+        if (tp->raw_data.len != need)
+            return snnc_fail(err, SNNC_EINVALID,
+                             "%s: dims need %zu bytes of raw_data but it holds %zu", what, need,
+                             tp->raw_data.len);
+        return SNNC_OK;
+    }
+    size_t have;
+    switch (dtype) {
+    case SNNC_F32: have = tp->n_float_data; break;
+    case SNNC_F64: have = tp->n_double_data; break;
+    case SNNC_I64: have = tp->n_int64_data; break;
+    default: have = tp->n_int32_data; break; /* int32, uint8, bool live in int32_data */
+    }
+    if (have != (size_t)count)
+        return snnc_fail(err, SNNC_EINVALID, "%s: dims need %lld elements but the data holds %zu",
+                         what, (long long)count, have);
     return SNNC_OK;
 }
 
@@ -111,14 +119,16 @@ int snnc_tensor_from_proto(const void *proto, const char *what, snnc_tensor **ou
                          snnc_dims_str((int)tp->n_dims, tp->dims, buf, sizeof buf),
                          (long long)SNNC_MAX_ELEMENTS);
     }
+    int rc = check_data_size(tp, dtype, snnc_shape_count((int)tp->n_dims, tp->dims), what, err);
+    if (rc)
+        return rc; /* before allocating: dims may promise gigabytes the file lacks */
     snnc_tensor *t = snnc_tensor_new(dtype, (int)tp->n_dims, tp->dims, err);
     if (!t)
         return err->code;
-    int rc = tp->has_raw_data ? from_raw_data(tp, t, what, err) : from_typed_fields(tp, t, what, err);
-    if (rc) {
-        snnc_tensor_free(t);
-        return rc;
-    }
+    if (tp->has_raw_data)
+        from_raw_data(tp, t);
+    else
+        from_typed_fields(tp, t);
     *out = t;
     return SNNC_OK;
 }

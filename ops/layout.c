@@ -19,6 +19,7 @@ void snnc_op_copy_strided(size_t esize, int rank, const int64_t *dims, const voi
                           const int64_t *src_strides, void *dst, const int64_t *dst_strides);
 int snnc_op_tracked(const snnc_vinfo *v, int64_t *out);
 void snnc_op_set_tracked(snnc_vinfo *o, int n, const int64_t *e);
+void snnc_op_track_literals(snnc_vinfo *o, int n, const int64_t *e);
 void snnc_op_carry_tracked(const snnc_vinfo *in, snnc_vinfo *out);
 int snnc_op_copy_input(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor *const *out);
 
@@ -115,10 +116,24 @@ void snnc_op_copy_strided(size_t esize, int rank, const int64_t *dims, const voi
     }
 }
 
+/* Whether a known element can enter a symval, where negative numbers name
+ * symbols.  -1 (Reshape's "infer this dim") can when no symbol is numbered
+ * -1, i.e. when SNNC_SYM numbers symbols from -2. */
+static bool literal_trackable(int64_t v) { return v >= 0 || (v == -1 && SNNC_SYM(0) < -1); }
+
+/* Track the known elements e[0..n) on o, when all can be tracked. */
+void snnc_op_track_literals(snnc_vinfo *o, int n, const int64_t *e)
+{
+    for (int i = 0; i < n; i++)
+        if (!literal_trackable(e[i]))
+            return;
+    snnc_op_set_tracked(o, n, e);
+}
+
 /* The elements of a small int64 value of rank <= 1 (a shape being built):
  * its contents, or its tracked symval whose elements may be symbols.
- * Returns the count, or -1 when unknown.  A known negative element is not
- * tracked, since a negative symval element names a symbol. */
+ * Returns the count, or -1 when unknown (or holding a known negative that
+ * would read as a symbol). */
 int snnc_op_tracked(const snnc_vinfo *v, int64_t *out)
 {
     if (!v->present || v->rank > 1)
@@ -128,7 +143,7 @@ int snnc_op_tracked(const snnc_vinfo *v, int64_t *out)
         if ((t->dtype != SNNC_I64 && t->dtype != SNNC_I32) || t->rank > 1 || t->count > SNNC_MAX_RANK)
             return -1;
         for (int64_t i = 0; i < t->count; i++)
-            if ((out[i] = snnc_tensor_get_i(t, i)) < 0)
+            if (!literal_trackable(out[i] = snnc_tensor_get_i(t, i)))
                 return -1;
         return (int)t->count;
     }
@@ -191,9 +206,9 @@ static void set_fresh_shape(snnc_opctx *c, snnc_vinfo *o, snnc_dtype dtype, int 
 static int attr_int(snnc_opctx *c, const char *name, int64_t def, int64_t *out)
 {
     const snnc_attr *a = snnc_node_attr(c->node, name);
+    *out = a && a->kind == SNNC_ATTR_INT ? a->i : def;
     if (a && a->kind != SNNC_ATTR_INT)
         return snnc_op_fail(c, SNNC_EINVALID, "attribute '%s' must be an int", name);
-    *out = a ? a->i : def;
     return SNNC_OK;
 }
 
@@ -797,6 +812,7 @@ static int gather_axis(snnc_opctx *c, int rank, int *axis)
 /* Index k into an axis of size dim, negative counting from the end. */
 static int gather_index(snnc_opctx *c, int64_t k, int64_t dim, int64_t *out)
 {
+    *out = 0;
     if (k < -dim || k >= dim)
         return snnc_op_fail(c, SNNC_EINVALID, "index %lld is out of range for a dimension of %lld",
                             (long long)k, (long long)dim);

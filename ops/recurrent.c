@@ -167,6 +167,8 @@ static int parse_activations(snnc_opctx *c, rnn_spec *s)
                                                  SNNC_ATTR_FLOATS, &rc);
     if (rc)
         return rc;
+    if (names && names->n == 0)
+        names = NULL; /* an empty list means the defaults */
     int n = names ? names->n : per;
     if (n != per * s->nd && n != per && !(s->nd == 1 && n == 2 * per))
         return snnc_op_fail(c, SNNC_EINVALID, "activations lists %d functions; expected %d", n,

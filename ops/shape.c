@@ -14,6 +14,7 @@ void snnc_op_copy_strided(size_t esize, int rank, const int64_t *dims, const voi
                           const int64_t *src_strides, void *dst, const int64_t *dst_strides);
 int snnc_op_tracked(const snnc_vinfo *v, int64_t *out);
 void snnc_op_set_tracked(snnc_vinfo *o, int n, const int64_t *e);
+void snnc_op_track_literals(snnc_vinfo *o, int n, const int64_t *e);
 void snnc_op_carry_tracked(const snnc_vinfo *in, snnc_vinfo *out);
 int snnc_op_copy_input(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor *const *out);
 
@@ -32,9 +33,9 @@ static int need_opset(snnc_opctx *c, int since)
 static int attr_int(snnc_opctx *c, const char *name, int64_t def, int64_t *out)
 {
     const snnc_attr *a = snnc_node_attr(c->node, name);
+    *out = a && a->kind == SNNC_ATTR_INT ? a->i : def;
     if (a && a->kind != SNNC_ATTR_INT)
         return snnc_op_fail(c, SNNC_EINVALID, "attribute '%s' must be an int", name);
-    *out = a ? a->i : def;
     return SNNC_OK;
 }
 
@@ -246,13 +247,12 @@ static int cos_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
     if (literal && (st = no_negative(c, "shape", n, dims)))
         return st;
     snnc_op_set_shape(out, out->dtype, n, dims);
-    int64_t k = v && out->dtype == SNNC_I64 ? snnc_tensor_get_i(v, 0) : -1;
     int64_t count = n == 0 ? 1 : dims[0];
-    if (k >= 0 && n <= 1 && count >= 0 && count <= SNNC_MAX_RANK) { /* e.g. a shape of ones */
-        int64_t e[SNNC_MAX_RANK];
+    if (v && out->dtype == SNNC_I64 && n <= 1 && count >= 0 && count <= SNNC_MAX_RANK) {
+        int64_t e[SNNC_MAX_RANK]; /* e.g. a shape of ones */
         for (int i = 0; i < count; i++)
-            e[i] = k;
-        snnc_op_set_tracked(out, (int)count, e);
+            e[i] = snnc_tensor_get_i(v, 0);
+        snnc_op_track_literals(out, (int)count, e);
     }
     return SNNC_OK;
 }
@@ -338,10 +338,7 @@ static int constant_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
         if (n <= SNNC_MAX_RANK)
             memcpy(e, a->ints, (size_t)n * sizeof *e), ne = (int)n;
     }
-    for (int i = 0; i < ne; i++)
-        if (e[i] < 0) /* a negative tracked element would read as a symbol */
-            return SNNC_OK;
-    snnc_op_set_tracked(out, ne, e);
+    snnc_op_track_literals(out, ne, e);
     return SNNC_OK;
 }
 
@@ -425,7 +422,8 @@ static int reshape_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
         return st;
     for (int i = 0; i < n; i++) {
         dims[i] = t[i];
-        if (literal && t[i] == -1) {
+        /* -1 means "infer"; in a symval only when no symbol is numbered -1 */
+        if (t[i] == -1 && (literal || SNNC_SYM(0) < -1)) {
             if (minus >= 0)
                 return snnc_op_fail(c, SNNC_EINVALID, "shape has more than one -1");
             minus = i;

@@ -116,7 +116,7 @@ static int eval(const char *op, int opset, int n_attrs, const snnc_attr *attrs, 
 static snnc_tensor *tf(int rank, const int64_t *dims, const float *v)
 {
     snnc_tensor *t = snnc_tensor_new(SNNC_F32, rank, dims, NULL);
-    if (t && t->count)
+    if (t && v && t->count)
         memcpy(t->data, v, (size_t)t->count * sizeof *v);
     return t;
 }
@@ -124,7 +124,7 @@ static snnc_tensor *tf(int rank, const int64_t *dims, const float *v)
 static snnc_tensor *ti(int rank, const int64_t *dims, const int64_t *v)
 {
     snnc_tensor *t = snnc_tensor_new(SNNC_I64, rank, dims, NULL);
-    if (t && t->count)
+    if (t && v && t->count)
         memcpy(t->data, v, (size_t)t->count * sizeof *v);
     return t;
 }
@@ -132,7 +132,7 @@ static snnc_tensor *ti(int rank, const int64_t *dims, const int64_t *v)
 static snnc_tensor *tb(int rank, const int64_t *dims, const uint8_t *v)
 {
     snnc_tensor *t = snnc_tensor_new(SNNC_BOOL, rank, dims, NULL);
-    if (t && t->count)
+    if (t && v && t->count)
         memcpy(t->data, v, (size_t)t->count);
     return t;
 }
@@ -197,7 +197,8 @@ static void test_mul_outer_and_scalar(void)
     snnc_tensor_free(y);
     free_all(x, 2);
 
-    snnc_tensor *s[2] = {tf(0, NULL, (float[]){10}), tf(2, (int64_t[]){2, 2}, (float[]){1, 2, 3, 4})};
+    snnc_tensor *s[2] = {tf(0, NULL, (float[]){10}),
+                         tf(2, (int64_t[]){2, 2}, (float[]){1, 2, 3, 4})};
     CU_ASSERT_EQUAL(eval("Sub", 7, 0, NULL, 2, (const snnc_tensor *const *)s, &y, NULL), SNNC_OK);
     check_shape(y, 2, (int64_t[]){2, 2});
     check_f32(y, 4, (float[]){9, 8, 7, 6}, 0);
@@ -299,7 +300,8 @@ static void test_pow_types(void)
     free_all(a, 2);
 
     /* int64 base, float exponent: result int64, truncated (sqrt 2 -> 1) */
-    snnc_tensor *b[2] = {ti(1, (int64_t[]){3}, (int64_t[]){2, 9, 10}), tf(0, NULL, (float[]){0.5f})};
+    snnc_tensor *b[2] = {ti(1, (int64_t[]){3}, (int64_t[]){2, 9, 10}),
+                         tf(0, NULL, (float[]){0.5f})};
     CU_ASSERT_EQUAL(eval("Pow", 12, 0, NULL, 2, (const snnc_tensor *const *)b, &y, NULL), SNNC_OK);
     check_i64(y, 3, (int64_t[]){1, 3, 3});
     snnc_tensor_free(y);

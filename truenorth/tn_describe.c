@@ -1,0 +1,2 @@
+/* tn_describe.c — (being written). */
+#include "tn_model.h"

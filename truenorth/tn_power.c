@@ -1,0 +1,2 @@
+/* tn_power.c — (being written). */
+#include "tn_model.h"

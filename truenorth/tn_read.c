@@ -1,0 +1,2 @@
+/* tn_read.c — (being written). */
+#include "tn_model.h"

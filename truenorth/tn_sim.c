@@ -1,0 +1,2 @@
+/* tn_sim.c — (being written). */
+#include "tn_model.h"

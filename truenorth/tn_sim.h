@@ -1,0 +1,52 @@
+/* tn_sim.h — bit-exact simulation of a TrueNorth model (tn_sim.c).
+ *
+ * Timing contract (docs/TRUENORTH.md): an input spike listed for tick t is
+ * integrated in tick t; a spike fired in tick t with delay d is integrated by
+ * its destination axon in tick t + d; within a tick every neuron integrates
+ * its synaptic input, then leaks, then thresholds, fires and resets.  An
+ * axon receiving several spikes in one tick is simply active.  A destination
+ * core outside the model makes the spike leave it. */
+#ifndef SNNC_TN_SIM_H
+#define SNNC_TN_SIM_H
+
+#include <stdint.h>
+
+#include "tn_model.h"
+
+typedef struct tn_input_spike {
+    int64_t tick;
+    int64_t core; /* core id */
+    int axon;
+} tn_input_spike;
+
+typedef struct tn_output_spike {
+    int64_t tick;
+    int64_t core; /* core id of the firing neuron */
+    int neuron;
+} tn_output_spike;
+
+/* Activity counted over a run: what the power model needs. */
+typedef struct tn_activity {
+    int64_t ticks;
+    int64_t cores;
+    int64_t spikes;            /* every neuron firing */
+    int64_t spikes_leaving;    /* spikes whose destination is outside the model */
+    int64_t synaptic_events;   /* active axon x set crossbar bit, integrated */
+    int64_t hops;              /* sum over delivered spikes of |dx| + |dy| between cores */
+    int64_t input_spikes;
+} tn_activity;
+
+typedef struct tn_sim tn_sim;
+
+int tn_sim_new(const tn_model *m, int threads, tn_sim **out, snnc_err *err);
+void tn_sim_free(tn_sim *s);
+/* Run `ticks` ticks from the current state.  Input spikes must be sorted by
+ * tick (validated: unknown core or axon out of range -> SNNC_EINVALID).
+ * Every spike fired is appended to *out (sorted by tick, core, neuron) when
+ * out is not NULL. Activity is accumulated into *act. */
+int tn_sim_run(tn_sim *s, int64_t ticks, const tn_input_spike *in, size_t n_in,
+               tn_output_spike **out, size_t *n_out, tn_activity *act, snnc_err *err);
+/* Membrane potential of a neuron (core index, neuron) — for tests. */
+int32_t tn_sim_potential(const tn_sim *s, int core_index, int neuron);
+
+#endif

@@ -1,0 +1,2 @@
+/* tn_write.c — (being written). */
+#include "tn_model.h"

@@ -171,8 +171,9 @@ static int run_nodes(snnc_graph *g, run_state *s, snnc_err *err)
     return rc;
 }
 
-int snnc_run(snnc_graph *g, int n_in, const char *const *in_names, const snnc_tensor *const *inputs,
-             int n_out, const char *const *out_names, snnc_tensor **outputs, snnc_err *err)
+static int run_graph(snnc_graph *g, int n_in, const char *const *in_names,
+                     const snnc_tensor *const *inputs, int n_out, const char *const *out_names,
+                     snnc_tensor **outputs, snnc_err *err)
 {
     for (int j = 0; j < n_out; j++)
         outputs[j] = NULL;
@@ -230,5 +231,15 @@ int snnc_run(snnc_graph *g, int n_in, const char *const *in_names, const snnc_te
             outputs[j] = NULL;
         }
     free(s.slot), free(s.owned), free(s.uses_left), free(want);
+    return rc;
+}
+
+/* Messages of a failed run start with the model's file name, like load errors. */
+int snnc_run(snnc_graph *g, int n_in, const char *const *in_names, const snnc_tensor *const *inputs,
+             int n_out, const char *const *out_names, snnc_tensor **outputs, snnc_err *err)
+{
+    int rc = run_graph(g, n_in, in_names, inputs, n_out, out_names, outputs, err);
+    if (rc)
+        snnc_err_prefix(err, "%s", g->path ? g->path : "model");
     return rc;
 }

@@ -1,11 +1,28 @@
 #!/bin/sh
 # test.sh — sets up, then runs the whole test suite twice: in the normal
 # build and in a build with AddressSanitizer + UndefinedBehaviorSanitizer.
-set -eu
+# Ends with one line "summary: N passed, M failed" over both runs.
+set -u
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
-meson test -C build --print-errorlogs
-[ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >&2
-ninja -C build-asan >&2
+./scripts/setup.sh || exit 1
+status=0
+meson test -C build --print-errorlogs || status=1
+if [ ! -d build-asan ]; then
+  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >&2 || exit 1
+fi
+ninja -C build-asan >&2 || exit 1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-asan --print-errorlogs
+  meson test -C build-asan --print-errorlogs || status=1
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)
+        if r.get("result") in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r.get("result") != "SKIP":
+            failed += 1
+print(f"summary: {passed} passed, {failed} failed")
+PY
+exit $status

@@ -141,7 +141,8 @@ int snnc_read_file(const char *path, size_t limit, void **data, size_t *size, sn
         return snnc_fail(err, SNNC_EIO, "%s: %s", path, strerror(errno));
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
-    while (buf) {
+    int e = buf ? 0 : ENOMEM;
+    while (!e) {
         if (len == cap) {
             if (cap >= limit) {
                 free(buf);
@@ -149,21 +150,25 @@ int snnc_read_file(const char *path, size_t limit, void **data, size_t *size, sn
                 return snnc_fail(err, SNNC_ENOMEM, "%s: larger than %zu bytes", path, limit);
             }
             char *nb = realloc(buf, cap * 2);
-            if (!nb)
+            if (!nb) {
+                e = ENOMEM;
                 break;
+            }
             buf = nb;
             cap *= 2;
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
-        if (got == 0)
+        if (got == 0) {
+            e = ferror(f) ? (errno ? errno : EIO) : 0; /* e.g. EISDIR for a directory */
             break;
+        }
     }
-    int failed = !buf || ferror(f);
     fclose(f);
-    if (failed) {
+    if (e) {
         free(buf);
-        return snnc_fail(err, SNNC_EIO, "%s: read failed", path);
+        return snnc_fail(err, e == ENOMEM ? SNNC_ENOMEM : SNNC_EIO, "%s: read failed: %s", path,
+                         strerror(e));
     }
     *data = buf;
     *size = len;

@@ -6,7 +6,7 @@
  * is one operator application, its inputs and outputs indices into the
  * value array (-1 for an omitted optional input).  Passes (passes/) keep the
  * nodes topologically sorted.  Dimensions are int64: >= 0 is a concrete
- * size, < 0 names a symbol (SNNC_SYM(id)) such as a dynamic batch. */
+ * size, <= -2 names a symbol (SNNC_SYM(id)) such as a dynamic batch. */
 #ifndef SNNC_GRAPH_H
 #define SNNC_GRAPH_H
 
@@ -15,9 +15,11 @@
 
 #include "snnc.h"
 
-#define SNNC_SYM(id) (-1 - (int64_t)(id))
-#define SNNC_SYM_ID(dim) ((int)(-1 - (dim)))
-#define SNNC_IS_SYM(dim) ((dim) < 0)
+/* Symbols are numbered from -2 so that -1, Reshape's "infer this dim", can
+ * stand in a tracked shape value beside them. */
+#define SNNC_SYM(id) (-2 - (int64_t)(id))
+#define SNNC_SYM_ID(dim) ((int)(-2 - (dim)))
+#define SNNC_IS_SYM(dim) ((dim) <= -2)
 
 typedef enum {
     SNNC_ATTR_FLOAT,

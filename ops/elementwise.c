@@ -2,31 +2,18 @@
  * interface ops/op.h): the numpy-broadcasting binaries Add, Sub, Mul, Div,
  * Pow; the unaries Neg, Abs, Exp, Sqrt, Relu, LeakyRelu, Sigmoid,
  * HardSigmoid, Tanh; Clip; Where.  Every broadcasting operator runs through
- * one strided iterator (bcast_init/bcast_run).  Add/Sub/Mul/Div on small
- * int64 shape values also carry their possibly symbolic elements (symval). */
+ * the strided iterator of broadcast.h.  Add/Sub/Mul/Div on small int64
+ * shape values, and Where choosing between them under a known condition,
+ * also carry their possibly symbolic elements (symval). */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
+#include "broadcast.h"
 #include "op.h"
 
 /* ---------------------------------------------------------------------- */
 /* Shared checks                                                           */
-
-/* The node has lo..hi inputs, the first `lo` present, and one output. */
-static int check_arity(snnc_opctx *c, const snnc_vinfo *in, int lo, int hi)
-{
-    int n = c->node->n_inputs;
-    if (n < lo || n > hi)
-        return snnc_op_fail(c, SNNC_EINVALID, "expects %d to %d inputs at opset %d, got %d", lo,
-                            hi, c->opset, n);
-    for (int i = 0; i < lo; i++)
-        if (!in[i].present)
-            return snnc_op_fail(c, SNNC_EINVALID, "required input %d is missing", i);
-    if (c->node->n_outputs != 1)
-        return snnc_op_fail(c, SNNC_EINVALID, "expects 1 output, got %d", c->node->n_outputs);
-    return SNNC_OK;
-}
 
 static snnc_dtype dtype_of(const snnc_vinfo *v) { return snnc_compute_dtype(v->dtype); }
 
@@ -54,117 +41,6 @@ static int check_numeric(snnc_opctx *c, snnc_dtype d, bool ints, const char *wha
         return SNNC_OK;
     return snnc_op_fail(c, SNNC_EINVALID, "%s of type %s is not supported at opset %d%s", what,
                         snnc_dtype_name(d), c->opset, ints ? "" : " (floating point only)");
-}
-
-/* Saturating double -> int64 (NaN -> 0), the truncation numpy's astype does. */
-static int64_t f2i(double v)
-{
-    if (isnan(v))
-        return 0;
-    if (v >= 9223372036854775807.0)
-        return INT64_MAX;
-    if (v <= -9223372036854775808.0)
-        return INT64_MIN;
-    return (int64_t)v;
-}
-
-/* ---------------------------------------------------------------------- */
-/* The broadcast iterator: the output is walked in C order, one innermost  */
-/* row at a time; each operand has an element stride per output axis (0    */
-/* along axes it is broadcast over).  Axes that are contiguous for every   */
-/* operand are merged so that same-shape operands become a single row.     */
-
-#define MAX_OPERANDS 3
-
-typedef struct bcast {
-    int rank, n;
-    int64_t count;
-    int64_t dims[SNNC_MAX_RANK];
-    int64_t strides[MAX_OPERANDS][SNNC_MAX_RANK];
-} bcast;
-
-/* Row callback: len elements; output starts at out_off; operand k starts
- * at off[k] and advances by step[k]. */
-typedef void (*row_fn)(void *ctx, int64_t len, int64_t out_off, const int64_t *off,
-                       const int64_t *step);
-
-/* Fails (false) when an operand does not broadcast to the output's shape. */
-static bool bcast_init(bcast *it, const snnc_tensor *out, int n, const snnc_tensor *const *in)
-{
-    int r = out->rank;
-    int64_t st[MAX_OPERANDS][SNNC_MAX_RANK];
-    for (int k = 0; k < n; k++) {
-        if (in[k]->rank > r)
-            return false;
-        int64_t s = 1;
-        for (int d = r - 1; d >= 0; d--) {
-            int dk = d - (r - in[k]->rank);
-            int64_t dim = dk >= 0 ? in[k]->dims[dk] : 1;
-            if (dim != out->dims[d] && dim != 1)
-                return false;
-            st[k][d] = dim == 1 ? 0 : s;
-            s *= dim;
-        }
-    }
-    it->n = n;
-    it->rank = 0;
-    it->count = out->count;
-    for (int d = 0; d < r; d++) {
-        if (out->dims[d] == 1)
-            continue;
-        int p = it->rank - 1;
-        bool merge = p >= 0;
-        for (int k = 0; k < n && merge; k++)
-            merge = it->strides[k][p] == st[k][d] * out->dims[d];
-        if (merge) {
-            it->dims[p] *= out->dims[d];
-        } else {
-            p = it->rank++;
-            it->dims[p] = out->dims[d];
-        }
-        for (int k = 0; k < n; k++)
-            it->strides[k][p] = st[k][d];
-    }
-    if (it->rank == 0) {
-        it->rank = 1;
-        it->dims[0] = 1;
-        for (int k = 0; k < n; k++)
-            it->strides[k][0] = 0;
-    }
-    return true;
-}
-
-static void bcast_run(const bcast *it, row_fn fn, void *ctx)
-{
-    if (it->count == 0)
-        return;
-    int r = it->rank;
-    int64_t len = it->dims[r - 1], rows = it->count / len;
-    int64_t idx[SNNC_MAX_RANK] = {0}, off[MAX_OPERANDS] = {0}, step[MAX_OPERANDS];
-    for (int k = 0; k < it->n; k++)
-        step[k] = it->strides[k][r - 1];
-    for (int64_t row = 0; row < rows; row++) {
-        fn(ctx, len, row * len, off, step);
-        for (int d = r - 2; d >= 0; d--) {
-            idx[d]++;
-            for (int k = 0; k < it->n; k++)
-                off[k] += it->strides[k][d];
-            if (idx[d] < it->dims[d])
-                break;
-            for (int k = 0; k < it->n; k++)
-                off[k] -= it->strides[k][d] * it->dims[d];
-            idx[d] = 0;
-        }
-    }
-}
-
-/* Build the iterator over out and in[0..n-1], or fail naming the node. */
-static int bcast_prepare(snnc_opctx *c, bcast *it, const snnc_tensor *out, int n,
-                         const snnc_tensor *const *in)
-{
-    if (!bcast_init(it, out, n, in))
-        return snnc_op_fail(c, SNNC_EINVALID, "input shapes do not broadcast to the output shape");
-    return SNNC_OK;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -262,7 +138,7 @@ static void pow_row(void *vctx, int64_t len, int64_t o, const int64_t *off, cons
             snnc_i64(x->y)[o + i] = int_pow(snnc_i64(x->a)[ia], snnc_i64(x->b)[ib]);
         else
             snnc_i64(x->y)[o + i] =
-                f2i(pow((double)snnc_i64(x->a)[ia], (double)snnc_f32(x->b)[ib]));
+                snnc_ew_f2i(pow((double)snnc_i64(x->a)[ia], (double)snnc_f32(x->b)[ib]));
     }
 }
 
@@ -270,19 +146,19 @@ static int binary_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tens
                           binop op)
 {
     binctx x = {op, in[0], in[1], out[0], false};
-    bcast it;
-    int rc = bcast_prepare(c, &it, out[0], 2, in);
+    snnc_bcast it;
+    int rc = snnc_bcast_prepare(c, &it, out[0], 2, in);
     if (rc)
         return rc;
     bool same = in[0]->dtype == in[1]->dtype && in[0]->dtype == out[0]->dtype;
     if (same && out[0]->dtype == SNNC_F32)
-        bcast_run(&it, f32_row, &x);
+        snnc_bcast_run(&it, f32_row, &x);
     else if (op == OP_POW && (in[0]->dtype == SNNC_F32 || in[0]->dtype == SNNC_I64) &&
              (in[1]->dtype == SNNC_F32 || in[1]->dtype == SNNC_I64) &&
              in[0]->dtype == out[0]->dtype)
-        bcast_run(&it, pow_row, &x);
+        snnc_bcast_run(&it, pow_row, &x);
     else if (same && out[0]->dtype == SNNC_I64)
-        bcast_run(&it, i64_row, &x);
+        snnc_bcast_run(&it, i64_row, &x);
     else
         return snnc_op_fail(c, SNNC_EUNSUPPORTED, "unsupported operand types %s and %s",
                             snnc_dtype_name(in[0]->dtype), snnc_dtype_name(in[1]->dtype));
@@ -357,7 +233,7 @@ static void binary_symval(binop op, const snnc_vinfo *a, const snnc_vinfo *b, sn
 
 static int binary_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out, binop op)
 {
-    int rc = check_arity(c, in, 2, 2);
+    int rc = snnc_ew_check_arity(c, in, 2, 2);
     if (rc)
         return rc;
     snnc_dtype da = dtype_of(&in[0]), db = dtype_of(&in[1]);
@@ -369,11 +245,7 @@ static int binary_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out, bi
         return snnc_op_fail(c, SNNC_EINVALID, "inputs have different types %s and %s",
                             snnc_dtype_name(da), snnc_dtype_name(db));
     out[0].dtype = da != SNNC_DTYPE_UNKNOWN || op == OP_POW ? da : db;
-    if (in[0].rank < 0 || in[1].rank < 0)
-        return SNNC_OK;
-    rc = snnc_op_broadcast(c, in[0].rank, in[0].dims, in[1].rank, in[1].dims, &out[0].rank,
-                           out[0].dims);
-    if (rc)
+    if ((rc = snnc_bcast_infer(c, 2, in, &out[0])) || out[0].rank < 0)
         return rc;
     binary_symval(op, &in[0], &in[1], &out[0]);
     return SNNC_OK;
@@ -428,7 +300,7 @@ static bool unary_takes_ints(unop op, int opset)
 static int unary_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out, unop op)
 {
     unparams p;
-    int rc = check_arity(c, in, 1, 1);
+    int rc = snnc_ew_check_arity(c, in, 1, 1);
     if (rc || (rc = unary_params(c, op, &p)))
         return rc;
     snnc_dtype d = dtype_of(&in[0]);
@@ -527,7 +399,7 @@ UNARY_OP(tanh, UN_TANH)
 static int clip_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
 {
     bool attrs = c->opset < 11;
-    int rc = check_arity(c, in, 1, attrs ? 1 : 3);
+    int rc = snnc_ew_check_arity(c, in, 1, attrs ? 1 : 3);
     if (rc)
         return rc;
     snnc_dtype d = dtype_of(&in[0]);
@@ -608,12 +480,38 @@ static int clip_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor
 /* ---------------------------------------------------------------------- */
 /* Where (opset 9+): condition ? X : Y, broadcast three ways.               */
 
+/* A shape value chosen element-wise under a known condition keeps its
+ * (possibly symbolic) elements; a chosen negative constant cannot be told
+ * from a symbol, so it ends tracking. */
+static void where_symval(const snnc_vinfo *in, snnc_vinfo *y)
+{
+    int64_t cond[SNNC_MAX_RANK], v[2][SNNC_MAX_RANK];
+    bool sym[2][SNNC_MAX_RANK];
+    if (y->dtype != SNNC_I64 || y->rank > 1 || in[0].rank > 1)
+        return;
+    int64_t n = y->rank == 0 ? 1 : y->dims[0];
+    if (n < 1 || n > SNNC_MAX_RANK)
+        return;
+    int len[3] = {snnc_op_known_ints(&in[0], cond, SNNC_MAX_RANK),
+                  shape_elems(&in[1], v[0], sym[0]), shape_elems(&in[2], v[1], sym[1])};
+    for (int k = 0; k < 3; k++)
+        if (len[k] != n && len[k] != 1)
+            return;
+    for (int i = 0; i < n; i++) {
+        int pick = cond[len[0] == 1 ? 0 : i] ? 0 : 1, j = len[pick + 1] == 1 ? 0 : i;
+        if (!sym[pick][j] && v[pick][j] < 0)
+            return;
+        y->symval[i] = v[pick][j];
+    }
+    y->n_symval = (int)n;
+}
+
 static int where_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
 {
     if (c->opset < 9)
         return snnc_op_fail(c, SNNC_EINVALID, "Where needs opset 9 or later (model has %d)",
                             c->opset);
-    int rc = check_arity(c, in, 3, 3);
+    int rc = snnc_ew_check_arity(c, in, 3, 3);
     if (rc)
         return rc;
     snnc_dtype dc = dtype_of(&in[0]), dx = dtype_of(&in[1]), dy = dtype_of(&in[2]);
@@ -624,13 +522,10 @@ static int where_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
         return snnc_op_fail(c, SNNC_EINVALID, "X and Y have different types %s and %s",
                             snnc_dtype_name(dx), snnc_dtype_name(dy));
     out[0].dtype = dx != SNNC_DTYPE_UNKNOWN ? dx : dy;
-    if (in[0].rank < 0 || in[1].rank < 0 || in[2].rank < 0)
-        return SNNC_OK;
-    int r;
-    int64_t dims[SNNC_MAX_RANK];
-    if ((rc = snnc_op_broadcast(c, in[0].rank, in[0].dims, in[1].rank, in[1].dims, &r, dims)))
+    if ((rc = snnc_bcast_infer(c, 3, in, &out[0])) || out[0].rank < 0)
         return rc;
-    return snnc_op_broadcast(c, r, dims, in[2].rank, in[2].dims, &out[0].rank, out[0].dims);
+    where_symval(in, &out[0]);
+    return SNNC_OK;
 }
 
 typedef struct wherectx {
@@ -658,11 +553,11 @@ static int where_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tenso
         in[2]->dtype != out[0]->dtype)
         return snnc_op_fail(c, SNNC_EINVALID, "operand types do not match");
     wherectx w = {in, out[0], snnc_dtype_size(out[0]->dtype)};
-    bcast it;
-    int rc = bcast_prepare(c, &it, out[0], 3, in);
+    snnc_bcast it;
+    int rc = snnc_bcast_prepare(c, &it, out[0], 3, in);
     if (rc)
         return rc;
-    bcast_run(&it, where_row, &w);
+    snnc_bcast_run(&it, where_row, &w);
     return SNNC_OK;
 }
 

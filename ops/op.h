@@ -86,6 +86,24 @@ int snnc_op_known_ints(const snnc_vinfo *v, int64_t *out, int cap);
  * values from a tracked symval): for inputs that are shapes (Reshape,
  * Expand, ConstantOfShape).  Returns the count, or -1 when unknown. */
 int snnc_op_shape_operand(const snnc_vinfo *v, int64_t *out, int cap);
+/* C-order element strides of dims. */
+void snnc_op_contiguous_strides(int rank, const int64_t *dims, int64_t *st);
+/* Copy the box `dims` (rank <= 2*SNNC_MAX_RANK) of esize-byte elements from
+ * src to dst with per-operand element strides (0 repeats, negative walks
+ * backwards, NULL = C-contiguous). */
+void snnc_op_copy_strided(size_t esize, int rank, const int64_t *dims, const void *src,
+                          const int64_t *src_strides, void *dst, const int64_t *dst_strides);
+/* The elements of a small int64 value of rank <= 1: its contents or its
+ * tracked symval (elements may be symbols); -1 when unknown. */
+int snnc_op_tracked(const snnc_vinfo *v, int64_t *out);
+/* Record n tracked elements on an output. */
+void snnc_op_set_tracked(snnc_vinfo *o, int n, const int64_t *e);
+/* Track known elements e[0..n) on o when each can be tracked (>= 0 or -1). */
+void snnc_op_track_literals(snnc_vinfo *o, int n, const int64_t *e);
+/* Carry in's tracked elements to out when out is 0-D/1-D of the same count. */
+void snnc_op_carry_tracked(const snnc_vinfo *in, snnc_vinfo *out);
+/* compute for ops whose output is the input reshaped. */
+int snnc_op_copy_input(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor *const *out);
 /* Copy dims. */
 void snnc_op_set_shape(snnc_vinfo *v, snnc_dtype dtype, int rank, const int64_t *dims);
 

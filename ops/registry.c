@@ -1,7 +1,7 @@
 /* registry.c — the operator table: the families' tables joined, looked up
  * by ONNX op_type (interface: op.h).  Each family file (elementwise.c,
- * softmax.c, reduce.c, matmul.c, recurrent.c, shape.c, layout.c) exports
- * one table ending in an entry whose name is NULL. */
+ * softmax.c, reduce.c, matmul.c, recurrent.c, shape.c, layout.c,
+ * compare.c) exports one table ending in an entry whose name is NULL. */
 #include <string.h>
 
 #include "op.h"
@@ -13,10 +13,11 @@ extern const snnc_op_def snnc_ops_matmul[];
 extern const snnc_op_def snnc_ops_recurrent[];
 extern const snnc_op_def snnc_ops_shape[];
 extern const snnc_op_def snnc_ops_layout[];
+extern const snnc_op_def snnc_ops_compare[];
 
 static const snnc_op_def *const families[] = {
     snnc_ops_elementwise, snnc_ops_softmax, snnc_ops_reduce, snnc_ops_matmul,
-    snnc_ops_recurrent,   snnc_ops_shape,   snnc_ops_layout,
+    snnc_ops_recurrent,   snnc_ops_shape,   snnc_ops_layout,  snnc_ops_compare,
 };
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 

@@ -10,13 +10,6 @@
 #include "op.h"
 
 /* Defined in layout.c (see there). */
-void snnc_op_copy_strided(size_t esize, int rank, const int64_t *dims, const void *src,
-                          const int64_t *src_strides, void *dst, const int64_t *dst_strides);
-int snnc_op_tracked(const snnc_vinfo *v, int64_t *out);
-void snnc_op_set_tracked(snnc_vinfo *o, int n, const int64_t *e);
-void snnc_op_track_literals(snnc_vinfo *o, int n, const int64_t *e);
-void snnc_op_carry_tracked(const snnc_vinfo *in, snnc_vinfo *out);
-int snnc_op_copy_input(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor *const *out);
 
 /* ---- helpers of this family ---- */
 
@@ -39,14 +32,6 @@ static int attr_int(snnc_opctx *c, const char *name, int64_t def, int64_t *out)
     return SNNC_OK;
 }
 
-static void contiguous_strides(int rank, const int64_t *dims, int64_t *st)
-{
-    int64_t s = 1;
-    for (int k = rank - 1; k >= 0; k--) {
-        st[k] = s;
-        s *= dims[k];
-    }
-}
 
 /* Element j of src, converted, stored at dst as element type dt. */
 static void put_elem(snnc_dtype dt, void *dst, const snnc_tensor *src, int64_t j)
@@ -167,6 +152,7 @@ static bool cancel_syms(dim_prod *a, const dim_prod *b)
 static int shape_range(snnc_opctx *c, int rank, int *start, int *len)
 {
     int64_t s, e;
+    *start = *len = 0;
     if ((snnc_node_attr(c->node, "start") || snnc_node_attr(c->node, "end")) && c->opset < 15)
         return snnc_op_fail(c, SNNC_EINVALID, "attributes start/end need opset 15 (model: %d)",
                             c->opset);
@@ -519,7 +505,7 @@ static int expand_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tens
     int lead = o->rank - x->rank;
     if (lead < 0)
         return snnc_op_fail(c, SNNC_EINVALID, "output rank is below the input's");
-    contiguous_strides(x->rank, x->dims, ist);
+    snnc_op_contiguous_strides(x->rank, x->dims, ist);
     for (int k = 0; k < o->rank; k++) {
         int j = k - lead;
         if (j >= 0 && x->dims[j] != 1 && x->dims[j] != o->dims[k])
@@ -584,8 +570,8 @@ static int tile_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor
         return SNNC_OK;
     if (o->rank != x->rank)
         return snnc_op_fail(c, SNNC_EINVALID, "output rank differs from the input's");
-    contiguous_strides(x->rank, x->dims, ist);
-    contiguous_strides(o->rank, o->dims, ost);
+    snnc_op_contiguous_strides(x->rank, x->dims, ist);
+    snnc_op_contiguous_strides(o->rank, o->dims, ost);
     for (int k = 0; k < x->rank; k++) {
         if (o->dims[k] % x->dims[k])
             return snnc_op_fail(c, SNNC_EINVALID, "output is not a tiling of the input");

@@ -2,7 +2,8 @@
  * libonnx-testdata) through the float reference evaluator.
  *
  * Selection is independent of what snnc implements: every test whose nodes
- * all belong to the operator list of the foundation issue (below) and whose
+ * all belong to the operator list of the foundation issue, plus the
+ * comparison, logic and Cast operators (below), and whose
  * declared outputs are float32, int64 or bool tensors (inputs may also be
  * int32, which snnc converts to int64, e.g. LSTM sequence_lens), in opsets
  * 7 to 18, is run, and
@@ -27,7 +28,8 @@ static const char *const covered_ops[] = {
     "Exp", "Sqrt", "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh", "Softmax",
     "LogSoftmax", "Clip", "Concat", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
     "Gather", "Slice", "Split", "Shape", "ConstantOfShape", "Constant", "Expand", "Tile",
-    "ReduceSum", "ReduceMean", "ReduceMax", "Identity", "Where",
+    "ReduceSum", "ReduceMean", "ReduceMax", "Identity", "Where", "Equal", "Greater", "Less",
+    "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor", "Cast",
 };
 
 #define RTOL 1e-3

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep examples/ free of __pycache__
 sys.path.insert(0, os.path.dirname(HERE))
 import common  # noqa: E402
 

@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep examples/ free of __pycache__
 sys.path.insert(0, os.path.dirname(HERE))
 import common  # noqa: E402
 
@@ -30,7 +31,7 @@ N_OBJ, N_COL, N_QTYPE, N_ANS = 6, 6, 6, 10
 OBJ_DIM = N_COL + 3
 Q_DIM = N_COL + N_QTYPE
 IN_DIM = N_OBJ * OBJ_DIM + Q_DIM
-G_HID, F_HID, OPSET = 64, 64, 14
+G_HID, F_HID, OPSET = 96, 64, 14
 EPOCHS, LR, N_TRAIN = 20, 3e-3, 40000
 QNAMES = ["shape", "left", "top", "nearest", "farthest", "count"]
 YES, NO, SQUARE, CIRCLE, COUNT1 = 0, 1, 2, 3, 4

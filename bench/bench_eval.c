@@ -68,10 +68,10 @@ static int parse_opts(int argc, char **argv, opts *o)
         const char *flag;
         long *dst, lo, hi;
     } num[] = {
-        {"--input", &o->input, 1, 1 << 16},     {"--hidden", &o->hidden, 1, 1 << 16},
-        {"--seq", &o->seq, 1, 1 << 20},         {"--batch", &o->batch, 1, 1 << 16},
-        {"--gemm", &o->gemm_n, 1, 1 << 15},     {"--seed", &seed, 0, 1L << 62},
-        {"--import-runs", &ir, 1, 1000},        {"--eval-runs", &er, 1, 1000},
+        {"--input", &o->input, 1, 1 << 16}, {"--hidden", &o->hidden, 1, 1 << 16},
+        {"--seq", &o->seq, 1, 1 << 20},     {"--batch", &o->batch, 1, 1 << 16},
+        {"--gemm", &o->gemm_n, 1, 1 << 15}, {"--seed", &seed, 0, 1L << 62},
+        {"--import-runs", &ir, 1, 1000},    {"--eval-runs", &er, 1, 1000},
         {"--gemm-runs", &gr, 1, 1000},
     };
     for (int i = 1; i < argc; i += 2) {
@@ -103,8 +103,10 @@ static int parse_opts(int argc, char **argv, opts *o)
     o->import_runs = (int)ir, o->eval_runs = (int)er, o->gemm_runs = (int)gr;
     /* Keep every tensor within snnc's element limit and the BLAS int range. */
     double w = 4.0 * (double)o->hidden * (double)(o->input > o->hidden ? o->input : o->hidden);
-    double y = (double)o->seq * (double)o->batch * 4.0 * (double)o->hidden;
-    if (w >= (double)SNNC_MAX_ELEMENTS || y >= (double)SNNC_MAX_ELEMENTS) {
+    double rows = (double)o->seq * (double)o->batch;
+    double y = rows * 4.0 * (double)o->hidden, x = rows * (double)o->input;
+    if (w >= (double)SNNC_MAX_ELEMENTS || y >= (double)SNNC_MAX_ELEMENTS ||
+        x >= (double)SNNC_MAX_ELEMENTS) {
         fprintf(stderr, "bench_eval: sizes too large (a tensor would exceed 2^31 elements)\n");
         return -1;
     }
@@ -428,9 +430,12 @@ static double gemm_gflops(long m, long n, long k, int runs, uint64_t *rng)
  * so that any CBLAS links). */
 static void blas_info(char *cfg, size_t cap, int *threads)
 {
-    char *(*get_config)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
-    char *(*get_core)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
-    int (*get_threads)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+    char *(*get_config)(void), *(*get_core)(void);
+    int (*get_threads)(void);
+    /* POSIX's way to turn dlsym's void * into a function pointer. */
+    *(void **)&get_config = dlsym(RTLD_DEFAULT, "openblas_get_config");
+    *(void **)&get_core = dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    *(void **)&get_threads = dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
     snprintf(cfg, cap, "%s%s%s", get_config ? get_config() : "unknown CBLAS",
              get_core ? " core=" : "", get_core ? get_core() : "");
     *threads = get_threads ? get_threads() : -1;
@@ -455,6 +460,12 @@ static void json_str(const char *s)
             putchar(*s);
     }
     putchar('"');
+}
+
+/* Print ,"key":value with `prec` decimals. */
+static void json_num(const char *key, int prec, double v)
+{
+    printf(",\"%s\":%.*f", key, prec, v);
 }
 
 /* ----------------------------------------------------------------- main */
@@ -558,32 +569,52 @@ int main(int argc, char **argv)
         return 2;
     }
     /* The time the LSTM would take if it ran at exactly those sgemm rates. */
-    double t_bound = 2.0 * ds * db * 4.0 * dh * di / (proj * 1e9) +
-                     ds * 2.0 * db * 4.0 * dh * dh / (rec * 1e9);
+    double t_bound =
+        2.0 * ds * db * 4.0 * dh * di / (proj * 1e9) + ds * 2.0 * db * 4.0 * dh * dh / (rec * 1e9);
     printf("blas peak        %.1f GFLOP/s (sgemm %ldx%ldx%ld, best of %d)\n", peak, n, n, n,
            o.gemm_runs);
     printf("blas lstm shapes %.1f GFLOP/s input projection (%ldx%ldx%ld), %.1f GFLOP/s recurrent "
            "step (%ldx%ldx%ld)\n",
            proj, o.seq * o.batch, gh, o.input, rec, o.batch, gh, o.hidden);
-    printf("blas-bound time  %.4f s (matrix products alone at those rates; evaluation is %.2fx)\n",
-           t_bound, ev_med / t_bound);
-    printf("ratio            evaluation / peak = %.1f %%\n", 100.0 * ev_gf / peak);
+    printf("blas-bound time  %.4f s (matrix products alone at those rates; best evaluation is "
+           "%.2fx)\n",
+           t_bound, ev_best / t_bound);
+    /* Best against best: both least disturbed by other work on the machine. */
+    printf("ratio            evaluation / peak = %.1f %% (best run; median run %.1f %%)\n",
+           100.0 * ev_gf_best / peak, 100.0 * ev_gf / peak);
     double rss = peak_rss_mib();
     printf("peak rss         %.1f MiB through import + evaluation, %.1f MiB at exit "
            "(with the sgemm buffers)\n",
            rss_eval, rss);
 
-    printf("{\"bench\":\"lstm_eval\",\"input\":%ld,\"hidden\":%ld,\"seq\":%ld,\"batch\":%ld,"
-           "\"model_bytes\":%zu,\"import_s_median\":%.6f,\"import_s_best\":%.6f,"
-           "\"eval_s_median\":%.6f,\"eval_s_best\":%.6f,\"gflop_per_run\":%.6f,"
-           "\"matmul_gflop_per_run\":%.6f,\"eval_gflops\":%.3f,\"blas_peak_gflops\":%.3f,"
-           "\"blas_peak_n\":%ld,\"blas_proj_gflops\":%.3f,\"blas_step_gflops\":%.3f,"
-           "\"blas_bound_s\":%.6f,\"eval_over_peak\":%.4f,\"peak_rss_eval_mib\":%.1f,\"peak_rss_mib\":%.1f,"
-           "\"load_avg\":%.2f,\"blas_threads\":%d,\"blas_config\":",
-           o.input, o.hidden, o.seq, o.batch, size, imp_med, imp_best, ev_med, ev_best,
-           flops * 1e-9, mm_flops * 1e-9, ev_gf, peak, n, proj, rec, t_bound, ev_gf / peak, rss_eval, rss,
-           load[0], blas_threads);
+    printf("{\"bench\":\"lstm_eval\"");
+    json_num("input", 0, di);
+    json_num("hidden", 0, dh);
+    json_num("seq", 0, ds);
+    json_num("batch", 0, db);
+    json_num("model_bytes", 0, (double)size);
+    json_num("import_s_median", 6, imp_med);
+    json_num("import_s_best", 6, imp_best);
+    json_num("eval_s_median", 6, ev_med);
+    json_num("eval_s_best", 6, ev_best);
+    json_num("gflop_per_run", 6, flops * 1e-9);
+    json_num("matmul_gflop_per_run", 6, mm_flops * 1e-9);
+    json_num("eval_gflops_median", 3, ev_gf);
+    json_num("eval_gflops_best", 3, ev_gf_best);
+    json_num("blas_peak_gflops", 3, peak);
+    json_num("blas_peak_n", 0, (double)n);
+    json_num("blas_proj_gflops", 3, proj);
+    json_num("blas_step_gflops", 3, rec);
+    json_num("blas_bound_s", 6, t_bound);
+    json_num("eval_over_peak", 4, ev_gf_best / peak);
+    json_num("eval_over_peak_median", 4, ev_gf / peak);
+    json_num("peak_rss_eval_mib", 1, rss_eval);
+    json_num("peak_rss_mib", 1, rss);
+    json_num("load_avg", 2, load[0]);
+    json_num("blas_threads", 0, (double)blas_threads);
+    printf(",\"checksum_yh\":%.9g", checksum);
+    printf(",\"blas_config\":");
     json_str(cfg);
-    printf(",\"checksum_yh\":%.9g}\n", checksum);
+    printf("}\n");
     return 0;
 }

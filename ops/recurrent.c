@@ -225,9 +225,10 @@ static int parse_spec(snnc_opctx *c, cell_kind cell, rnn_spec *s)
         (rc = int_attr(c, "input_forget", 0, &lf)) ||
         (rc = int_attr(c, "linear_before_reset", 0, &lbr)))
         return rc;
-    if (snnc_node_attr(c->node, "hidden_size") && s->hidden <= 0)
-        return snnc_op_fail(c, SNNC_EINVALID, "hidden_size %lld must be positive",
-                            (long long)s->hidden);
+    if (snnc_node_attr(c->node, "hidden_size") &&
+        (s->hidden <= 0 || s->hidden > SNNC_MAX_ELEMENTS))
+        return snnc_op_fail(c, SNNC_EINVALID, "hidden_size %lld must be positive (at most %lld)",
+                            (long long)s->hidden, (long long)SNNC_MAX_ELEMENTS);
     if (s->layout != 0 && s->layout != 1)
         return snnc_op_fail(c, SNNC_EINVALID, "layout %lld must be 0 or 1", (long long)s->layout);
     if (s->layout == 1 && c->opset < 14)
@@ -386,6 +387,12 @@ static void mm_bt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, 
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++)
                 cm[i * ldc + j] *= beta;
+        return;
+    }
+    if (m <= 2) { /* a row or two: sgemv skips sgemm's packing of all of b (bench/) */
+        for (int64_t i = 0; i < m; i++)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, b, (int)ldb, a + i * lda, 1,
+                        beta, cm + i * ldc, 1);
         return;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,

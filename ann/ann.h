@@ -1,0 +1,65 @@
+/* ann.h — the float Elman network snnc converts (docs/CONVERSION.md §1):
+ * per time step, per-step dense layers then one recurrent layer; after the
+ * last step, readout dense layers on the final hidden state.  Extracted from
+ * a loaded graph (ann_extract.c), executed in float (ann_eval.c), and the
+ * representation the constraint stage (quantize/) rewrites. */
+#ifndef SNNC_ANN_H
+#define SNNC_ANN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "snnc.h"
+
+typedef enum { SNNC_ACT_NONE, SNNC_ACT_RELU, SNNC_ACT_TANH, SNNC_ACT_COUNT } snnc_act;
+
+typedef enum {
+    SNNC_ANN_STEP_DENSE, /* applied to every time step's input, before the recurrent layer */
+    SNNC_ANN_RECURRENT,  /* h_t = f(W x_t + U h_{t-1} + b) */
+    SNNC_ANN_READOUT,    /* applied once, to h_T (or the previous readout) */
+    SNNC_ANN_ROLE_COUNT
+} snnc_ann_role;
+
+/* Activity quantiser: values clamped to [lo, hi] and rounded to `levels`
+ * evenly spaced values (levels 0 = no quantisation). */
+typedef struct snnc_act_quant {
+    int levels;
+    float lo, hi;
+} snnc_act_quant;
+
+typedef struct snnc_ann_layer {
+    char name[128];        /* the ONNX node that defined it */
+    snnc_ann_role role;
+    snnc_act act;
+    int n_in, n_out;
+    float *W;              /* [n_out][n_in] */
+    float *U;              /* [n_out][n_out], recurrent layer only */
+    float *b;              /* [n_out] */
+    snnc_act_quant out_q;  /* quantiser of this layer's output (constrained network) */
+} snnc_ann_layer;
+
+typedef struct snnc_ann {
+    char input_name[128], output_name[128];
+    int n_inputs;          /* features per time step */
+    int steps;             /* sequence length (from the model's input shape) */
+    bool batch_first;      /* input [batch, steps, features] (else [steps, batch, features]) */
+    snnc_act_quant in_q;   /* quantiser of the network input (constrained network) */
+    int n_layers;
+    snnc_ann_layer *layers;
+} snnc_ann;
+
+/* Build the Elman network of a loaded graph; refuses (SNNC_EUNSUPPORTED,
+ * naming the layer) any other shape.  `calib` (may be NULL) is an input
+ * batch on which the result is checked against snnc_run (max error 1e-4). */
+int snnc_ann_extract(snnc_graph *g, const snnc_tensor *calib, snnc_ann **out, snnc_err *err);
+/* Run on an input batch shaped like the model's input; returns [batch, n_out]
+ * of the last layer.  hidden (optional) receives [steps, batch, n_rec] recurrent states. */
+int snnc_ann_run(const snnc_ann *a, const snnc_tensor *input, snnc_tensor **out,
+                 snnc_tensor **hidden, snnc_err *err);
+snnc_ann *snnc_ann_copy(const snnc_ann *a);
+void snnc_ann_free(snnc_ann *a);
+/* Parameters with a value that is not finite -> SNNC_EINVALID naming the layer. */
+int snnc_ann_check_finite(const snnc_ann *a, snnc_err *err);
+float snnc_act_quantize(const snnc_act_quant *q, float v);
+
+#endif

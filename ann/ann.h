@@ -20,8 +20,9 @@ typedef enum {
     SNNC_ANN_ROLE_COUNT
 } snnc_ann_role;
 
-/* Activity quantiser: values clamped to [lo, hi] and rounded to `levels`
- * evenly spaced values (levels 0 = no quantisation). */
+/* Activity quantiser: values clamped to [lo, hi] and rounded to the nearest
+ * of `levels` evenly spaced values, halves up (levels 0 = no quantisation;
+ * levels 1 or hi <= lo give lo; NaN passes through). */
 typedef struct snnc_act_quant {
     int levels;
     float lo, hi;

@@ -118,6 +118,15 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru))
+        return 0.0;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
 static double peak_rss_mib(void)
 {
     struct rusage ru;
@@ -154,7 +163,7 @@ static void make_types(tn_model *m, const opts *o)
     for (int k = 0; k < N_TYPES; k++) {
         tn_neuron_type *t = &m->types[k];
         memset(t, 0, sizeof *t);
-        snprintf(t->name, sizeof t->name, "bench%02d", k);
+        snprintf(t->name, sizeof t->name, "N%08X", k + 1); /* the CPE naming: type k + 1 */
         const int sigma[4] = {1, -1, 1, -1}, s[4] = {2, 2, 1, 1};
         for (int g = 0; g < 4; g++)
             t->sigma[g] = sigma[g], t->s[g] = s[g];
@@ -292,6 +301,7 @@ int main(int argc, char **argv)
 
     int runs = (int)o.runs;
     double *load = calloc((size_t)runs, sizeof *load), *run = calloc((size_t)runs, sizeof *run);
+    double *cpu = calloc((size_t)runs, sizeof *cpu);
     tn_activity act = {0};
     size_t sim_mem = 0;
     for (int r = 0; r < runs; r++) {
@@ -302,20 +312,22 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_truenorth: %s\n", err.msg);
             return 2;
         }
-        double t1 = now();
+        double t1 = now(), c1 = cpu_seconds();
         tn_activity a = {0};
         if (tn_sim_run(s, o.ticks, NULL, 0, NULL, NULL, &a, &err)) {
             fprintf(stderr, "bench_truenorth: %s\n", err.msg);
             return 2;
         }
         double t2 = now();
+        cpu[r] = cpu_seconds() - c1;
         sim_mem = tn_sim_memory(s);
         tn_sim_free(s);
         load[r] = t1 - t0, run[r] = t2 - t1;
         act = a;
-        printf("run %d: load %.4f s, %ld ticks in %.4f s\n", r + 1, load[r], o.ticks, run[r]);
+        printf("run %d: load %.4f s, %ld ticks in %.4f s (%.4f CPU s)\n", r + 1, load[r], o.ticks,
+               run[r], cpu[r]);
     }
-    double load_s = median(load, runs), run_s = median(run, runs);
+    double load_s = median(load, runs), run_s = median(run, runs), cpu_s = median(cpu, runs);
     double core_ticks = (double)o.cores * (double)o.ticks;
     double rate_hz = (double)act.spikes / ((double)o.cores * TN_NEURONS * (double)o.ticks * 1e-3);
     double per_core = (double)(sim_mem + model_bytes(sim_model)) / (double)o.cores;
@@ -327,7 +339,8 @@ int main(int argc, char **argv)
            act.spikes > act.spikes_leaving
                ? (double)act.hops / (double)(act.spikes - act.spikes_leaving) : 0.0);
     printf("loading (tn_sim_new)            %10.4f s   (median of %d)\n", load_s, runs);
-    printf("simulation of %ld ticks          %10.4f s\n", o.ticks, run_s);
+    printf("simulation of %ld ticks          %10.4f s (%.4f CPU s: %.0f%% of %ld threads busy)\n",
+           o.ticks, run_s, cpu_s, 100.0 * cpu_s / (run_s * (double)o.threads), o.threads);
     printf("core-ticks/s including loading  %10.3e   ratio to real time %.2f\n", incl,
            (double)o.ticks / (load_s + run_s) / 1000.0);
     printf("core-ticks/s excluding loading  %10.3e   ratio to real time %.2f\n", excl,
@@ -345,12 +358,13 @@ int main(int argc, char **argv)
            "\"run_s\": %.5f, \"core_ticks_per_s_incl_load\": %.4e, "
            "\"core_ticks_per_s_excl_load\": %.4e, \"realtime_ratio_incl_load\": %.3f, "
            "\"realtime_ratio_excl_load\": %.3f, \"file_read_s\": %.4f, \"bytes_per_core\": %.0f, "
-           "\"synaptic_events\": %lld, \"spikes\": %lld}\n",
+           "\"synaptic_events\": %lld, \"spikes\": %lld, \"run_cpu_s\": %.4f}\n",
            o.cores, o.ticks, o.threads, o.density, o.stochastic, rate_hz, load_s, run_s, incl, excl,
            (double)o.ticks / (load_s + run_s) / 1000.0, (double)o.ticks / run_s / 1000.0,
-           file_read_s, per_core, (long long)act.synaptic_events, (long long)act.spikes);
+           file_read_s, per_core, (long long)act.synaptic_events, (long long)act.spikes, cpu_s);
     free(load);
     free(run);
+    free(cpu);
     if (sim_model != m)
         tn_model_free(sim_model);
     free_model(m);

@@ -34,6 +34,8 @@ typedef struct snnc_cli_outputs {
 const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path);
 int snnc_cli_outputs_commit(snnc_cli_outputs *o, snnc_err *err);
 void snnc_cli_outputs_abort(snnc_cli_outputs *o);
+/* Messages about a temporary file name the file the user asked for. */
+void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path);
 
 bool snnc_cli_is_help(const char *arg);
 

@@ -118,3 +118,19 @@ void snnc_cli_outputs_abort(snnc_cli_outputs *o)
         unlink(o->temp_paths[i]);
     outputs_free(o);
 }
+
+void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path)
+{
+    char out[sizeof err->msg];
+    size_t o = 0, tl = tmp ? strlen(tmp) : 0;
+    for (const char *p = err->msg; *p && o + 1 < sizeof out;) {
+        if (tl && strncmp(p, tmp, tl) == 0) {
+            o += (size_t)snprintf(out + o, sizeof out - o, "%s", path);
+            p += tl;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o < sizeof out ? o : sizeof out - 1] = '\0';
+    memcpy(err->msg, out, sizeof out);
+}

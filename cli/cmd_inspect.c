@@ -1,19 +1,25 @@
 /* cmd_inspect.c — `snnc inspect MODEL.onnx [--json]`: opset, inputs and
- * outputs with shapes, recognised layers, parameters, unsupported nodes. */
+ * outputs with shapes, recognised layers, parameters, unsupported nodes.
+ * A TrueNorth model file (MODEL.json) is described by truenorth/tn_describe.c. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "truenorth/tn_model.h"
 
 static const char usage[] =
-    "usage: snnc inspect MODEL.onnx [--json]\n\n"
+    "usage: snnc inspect MODEL.onnx|MODEL.json [--json]\n\n"
     "Describe a model: opset, inputs and outputs with shapes (symbolic dimensions by name),\n"
     "the layers snnc recognises (kind, sizes, activation, parameters), the total number of\n"
     "parameters and every node snnc cannot execute.\n"
     "  --json   one JSON object with the keys format, opset, inputs, outputs, layers,\n"
-    "           parameters, unsupported\n";
+    "           parameters, unsupported\n"
+    "A TrueNorth model file (IBM CPE form, MODEL.json): cores, used neurons, crossbar bits\n"
+    "set, neuron and crossbar types, delays histogram, destinations leaving the model\n"
+    "(--json keys format, cores, neurons, synapses, neuron_types, crossbar_types, delays,\n"
+    "destinations, per_core).\n";
 
 static void print_shape(const json_t *shape)
 {
@@ -83,6 +89,68 @@ static void print_text(const json_t *d)
     }
 }
 
+/* A TrueNorth model file: named *.json, or its first non-space byte is '{' or '/'. */
+static bool is_truenorth(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 5 && !strcmp(path + n - 5, ".json"))
+        return true;
+    FILE *f = fopen(path, "rb");
+    int c = EOF;
+    if (f) {
+        while ((c = fgetc(f)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+            ;
+        fclose(f);
+    }
+    return c == '{' || c == '/';
+}
+
+static void print_truenorth(const json_t *d)
+{
+#define I(o, k) ((long long)json_integer_value(json_object_get((o), (k))))
+    printf("model          %s (TrueNorth CPE model)\n", json_string_value(json_object_get(d, "file")));
+    printf("cores          %lld\n", I(d, "cores"));
+    printf("neurons        %lld used (%lld stochastic)\n", I(d, "neurons"), I(d, "stochastic_neurons"));
+    printf("synapses       %lld crossbar bits set\n", I(d, "synapses"));
+    printf("neuron types   %lld\n", I(d, "neuron_types"));
+    printf("crossbar types %lld\n", I(d, "crossbar_types"));
+    printf("delays        ");
+    const json_t *h = json_object_get(d, "delays");
+    for (int k = 1; k <= 15; k++) {
+        char key[4];
+        snprintf(key, sizeof key, "%d", k);
+        if (I(h, key))
+            printf(" %d:%lld", k, I(h, key));
+    }
+    const json_t *dest = json_object_get(d, "destinations"), *lc = json_object_get(dest, "leaving_cores");
+    printf("\ndestinations   %lld within the model, %lld leaving it", I(dest, "internal"), I(dest, "leaving"));
+    for (size_t i = 0; i < json_array_size(lc); i++)
+        printf("%s%lld", i ? "," : " (to cores ", (long long)json_integer_value(json_array_get(lc, i)));
+    printf("%s\n", json_array_size(lc) ? ")" : "");
+#undef I
+}
+
+static int inspect_truenorth(const char *model, bool json)
+{
+    snnc_err err = {0};
+    tn_model *m = NULL;
+    if (tn_model_read(model, &m, &err))
+        return snnc_cli_fail("inspect", &err);
+    char *text = tn_model_describe_json(m, model, &err);
+    tn_model_free(m);
+    if (!text)
+        return snnc_cli_fail("inspect", &err);
+    if (json) {
+        printf("%s\n", text);
+    } else {
+        json_t *d = json_loads(text, 0, NULL);
+        print_truenorth(d);
+        json_decref(d);
+    }
+    free(text);
+    return SNNC_EXIT_OK;
+}
+
 int snnc_cmd_inspect(int argc, char **argv)
 {
     const char *model = NULL;
@@ -103,6 +171,8 @@ int snnc_cmd_inspect(int argc, char **argv)
     }
     if (!model)
         return snnc_cli_usage("inspect", "no MODEL.onnx given");
+    if (is_truenorth(model))
+        return inspect_truenorth(model, json);
     snnc_err err = {0};
     snnc_graph *g = NULL;
     if (snnc_load_onnx_file(model, &g, &err))

@@ -109,11 +109,19 @@ static int run(const char *model, bindings *in, bindings *out, bool json, snnc_e
     if (!rc)
         rc = snnc_run(g, in->n, in->names, (const snnc_tensor *const *)inputs, n_out, out_names,
                       outputs, err);
+    for (int i = 0; rc && i < in->n; i++) { /* a refused input: name its file too */
+        char needle[200];
+        snprintf(needle, sizeof needle, "input '%s'", in->names[i]);
+        if (strstr(err->msg, needle)) {
+            snnc_err_prefix(err, "%s", in->files[i]);
+            break;
+        }
+    }
     for (int j = 0; !rc && j < out->n; j++) {
         const char *tmp = snnc_cli_outputs_add(&files, out->files[j]);
         rc = tmp ? snnc_npy_write(tmp, outputs[j], err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
         if (rc)
-            snnc_err_prefix(err, "%s", out->files[j]);
+            snnc_cli_err_rename(err, tmp, out->files[j]);
     }
     if (!rc && out->n)
         rc = snnc_cli_outputs_commit(&files, err);

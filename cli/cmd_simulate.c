@@ -1,11 +1,381 @@
-/* cmd_simulate.c — `snnc simulate` (being written). */
+/* cmd_simulate.c — `snnc simulate MODEL.json --ticks N [--spikes IN.csv]
+ * [--output-spikes OUT.csv] [--threads N] [--json]`: bit-exact simulation of
+ * a TrueNorth model file (truenorth/tn_sim.h) with its power estimate
+ * (truenorth/tn_power.c).  Spike files are CSV lines without header:
+ * `tick,core,axon` in, `tick,core,neuron` out, core being the core's id. */
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "../ir/error.h"
 #include "cli.h"
+#include "truenorth/tn_sim.h"
+
+static const char usage[] =
+    "usage: snnc simulate MODEL.json --ticks N [--spikes IN.csv] [--output-spikes OUT.csv]\n"
+    "                     [--threads N] [--json]\n\n"
+    "Simulate a TrueNorth model file (IBM CPE format) bit-exactly for N ticks (1 ms each at\n"
+    "real time) and estimate its power.  An input spike listed for tick t is integrated in\n"
+    "tick t; a spike fired in tick t with delay d arrives in tick t + d.\n"
+    "  --ticks N               ticks to simulate\n"
+    "  --spikes IN.csv         input spikes, lines 'tick,core,axon' (core: the core's id)\n"
+    "  --output-spikes OUT.csv every spike fired, lines 'tick,core,neuron', sorted\n"
+    "  --threads N             simulator threads (default: one per CPU; results do not depend\n"
+    "                          on it)\n"
+    "  --json                  one JSON object: ticks, spikes, synaptic events, mean rate,\n"
+    "                          power (static, dynamic, total, energy, constants and sources),\n"
+    "                          wall time\n"
+    "Progress goes to stderr every few seconds in long runs.\n";
+
+typedef struct opts {
+    const char *model, *spikes, *out;
+    long long ticks;
+    int threads;
+    bool json, help;
+} opts;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int parse_count(const char *flag, const char *s, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end || v < 0 || v > hi)
+        return snnc_cli_usage("simulate", "%s needs an integer in 0..%lld", flag, hi);
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    *o = (opts){NULL, NULL, NULL, -1, 0, false, false};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long long n = 0;
+        int st = 0;
+        if (snnc_cli_is_help(a)) {
+            o->help = true;
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            o->json = true;
+            continue;
+        } else if (!strcmp(a, "--ticks")) {
+            st = parse_count(a, v, (long long)1 << 40, &o->ticks);
+        } else if (!strcmp(a, "--threads")) {
+            st = parse_count(a, v, 64, &n);
+            o->threads = (int)n;
+        } else if (!strcmp(a, "--spikes") || !strcmp(a, "--output-spikes")) {
+            if (!v)
+                return snnc_cli_usage("simulate", "%s needs a file name", a);
+            *(a[2] == 's' ? &o->spikes : &o->out) = v;
+        } else if (a[0] == '-' && a[1]) {
+            return snnc_cli_usage("simulate", "unknown option '%s'", a);
+        } else if (!o->model) {
+            o->model = a;
+            continue;
+        } else {
+            return snnc_cli_usage("simulate", "unexpected argument '%s'", a);
+        }
+        if (st)
+            return st;
+        i++;
+    }
+    if (!o->model)
+        return snnc_cli_usage("simulate", "no MODEL.json given");
+    if (o->ticks < 0)
+        return snnc_cli_usage("simulate", "--ticks N is required");
+    return 0;
+}
+
+/* ------------------------------------------------------- input spikes */
+
+/* One CSV line "tick,core,axon" (spaces allowed around the numbers). */
+static int parse_line(const char *line, long long v[3])
+{
+    const char *p = line;
+    for (int k = 0; k < 3; k++) {
+        char *end;
+        errno = 0;
+        v[k] = strtoll(p, &end, 10);
+        if (errno || end == p)
+            return -1;
+        p = end;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (k < 2) {
+            if (*p != ',')
+                return -1;
+            p++;
+        }
+    }
+    return *p == '\0' || *p == '\n' || (*p == '\r' && (p[1] == '\0' || p[1] == '\n')) ? 0 : -1;
+}
+
+typedef struct keyed {
+    int64_t tick;
+    size_t pos;
+} keyed;
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    if (a->tick != b->tick)
+        return a->tick < b->tick ? -1 : 1;
+    return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* Sort by tick, keeping the file's order within a tick. */
+static int sort_by_tick(tn_input_spike *v, size_t n)
+{
+    keyed *k = malloc(n * sizeof *k);
+    tn_input_spike *copy = malloc(n * sizeof *copy);
+    if (!k || !copy) {
+        free(k), free(copy);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        k[i] = (keyed){v[i].tick, i};
+    qsort(k, n, sizeof *k, cmp_keyed);
+    memcpy(copy, v, n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = copy[k[i].pos];
+    free(k), free(copy);
+    return 0;
+}
+
+/* Reads, checks (tick >= 0, a core of the model, axon 0..255) and sorts by
+ * tick, keeping the file's order within a tick. */
+static int read_spikes(const char *path, const tn_model *m, tn_input_spike **out, size_t *n_out,
+                       snnc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return snnc_fail(err, SNNC_EIO, "%s: %s", path, strerror(errno));
+    tn_input_spike *v = NULL;
+    size_t n = 0, cap = 0, len = 0;
+    char *line = NULL;
+    long long lineno = 0;
+    int rc = SNNC_OK, sorted = 1;
+    while (!rc && getline(&line, &len, f) != -1) {
+        lineno++;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0' || *p == '\n' || *p == '\r' || *p == '#')
+            continue;
+        long long x[3];
+        if (parse_line(p, x)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: expected 'tick,core,axon' (integers), got "
+                           "'%.60s'", path, lineno, line);
+        }
+        else if (x[0] < 0)
+            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: negative tick %lld", path, lineno, x[0]);
+        else if (tn_model_core_index(m, x[1]) < 0)
+            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: no core with id %lld in the model", path,
+                           lineno, x[1]);
+        else if (x[2] < 0 || x[2] >= TN_AXONS)
+            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: axon %lld out of range 0..255", path,
+                           lineno, x[2]);
+        if (rc)
+            break;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            tn_input_spike *g = realloc(v, cap * sizeof *g);
+            if (!g) {
+                rc = snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            v = g;
+        }
+        v[n] = (tn_input_spike){x[0], x[1], (int)x[2]};
+        sorted &= !n || v[n - 1].tick <= x[0];
+        n++;
+    }
+    if (!rc && ferror(f))
+        rc = snnc_fail(err, SNNC_EIO, "%s: read error", path);
+    free(line);
+    fclose(f);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    if (!sorted && sort_by_tick(v, n)) {
+        free(v);
+        return snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", path);
+    }
+    *out = v, *n_out = n;
+    return SNNC_OK;
+}
+
+/* -------------------------------------------------------------- running */
+
+typedef struct result {
+    tn_activity act;
+    int64_t neurons;
+    double load_s, sim_s, wall_s;
+} result;
+
+static int write_spikes(FILE *f, const tn_output_spike *o, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (fprintf(f, "%lld,%lld,%d\n", (long long)o[k].tick, (long long)o[k].core, o[k].neuron) < 0)
+            return -1;
+    return 0;
+}
+
+/* Runs in chunks of about a quarter second, writing spikes as they come
+ * and reporting progress every few seconds. */
+static int simulate(tn_sim *s, const opts *o, const tn_input_spike *in, size_t n_in, FILE *fout,
+                    result *r, snnc_err *err)
+{
+    double start = now(), last_report = start;
+    int64_t done = 0, chunk = 16;
+    size_t first = 0;
+    while (done < o->ticks) {
+        int64_t len = chunk < o->ticks - done ? chunk : o->ticks - done;
+        size_t end = first;
+        while (end < n_in && in[end].tick < done + len)
+            end++;
+        tn_output_spike *spikes = NULL;
+        size_t n_spikes = 0;
+        double t0 = now();
+        int rc = tn_sim_run(s, len, in + first, end - first, fout ? &spikes : NULL,
+                            fout ? &n_spikes : NULL, &r->act, err);
+        if (!rc && fout && write_spikes(fout, spikes, n_spikes))
+            rc = snnc_fail(err, SNNC_EIO, "%s: write error", o->out);
+        free(spikes);
+        if (rc)
+            return rc;
+        double dt = now() - t0;
+        done += len, first = end;
+        chunk = dt > 0.05 ? (int64_t)((double)len * 0.25 / dt) + 1 : chunk * 4;
+        if (chunk > (int64_t)1 << 20)
+            chunk = (int64_t)1 << 20;
+        if (now() - last_report >= 3.0 && done < o->ticks) {
+            last_report = now();
+            fprintf(stderr, "snnc simulate: tick %lld of %lld (%.0f ticks/s)\n", (long long)done,
+                    (long long)o->ticks, (double)done / (last_report - start));
+        }
+    }
+    r->sim_s = now() - start;
+    return SNNC_OK;
+}
+
+static json_t *report_json(const opts *o, const result *r, const snnc_power_report *p)
+{
+    double rate = r->neurons && r->act.ticks
+                      ? (double)r->act.spikes / ((double)r->neurons * (double)r->act.ticks * 1e-3)
+                      : 0.0;
+    json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "format",
+                          "truenorth", "model", o->model, "ticks", (json_int_t)r->act.ticks,
+                          "cores", (json_int_t)r->act.cores, "neurons", (json_int_t)r->neurons,
+                          "spikes", (json_int_t)r->act.spikes, "spikes_leaving",
+                          (json_int_t)r->act.spikes_leaving, "input_spikes",
+                          (json_int_t)r->act.input_spikes, "synaptic_events",
+                          (json_int_t)r->act.synaptic_events, "hops", (json_int_t)r->act.hops,
+                          "mean_rate_hz", rate);
+    json_object_set_new(j, "power", snnc_power_report_json(p));
+    json_object_set_new(j, "wall_time_s", json_real(r->wall_s));
+    json_object_set_new(j, "load_time_s", json_real(r->load_s));
+    json_object_set_new(j, "simulation_time_s", json_real(r->sim_s));
+    if (o->out)
+        json_object_set_new(j, "output_spikes", json_string(o->out));
+    return j;
+}
+
+static void report_text(const opts *o, const result *r, const snnc_power_report *p)
+{
+    double rate = r->neurons && r->act.ticks
+                      ? (double)r->act.spikes / ((double)r->neurons * (double)r->act.ticks * 1e-3)
+                      : 0.0;
+    printf("model            %s\n", o->model);
+    printf("ticks            %lld (%lld cores, %lld neurons used)\n", (long long)r->act.ticks,
+           (long long)r->act.cores, (long long)r->neurons);
+    printf("spikes           %lld (%lld leaving the model), %lld input spikes\n",
+           (long long)r->act.spikes, (long long)r->act.spikes_leaving,
+           (long long)r->act.input_spikes);
+    printf("synaptic events  %lld\nhops             %lld\nmean rate        %.4g Hz per neuron\n",
+           (long long)r->act.synaptic_events, (long long)r->act.hops, rate);
+    printf("wall time        %.3f s (loading %.3f s, simulation %.3f s)\n", r->wall_s, r->load_s,
+           r->sim_s);
+    if (o->out)
+        printf("output spikes    %s\n", o->out);
+    snnc_power_report_print(stdout, p);
+}
+
+static int run(const opts *o, snnc_err *err)
+{
+    double start = now();
+    tn_model *m = NULL;
+    tn_input_spike *in = NULL;
+    size_t n_in = 0;
+    tn_sim *s = NULL;
+    snnc_cli_outputs files = {0};
+    FILE *fout = NULL;
+    result r = {0};
+    int rc = tn_model_read(o->model, &m, err);
+    if (!rc && o->spikes)
+        rc = read_spikes(o->spikes, m, &in, &n_in, err);
+    if (!rc)
+        rc = tn_sim_new(m, o->threads, &s, err);
+    if (!rc && o->out) {
+        const char *tmp = snnc_cli_outputs_add(&files, o->out);
+        if (!tmp || !(fout = fopen(tmp, "w")))
+            rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->out, tmp ? strerror(errno) : "out of memory");
+    }
+    r.load_s = now() - start;
+    if (!rc) {
+        for (int c = 0; c < m->n_cores; c++)
+            for (int j = 0; j < TN_NEURONS; j++)
+                r.neurons += m->cores[c].type[j] >= 0;
+        r.act.cores = m->n_cores;
+        rc = simulate(s, o, in, n_in, fout, &r, err);
+    }
+    if (fout && fclose(fout) && !rc)
+        rc = snnc_fail(err, SNNC_EIO, "%s: write error", o->out);
+    if (!rc && o->out)
+        rc = snnc_cli_outputs_commit(&files, err);
+    else if (o->out)
+        snnc_cli_outputs_abort(&files);
+    r.wall_s = now() - start;
+    if (!rc) {
+        snnc_power_report p;
+        tn_power_estimate(&r.act, &p);
+        if (o->json) {
+            json_t *j = report_json(o, &r, &p);
+            json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+            printf("\n");
+            json_decref(j);
+        } else {
+            report_text(o, &r, &p);
+        }
+    }
+    tn_sim_free(s);
+    free(in);
+    tn_model_free(m);
+    return rc;
+}
 
 int snnc_cmd_simulate(int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    fprintf(stderr, "snnc simulate: not yet available\n");
-    return SNNC_EXIT_USAGE;
+    opts o;
+    int st = parse_args(argc, argv, &o);
+    if (st)
+        return st;
+    if (o.help) {
+        fputs(usage, stdout);
+        return SNNC_EXIT_OK;
+    }
+    snnc_err err = {0};
+    return run(&o, &err) ? snnc_cli_fail("simulate", &err) : SNNC_EXIT_OK;
 }

@@ -63,10 +63,14 @@ int snnc_eval_node(snnc_graph *g, int k, const snnc_tensor *const *in, snnc_tens
     if (!rc)
         rc = def->infer(&c, vin, vout);
     for (int j = 0; !rc && j < n->n_outputs; j++) {
-        if (n->outputs[j] < 0)
+        bool valid = vout[j].rank >= 0 && snnc_shape_count(vout[j].rank, vout[j].dims) >= 0 &&
+                     snnc_compute_dtype(vout[j].dtype) == vout[j].dtype && vout[j].dtype;
+        /* An omitted output (empty name) is still given to compute when its
+         * shape is known: ops may rely on every declared output (Split's
+         * pieces, a required output left unnamed); the caller drops it. */
+        if (n->outputs[j] < 0 && !valid)
             continue;
-        if (vout[j].rank < 0 || snnc_shape_count(vout[j].rank, vout[j].dims) < 0 ||
-            snnc_compute_dtype(vout[j].dtype) != vout[j].dtype || !vout[j].dtype) {
+        if (!valid) {
             rc = snnc_op_fail(&c, vout[j].rank >= 0 && snnc_shape_count(vout[j].rank, vout[j].dims) < 0
                                       ? SNNC_ENOMEM : SNNC_EINVALID,
                               "output %d has no valid shape or type at run time (shape too large?)", j);
@@ -74,7 +78,7 @@ int snnc_eval_node(snnc_graph *g, int k, const snnc_tensor *const *in, snnc_tens
         }
         out[j] = snnc_tensor_new(vout[j].dtype, vout[j].rank, vout[j].dims, err);
         if (!out[j])
-            rc = err->code ? err->code : SNNC_ENOMEM;
+            rc = snnc_op_fail(&c, err->code ? err->code : SNNC_ENOMEM, "output %d", j);
     }
     if (!rc)
         rc = def->compute(&c, in, out);
@@ -123,6 +127,15 @@ static int bind_input(const snnc_graph *g, int v, const snnc_tensor *t, snnc_ten
     return *out ? SNNC_OK : err->code;
 }
 
+/* Is the value of output j asked for again by a later output? */
+static bool wanted_later(const int *want, int j, int n_out)
+{
+    for (int k = j + 1; k < n_out; k++)
+        if (want[k] == want[j])
+            return true;
+    return false;
+}
+
 typedef struct {
     snnc_tensor **slot;  /* per value: the current tensor, or NULL */
     bool *owned;         /* slot owned by the run (not a graph constant) */
@@ -154,8 +167,10 @@ static int run_nodes(snnc_graph *g, run_state *s, snnc_err *err)
         rc = snnc_eval_node(g, k, in, out, err);
         for (int j = 0; !rc && j < n->n_outputs; j++) {
             int v = n->outputs[j];
-            if (v < 0)
+            if (v < 0) {
+                snnc_tensor_free(out[j]); /* an omitted output */
                 continue;
+            }
             release(s, v);
             s->slot[v] = out[j];
             s->owned[v] = true;
@@ -186,25 +201,32 @@ static int run_graph(snnc_graph *g, int n_in, const char *const *in_names,
     int *want = calloc((size_t)n_out + 1, sizeof *want);
     if (!s.slot || !s.owned || !s.uses_left || !want)
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    for (int v = 0; !rc && v < nv; v++) {
+    for (int v = 0; !rc && v < nv; v++)
         s.slot[v] = g->values[v].constant;
-        s.uses_left[v] = snnc_graph_value_uses(g, v);
-    }
+    /* reads per value, in one pass (snnc_graph_value_uses per value is O(V*E)) */
+    for (int k = 0; !rc && k < g->n_nodes; k++)
+        for (int i = 0; i < g->nodes[k].n_inputs; i++)
+            if (g->nodes[k].inputs[i] >= 0)
+                s.uses_left[g->nodes[k].inputs[i]]++;
     for (int j = 0; !rc && j < n_out; j++) {
-        want[j] = snnc_graph_find_value(g, out_names[j]);
-        if (want[j] < 0)
+        want[j] = out_names[j] ? snnc_graph_find_value(g, out_names[j]) : -1;
+        if (!out_names[j])
+            rc = snnc_fail(err, SNNC_EUSAGE, "output %d has no name (the model has %d outputs)", j,
+                           g->n_outputs);
+        else if (want[j] < 0)
             rc = snnc_fail(err, SNNC_EUSAGE, "the model has no tensor named '%s'", out_names[j]);
         else
             s.uses_left[want[j]] += 1; /* keep it alive to the end */
     }
     for (int i = 0; !rc && i < n_in; i++) {
-        int v = snnc_graph_find_value(g, in_names[i]);
+        int v = in_names[i] ? snnc_graph_find_value(g, in_names[i]) : -1;
         int gi = -1;
         for (int k = 0; k < g->n_inputs; k++)
             if (g->inputs[k] == v)
                 gi = k;
         if (gi < 0)
-            rc = snnc_fail(err, SNNC_EUSAGE, "the model has no input named '%s'", in_names[i]);
+            rc = snnc_fail(err, SNNC_EUSAGE, "the model has no input named '%s'",
+                           in_names[i] ? in_names[i] : "");
         else if (s.slot[v])
             rc = snnc_fail(err, SNNC_EUSAGE, "input '%s' is given twice", in_names[i]);
         else if (!(rc = bind_input(g, v, inputs[i], &s.slot[v], err)))
@@ -220,8 +242,13 @@ static int run_graph(snnc_graph *g, int n_in, const char *const *in_names,
         const snnc_tensor *t = s.slot[want[j]];
         if (!t)
             rc = snnc_fail(err, SNNC_EINVALID, "tensor '%s' was not computed", out_names[j]);
-        else if (!(outputs[j] = snnc_tensor_copy(t, err)))
+        else if (s.owned[want[j]] && !wanted_later(want, j, n_out)) {
+            outputs[j] = s.slot[want[j]]; /* hand it over: no copy of a large output */
+            s.slot[want[j]] = NULL;
+            s.owned[want[j]] = false;
+        } else if (!(outputs[j] = snnc_tensor_copy(t, err))) {
             rc = err->code;
+        }
     }
     for (int v = 0; s.slot && s.owned && v < nv; v++)
         release(&s, v);

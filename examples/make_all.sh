@@ -6,7 +6,8 @@
 set -eu
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-/usr/bin/python3}
-for ex in elman_relu elman_tanh lstm gru bilstm_stacked rnncell_loop relational lowpass_addition; do
+for ex in elman_relu elman_tanh lstm gru bilstm_stacked rnncell_loop relational lowpass_addition \
+          elman_tn64 elman_h128; do
     echo "== $ex"
     "$PYTHON" "$ex/train_export.py"
 done

@@ -95,6 +95,20 @@ static int import_value_info(snnc_graph *g, const Onnx__ValueInfoProto *vi, snnc
         else
             v->dims[i] = SNNC_SYM(snnc_graph_symbol(g, NULL));
     }
+    /* Declared sizes feed shape arithmetic at load time: bound them like data. */
+    int64_t n = 1;
+    for (int i = 0; i < v->rank; i++) {
+        if (v->dims[i] <= 0)
+            continue;
+        if (v->dims[i] > SNNC_MAX_ELEMENTS / n) {
+            char buf[256];
+            return snnc_fail(err, SNNC_EUNSUPPORTED,
+                             "value '%s': declared shape %s exceeds %lld elements", v->name,
+                             snnc_value_shape_str(g, v, buf, sizeof buf),
+                             (long long)SNNC_MAX_ELEMENTS);
+        }
+        n *= v->dims[i];
+    }
     return SNNC_OK;
 }
 

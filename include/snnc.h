@@ -59,8 +59,10 @@ typedef struct snnc_tensor {
 } snnc_tensor;
 
 /* Tensors. snnc_tensor_new refuses (SNNC_ENOMEM) element counts that
- * overflow or exceed SNNC_MAX_ELEMENTS before allocating. */
+ * overflow or exceed SNNC_MAX_ELEMENTS, and tensors over
+ * SNNC_MAX_TENSOR_BYTES, before allocating. */
 #define SNNC_MAX_ELEMENTS ((int64_t)1 << 31)
+#define SNNC_MAX_TENSOR_BYTES ((uint64_t)2 << 30) /* one tensor: 2 GiB */
 snnc_tensor *snnc_tensor_new(snnc_dtype dtype, int rank, const int64_t *dims, snnc_err *err);
 void snnc_tensor_free(snnc_tensor *t);
 size_t snnc_dtype_size(snnc_dtype dtype);

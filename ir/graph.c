@@ -9,12 +9,50 @@ static char *dup_str(const char *s) { return strdup(s ? s : ""); }
 
 snnc_graph *snnc_graph_new(void) { return calloc(1, sizeof(snnc_graph)); }
 
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
 int snnc_graph_find_value(const snnc_graph *g, const char *name)
 {
-    for (int i = 0; i < g->n_values; i++)
-        if (strcmp(g->values[i].name, name) == 0)
-            return i;
-    return -1;
+    if (!g->index_cap)
+        return -1;
+    size_t mask = (size_t)g->index_cap - 1;
+    for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        int v = g->index[i] - 1;
+        if (v < 0)
+            return -1;
+        if (strcmp(g->values[v].name, name) == 0)
+            return v;
+    }
+}
+
+/* Insert value v into the name index, growing it to keep it under half full. */
+static bool index_add(snnc_graph *g, int v)
+{
+    if (2 * (g->n_values + 1) >= g->index_cap) {
+        int cap = g->index_cap ? 2 * g->index_cap : 64;
+        while (2 * (g->n_values + 1) >= cap)
+            cap *= 2;
+        int *idx = calloc((size_t)cap, sizeof *idx);
+        if (!idx)
+            return false;
+        free(g->index);
+        g->index = idx;
+        g->index_cap = cap;
+        for (int k = 0; k < g->n_values; k++)
+            if (k != v && !index_add(g, k))
+                return false;
+    }
+    size_t mask = (size_t)g->index_cap - 1, i = name_hash(g->values[v].name) & mask;
+    while (g->index[i])
+        i = (i + 1) & mask;
+    g->index[i] = v + 1;
+    return true;
 }
 
 static bool grow(void **arr, int *cap, int need, size_t elem)
@@ -46,6 +84,10 @@ int snnc_graph_intern_value(snnc_graph *g, const char *name)
     v->rank = -1;
     v->n_symval = -1;
     v->producer = -1;
+    if (!v->name || !index_add(g, g->n_values)) {
+        free(v->name);
+        return -1;
+    }
     return g->n_values++;
 }
 
@@ -128,6 +170,7 @@ void snnc_graph_free(snnc_graph *g)
         snnc_tensor_free(g->values[i].constant);
     }
     free(g->values);
+    free(g->index);
     for (int i = 0; i < g->n_nodes; i++)
         snnc_node_clear(&g->nodes[i]);
     free(g->nodes);

@@ -86,6 +86,8 @@ struct snnc_graph {
     int *inputs, *outputs; /* value indices (inputs exclude initializers) */
     int n_syms;
     char **sym_names;
+    int *index;     /* open-addressing hash of value names -> value index + 1 */
+    int index_cap;  /* a power of two, > 2 n_values */
 };
 
 snnc_graph *snnc_graph_new(void);

@@ -27,21 +27,22 @@ const char *snnc_dtype_name(snnc_dtype d)
 
 int64_t snnc_shape_count(int rank, const int64_t *dims)
 {
+    /* The non-zero dims must multiply within the limit even when a zero dim
+     * makes the tensor empty: strides over them are still computed. */
     bool empty = false;
+    int64_t n = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0)
             return -1;
-        empty |= dims[i] == 0;
-    }
-    if (empty)
-        return 0;
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) {
+        if (dims[i] == 0) {
+            empty = true;
+            continue;
+        }
         if (n > SNNC_MAX_ELEMENTS / dims[i])
             return -1;
         n *= dims[i];
     }
-    return n;
+    return empty ? 0 : n;
 }
 
 const char *snnc_dims_str(int rank, const int64_t *dims, char *buf, size_t size)
@@ -67,6 +68,14 @@ snnc_tensor *snnc_tensor_new(snnc_dtype dtype, int rank, const int64_t *dims, sn
         return NULL;
     }
     int64_t count = snnc_shape_count(rank, dims);
+    if (count >= 0 && (uint64_t)count * snnc_dtype_size(dtype) > SNNC_MAX_TENSOR_BYTES) {
+        char buf[200];
+        snnc_fail(err, SNNC_ENOMEM, "tensor shape %s of %s needs %.1f GiB, more than the %d GiB limit",
+                  snnc_dims_str(rank, dims, buf, sizeof buf), snnc_dtype_name(dtype),
+                  (double)count * (double)snnc_dtype_size(dtype) / (1 << 30),
+                  (int)(SNNC_MAX_TENSOR_BYTES >> 30));
+        return NULL;
+    }
     if (count < 0) {
         char buf[200];
         snnc_fail(err, SNNC_ENOMEM, "tensor shape %s is negative or exceeds %lld elements",

@@ -64,15 +64,21 @@ static json_t *layer_json(const snnc_graph *g, const snnc_layer *l)
     return o;
 }
 
-/* Weights: float constants that some node reads. */
+/* Weights: float constants that some node reads (each counted once). */
 static int64_t count_parameters(const snnc_graph *g)
 {
     int64_t total = 0;
-    for (int v = 0; v < g->n_values; v++) {
-        const snnc_tensor *t = g->values[v].constant;
-        if (t && t->dtype == SNNC_F32 && snnc_graph_value_uses(g, v) > 0)
-            total += t->count;
-    }
+    bool *seen = calloc((size_t)g->n_values + 1, sizeof *seen);
+    for (int k = 0; seen && k < g->n_nodes; k++)
+        for (int i = 0; i < g->nodes[k].n_inputs; i++) {
+            int v = g->nodes[k].inputs[i];
+            const snnc_tensor *t = v >= 0 ? g->values[v].constant : NULL;
+            if (t && t->dtype == SNNC_F32 && !seen[v]) {
+                seen[v] = true;
+                total += t->count;
+            }
+        }
+    free(seen);
     return total;
 }
 

@@ -81,13 +81,18 @@ static snnc_layer *new_layer(finder *f, snnc_layer_kind kind, int first_node)
     l->kind = kind;
     l->directions = 1;
     l->weight_value = -1;
-    l->nodes = calloc((size_t)f->g->n_nodes + 1, sizeof(int));
     snprintf(l->name, sizeof l->name, "%s", f->g->nodes[first_node].name);
     return l;
 }
 
 static void add_node(finder *f, snnc_layer *l, int k)
 {
+    if ((l->n_nodes & (l->n_nodes - 1)) == 0) { /* grow at powers of two */
+        int *p = realloc(l->nodes, (size_t)(l->n_nodes ? 2 * l->n_nodes : 4) * sizeof *p);
+        if (!p)
+            return;
+        l->nodes = p;
+    }
     l->nodes[l->n_nodes++] = k;
     f->taken[k] = true;
 }

@@ -147,7 +147,7 @@ static int gemm_read_attrs(snnc_opctx *c, gemm_attrs *a)
 static int gemm_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
 {
     gemm_attrs at;
-    snnc_dtype t;
+    snnc_dtype t = SNNC_DTYPE_UNKNOWN;
     int n_in = c->node->n_inputs < 3 ? c->node->n_inputs : 3;
     int rc = gemm_read_attrs(c, &at);
     if (rc || (rc = operand_dtype(c, in, n_in, &t)))
@@ -231,7 +231,7 @@ static int gemm_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tensor
  * dim dropped from the result; leading (batch) dims broadcast. */
 static int matmul_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)
 {
-    snnc_dtype t;
+    snnc_dtype t = SNNC_DTYPE_UNKNOWN;
     int rc = operand_dtype(c, in, 2, &t);
     if (rc)
         return rc;
@@ -293,6 +293,8 @@ static int matmul_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tens
     int rc = snnc_op_broadcast(c, ba, a->dims, bb, b->dims, &rbatch, bdims);
     if (rc || (rc = blas_dims_ok(c, m, n, k)))
         return rc;
+    if (y->count == 0)
+        return SNNC_OK; /* e.g. a 0-sized batch dim: nothing to compute (and no batch to index) */
     int64_t nbatch = 1, na = 1, nb = 1;
     for (int i = 0; i < rbatch; i++)
         nbatch *= bdims[i];

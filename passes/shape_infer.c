@@ -112,8 +112,10 @@ static int fold_node(snnc_graph *g, int k, snnc_err *err)
         return rc;
     for (int j = 0; j < n->n_outputs; j++) {
         int v = n->outputs[j];
-        if (v < 0 || !out[j])
+        if (v < 0 || !out[j]) {
+            snnc_tensor_free(out[j]); /* an omitted output */
             continue;
+        }
         snnc_value *val = &g->values[v];
         snnc_tensor_free(val->constant); /* fold_symval may have made it already */
         val->constant = out[j];

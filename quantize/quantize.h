@@ -15,8 +15,8 @@ typedef enum { SNNC_SCALE_NEURON, SNNC_SCALE_LAYER, SNNC_SCALE_COUNT } snnc_scal
 typedef enum { SNNC_FANIN_SPLIT, SNNC_FANIN_PRUNE, SNNC_FANIN_COUNT } snnc_fanin_strategy;
 
 typedef struct snnc_constraints {
-    int weight_levels;      /* 16: codes -8..7 */
-    int activity_levels;    /* 16: 0..15 spikes per window */
+    int weight_levels;      /* 16: codes -8..7; 0 = weights not quantised */
+    int activity_levels;    /* 16: 0..15 spikes per window; 0 = not quantised */
     int fan_in;             /* 64 */
     snnc_rounding rounding;
     snnc_scale_mode scale;
@@ -24,12 +24,21 @@ typedef struct snnc_constraints {
     bool prune_rescale;     /* prune: rescale the kept weights */
     double percentile;      /* activity range from calibration: 99.9 */
     uint64_t seed;          /* stochastic rounding */
+    bool compensate;        /* with calibration data and nearest rounding: spread each
+                             * weight's rounding error over the neuron's other inputs
+                             * and its bias (docs/QUANTIZE.md); default true */
 } snnc_constraints;
 
 void snnc_constraints_default(snnc_constraints *c); /* TrueNorth's: 16, 16, 64 */
 
-/* One row (neuron) of count-domain weights w[0..n) on `levels` levels:
- * codes in [-levels/2, levels/2 - 1] and the scale minimising squared error. */
+/* One row (neuron) of count-domain weights w[0..n) on `levels` levels
+ * (2..256): codes in [-(levels/2), levels - 1 - levels/2] (16: -8..7).
+ * Nearest: the scale minimising squared error, exactly (a sweep over the
+ * scales where codes change, docs/QUANTIZE.md), and its nearest codes.
+ * Stochastic: the smallest scale that holds every weight, codes rounded up
+ * with probability frac(w/scale) from *rng (splitmix64 state), so
+ * E[scale * code] = w.  An all-zero row gets scale 0, codes 0.  Returns
+ * SNNC_EINVALID for bad levels or non-finite weights. */
 typedef struct snnc_qrow {
     float scale;
     double sq_error;        /* sum (w - scale * code)^2 */
@@ -42,12 +51,29 @@ typedef struct snnc_layer_constraints {
     char name[128];
     int fan_in, fan_in_max_neuron;   /* inputs per neuron (recurrent adds n_out) */
     double weight_rel_error;         /* ||W - Wq|| / ||W|| at the allowed levels */
-    int levels_for_1pct;             /* levels needed for 1 % relative error */
+    double output_rel_error;         /* ||z - zq|| / ||z|| of the pre-activations on the
+                                      * calibration inputs; -1 without calibration */
+    int levels_for_1pct;             /* levels needed for 1 % relative error (257: > 256) */
     float activity_range;            /* calibrated hi of the output quantiser */
+    /* The quantised layer in the count domain (docs/CONVERSION.md §2), for
+     * the mapper.  Columns are the neuron's inputs [x | h] (recurrent: n_in
+     * + n_out).  Float weight = scales[j][g] * codes[j][i] * a_out / a_in(i)
+     * with a_in = in_range for x columns, activity_range for h columns. */
+    float in_range;                  /* a_in of the layer's W inputs */
+    int n_rows, n_cols;
+    int n_groups;                    /* split: partial neurons per neuron (1 = none) */
+    int *group_start;                /* [n_groups + 1] first column of each group */
+    int8_t *codes;                   /* [n_rows][n_cols]; NULL when weight_levels = 0 */
+    float *scales;                   /* [n_rows][n_groups]; NULL when weight_levels = 0 */
+    int64_t pruned;                  /* prune: weights dropped */
 } snnc_layer_constraints;
+void snnc_layer_constraints_free(snnc_layer_constraints *s, int n);
 
 /* Constrain `a` in place-copy: *out is a new network (weights quantised and
- * dequantised, activity quantisers set from `calib` or from the weights). */
+ * dequantised, activity quantisers set from `calib` or from the weights).
+ * *stats (one per layer, free with snnc_layer_constraints_free) may be
+ * NULL-pointer'd out by passing stats = NULL.  Without `calib`, the input
+ * range is a->in_q (if hi > 0) else [-1, 1]. */
 int snnc_constrain(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
                    snnc_ann **out, snnc_layer_constraints **stats, int *n_stats, snnc_err *err);
 

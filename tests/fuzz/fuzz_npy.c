@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snnc_err err = {0};
     if (snnc_npy_read_buffer(data, size, "fuzz.npy", &t, &err) == SNNC_OK) {
         /* a tensor that was accepted must describe itself consistently */
-        if (!t || t->rank < 0 || t->rank > SNNC_MAX_RANK || t->count != snnc_shape_count(t->rank, t->dims))
+        if (!t || t->rank < 0 || t->rank > SNNC_MAX_RANK ||
+            t->count != snnc_shape_count(t->rank, t->dims))
             abort();
         if (t->count > 0) {
             volatile double last = snnc_tensor_get_f(t, t->count - 1); /* touches the end */

@@ -3,13 +3,18 @@
 #
 #   tests/fuzz/run_fuzz.sh load|npy SECONDS [libFuzzer options...]
 #
+# SECONDS=0 only builds the target and prints its path; libFuzzer options
+# go through (e.g. -fork=0 to stop at the first finding).  To re-run a
+# finding: BUILD/fuzz_TARGET FILE.
 # The library is built by meson in a separate directory (default build-fuzz,
 # or $SNNC_FUZZ_BUILD) with CC=clang, ASan+UBSan and coverage for libFuzzer
 # (-fsanitize=fuzzer-no-link); the target (fuzz_load.c / fuzz_npy.c) is then
 # linked against that libsnnc.a with -fsanitize=fuzzer.  The corpus lives in
 # BUILD/fuzz/TARGET/corpus (seeded once from the examples, the ONNX node
-# tests and tests/malformed); crashes, leaks and timeouts land in
-# BUILD/fuzz/TARGET/artifacts.  Exit status: libFuzzer's (0 = nothing found).
+# tests and tests/malformed; for load also BUILD/fuzz/load/graph-seeds from
+# make_graph_seeds.py; for npy tests/fuzz/seeds/npy from make_npy_seeds.py);
+# crashes, leaks and timeouts land in BUILD/fuzz/TARGET/artifacts.
+# Exit status: 0 when artifacts/ is empty at the end, 3 when it holds findings.
 set -eu
 
 usage() { echo "usage: $0 load|npy SECONDS [libFuzzer options...]" >&2; exit 1; }
@@ -38,6 +43,11 @@ clang -std=c17 -g -O1 -fsanitize=fuzzer $san -I"$root/include" -I"$root" -I"$bui
     $(pkg-config --libs libprotobuf-c jansson) $(pkg-config --libs openblas 2>/dev/null || echo -lcblas) \
     -lm -lpthread -o "$exe"
 
+if [ "$seconds" = 0 ]; then
+    echo "$exe"
+    exit 0 # SECONDS=0: build only
+fi
+
 # --- seed corpus (first run only; the corpus then grows) ---
 work=$build/fuzz/$target
 mkdir -p "$work/corpus" "$work/artifacts"
@@ -57,7 +67,28 @@ if [ -z "$(ls -A "$work/corpus")" ]; then
     echo "run_fuzz.sh: seeded $work/corpus with $i files" >&2
 fi
 
+# Structured seeds: random single-operator models (make_graph_seeds.py), a
+# second corpus directory libFuzzer reads but does not write.
+extra=""
+if [ "$target" = load ] && [ ! -d "$work/graph-seeds" ] &&
+    /usr/bin/python3 "$root/tests/fuzz/make_graph_seeds.py" "$work/graph-seeds.tmp" 3000 1; then
+    mv "$work/graph-seeds.tmp" "$work/graph-seeds"
+fi
+[ "$target" = load ] && [ -d "$work/graph-seeds" ] && extra=$work/graph-seeds
+
 # --- run ---
+# Allocations over 2 GiB fail (return NULL) instead of aborting: the library
+# must handle that, and fuzzing goes on past models that ask for 8 GiB.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1:max_allocation_size_mb=2048}"
 cd "$work"
-exec "$exe" "$work/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+# Fork mode: a finding is saved and fuzzing goes on for the whole time
+# (options given on the command line come later and win).
+# shellcheck disable=SC2086
+"$exe" "$work/corpus" $extra -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
     -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$@"
+if [ -n "$(ls -A "$work/artifacts")" ]; then
+    echo "run_fuzz.sh: findings in $work/artifacts:" >&2
+    ls -l "$work/artifacts" >&2
+    exit 3
+fi

@@ -165,6 +165,68 @@ def run_time_errors():
                      [], [vi("c", I64, [1])]))
 
 
+def fuzz_findings():
+    """Minimal forms of what tests/fuzz found (see the table in run_malformed.sh)."""
+    # MatMul with a 0-sized batch dim: batch_offset divided by zero (ops/matmul.c)
+    a = numpy_helper.from_array(np.zeros((0, 4, 2), np.float32), "a")
+    b = numpy_helper.from_array(np.ones((2, 3), np.float32), "b")
+    save_model("matmul_empty_batch.onnx",
+               model([helper.make_node("MatMul", ["a", "b"], ["y"], name="mm_empty")], [],
+                     [vi("y", F, [0, 4, 3])], inits=[a, b]))
+    save_model("matmul_empty_batch_input.onnx",
+               model([helper.make_node("MatMul", ["x", "b"], ["y"], name="mm_empty")],
+                     [vi("x", F, ["N", 4, 2])], [vi("y", F, ["N", 4, 3])], inits=[b]))
+    np.save(os.path.join(OUT, "x_empty_batch.npy"), np.zeros((0, 4, 2), np.float32))
+    # RNN hidden_size 2^62: the expected W/R/B shapes overflowed int64 (ops/recurrent.c)
+    w = numpy_helper.from_array(np.ones((1, 1, 2), np.float32), "W")
+    r = numpy_helper.from_array(np.ones((1, 1, 1), np.float32), "R")
+    save_model("rnn_hidden_huge.onnx",
+               model([helper.make_node("RNN", ["x", "W", "R"], ["y"], name="rnn_huge",
+                                       hidden_size=2**62)],
+                     [vi("x", F, [1, 1, 2])], [vi("y", F, None)], inits=[w, r], check=False))
+    # A 0-element tensor whose other dims multiply past int64: strides overflow
+    # in Transpose (snnc_shape_count says 0 elements, so nothing refuses it)
+    save_model("transpose_sym.onnx",
+               model([helper.make_node("Transpose", ["x"], ["y"], name="tr0")],
+                     [vi("x", F, ["a", "b", "c"])], [vi("y", F, None)], check=False))
+    hdr = b"{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4611686018427387904, 4), }"
+    hdr = hdr + b" " * (118 - len(hdr)) + b"\n"
+    write("x_empty_huge.npy", b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr)
+    # the same through an initializer: dims [0, 2^40, 2^40], no data (fuzzed Div model)
+    save_model("init_empty_huge.onnx",
+               model([helper.make_node("Div", ["W", "W"], ["y"], name="div0")], [], [vi("y", F, None)],
+                     inits=[bare_tensor("W", F, [0, 2**40, 2**40])], check=False))
+    save_model("add_sym.onnx",
+               model([helper.make_node("Add", ["x", "one"], ["y"], name="add0")],
+                     [vi("x", F, ["a", "b", "c"])], [vi("y", F, None)],
+                     inits=[numpy_helper.from_array(np.ones((1,), np.float32), "one")], check=False))
+    # declared (value_info) dims of 2^63-1: Concat's load-time shape sum overflowed
+    save_model("concat_declared_huge.onnx",
+               model([helper.make_node("Concat", ["x", "z"], ["y"], name="cat0", axis=0)],
+                     [vi("x", F, [2]), vi("z", F, [2**63 - 1])], [vi("y", F, None)], check=False))
+    # unnamed outputs: Split's middle piece, and a folded Equal's only output
+    # (compute got a NULL output: ops/layout.c split_compute, ops/compare.c)
+    save_model("split_unnamed_output.onnx",
+               model([helper.make_node("Split", ["x"], ["a", "", "c"], name="split0", axis=0)],
+                     [vi("x", F, [3, 2])], [vi("a", F, None), vi("c", F, None)], check=False))
+    np.save(os.path.join(OUT, "x_3x2.npy"), np.arange(6, dtype=np.float32).reshape(3, 2))
+    # a Constant with an unnamed output, folded at load (fuzzed bilstm model)
+    save_model("constant_unnamed_output.onnx",
+               model([helper.make_node("Constant", [], [""], name="const_anon",
+                                       value=helper.make_tensor("v", F, [2], [1.0, 2.0])),
+                      helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+                     [vi("x", F, [2, 3])], [vi("y", F, [2, 3])], check=False))
+    # run-time tensors of 2^31-1 elements (8 GiB): ConstantOfShape and Tile
+    shape = numpy_helper.from_array(np.array([2**31 - 1], np.int64), "shape")
+    save_model("constantofshape_8gib.onnx",
+               model([helper.make_node("ConstantOfShape", ["shape"], ["y"], name="cos_big")], [],
+                     [vi("y", F, None)], inits=[shape], check=False))
+    save_model("tile_8gib.onnx",
+               model([helper.make_node("Tile", ["x", "shape"], ["y"], name="tile_big")],
+                     [vi("x", F, [1])], [vi("y", F, None)], inits=[shape], check=False))
+    np.save(os.path.join(OUT, "x_one.npy"), np.ones((1,), np.float32))
+
+
 def npy_files():
     np.save(os.path.join(OUT, "x_ok.npy"), np.arange(6, dtype=np.float32).reshape(2, 3))
     np.save(os.path.join(OUT, "x_wrong_shape.npy"), np.zeros((3, 2), np.float32))
@@ -188,6 +250,7 @@ def main():
     initializer_errors()
     opset_errors()
     run_time_errors()
+    fuzz_findings()
     npy_files()
 
 

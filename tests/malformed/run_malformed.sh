@@ -30,6 +30,9 @@ export UBSAN_OPTIONS="halt_on_error=1:exitcode=87:print_stacktrace=1"
 export OPENBLAS_NUM_THREADS=1
 
 # name | exit | expected fragments (';'-separated) | arguments (@C@ = cases dir, @T@ = empty output dir)
+# An exit field "N xfail" marks a known, reported bug: its failure is listed
+# as XFAIL and does not fail the test; once fixed it shows as XPASS (then
+# drop the marker).
 read -r -d '' TABLE <<'EOF'
 empty              |2| empty.onnx;empty file                          | inspect @C@/empty.onnx
 empty-run          |2| empty.onnx;empty file                          | run @C@/empty.onnx --input @C@/x_ok.npy --output @T@/y.npy
@@ -55,7 +58,7 @@ init-4gib-no-data  |2| init_dims_4gib_no_data.onnx;'W';1073741824 elements;holds
 init-dims-negative |2| init_dims_negative.onnx;'W';negative          | inspect @C@/init_dims_negative.onnx
 init-external      |2| init_external.onnx;'W';external data           | inspect @C@/init_external.onnx
 init-float16       |2| init_float16.onnx;'W';float16;not supported    | inspect @C@/init_float16.onnx
-input-dims-overflow|2| input_dims_overflow.onnx;input 'x';does not match | run @C@/input_dims_overflow.onnx --input @C@/x_ok.npy --output @T@/y.npy
+input-dims-overflow|2| input_dims_overflow.onnx;value 'x';exceeds       | run @C@/input_dims_overflow.onnx --input @C@/x_ok.npy --output @T@/y.npy
 opset-6            |2| opset_6.onnx;opset 6;7 to 18                   | inspect @C@/opset_6.onnx
 opset-19           |2| opset_19.onnx;opset 19;7 to 18                 | run @C@/opset_19.onnx --input @C@/x_ok.npy --output @T@/y.npy
 opset-none         |2| opset_none.onnx;no opset                       | inspect @C@/opset_none.onnx
@@ -80,14 +83,27 @@ usage-dangling     |1| --output needs                                 | run @C@/
 const-fold-inspect |0| const_fold.onnx                                | inspect @C@/const_fold.onnx
 const-fold-run     |0| c int64 [1]: 2                                 | run @C@/const_fold.onnx
 relu-ok            |0| y float32 [2,3]                                | run @C@/relu.onnx --input @C@/x_ok.npy --output @T@/y.npy
+matmul-empty-batch |0| outputs                                        | inspect @C@/matmul_empty_batch.onnx
+matmul-empty-run   |0| y float32 [0,4,3]                              | run @C@/matmul_empty_batch_input.onnx --input @C@/x_empty_batch.npy
+rnn-hidden-huge    |2| rnn_hidden_huge.onnx;rnn_huge;hidden_size      | inspect @C@/rnn_hidden_huge.onnx
+split-unnamed-out  |0| a float32 [1,2]: 0 1;c float32 [1,2]: 4 5     | run @C@/split_unnamed_output.onnx --input @C@/x_3x2.npy
+const-unnamed-out  |0| y float32 [2,3]                                | run @C@/constant_unnamed_output.onnx --input @C@/x_ok.npy
+no-outputs-run     |1| fuzz-equal-unnamed-output.onnx;output 0 has no name | run @C@/fuzz-equal-unnamed-output.onnx --output @T@/y.npy
+concat-declared    |2| concat_declared_huge.onnx;value 'z';exceeds    | inspect @C@/concat_declared_huge.onnx
+empty-huge-bcast   |2      | x_empty_huge.npy;4611686018427387904       | run @C@/add_sym.onnx --input @C@/x_empty_huge.npy --output @T@/y.npy
+init-empty-huge    |2      | init_empty_huge.onnx;'W';1099511627776      | inspect @C@/init_empty_huge.onnx
+empty-huge-dims    |2      | x_empty_huge.npy;4611686018427387904       | run @C@/transpose_sym.onnx --input @C@/x_empty_huge.npy --output @T@/y.npy
+constofshape-8gib  |2      | constantofshape_8gib.onnx;cos_big          | run @C@/constantofshape_8gib.onnx --output @T@/y.npy
+tile-8gib          |2      | tile_8gib.onnx;tile_big                    | run @C@/tile_8gib.onnx --input @C@/x_one.npy --output @T@/y.npy
 EOF
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/snnc-malformed.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
+pass=0 fail=0 xfails=0
 
 check_case() { # name want_rc fragments args
-    local name=$1 want=$2 frags=$3 argline=$4
+    local name=$1 want=$2 frags=$3 argline=$4 xfail=0
+    case $want in *xfail) xfail=1 want=${want%xfail} ;; esac
     local out=$work/$name
     mkdir -p "$out/o"
     argline=${argline//@C@/$cases}
@@ -124,11 +140,17 @@ check_case() { # name want_rc fragments args
             why="${why:+$why; }left files behind: $(ls -A "$out/o" | tr '\n' ' ')"
         fi
     fi
-    if [ -n "$why" ]; then
+    if [ -n "$why" ] && [ $xfail = 1 ]; then
+        xfails=$((xfails + 1))
+        echo "XFAIL $name (known bug): $why"
+    elif [ -n "$why" ]; then
         fail=$((fail + 1))
         echo "FAIL $name: $why"
         echo "     snnc ${args[*]}"
         sed 's/^/     | /' "$out/stderr" | head -40
+    elif [ $xfail = 1 ]; then
+        pass=$((pass + 1))
+        echo "XPASS $name: passes here; drop its xfail marker once it passes in every build"
     else
         pass=$((pass + 1))
         echo "ok   $name: $(head -c 200 "$out/stderr" | head -1)"
@@ -173,5 +195,5 @@ for f in "$cases"/fuzz-*.npy; do
     check_case "$b" 2 "$(basename "$f")" "run @C@/relu.onnx --input $f --output @T@/y.npy"
 done
 
-echo "malformed inputs: $pass passed, $fail failed (snnc: $snnc, sanitized: $sanitized)"
+echo "malformed inputs: $pass passed, $fail failed, $xfails known bugs (snnc: $snnc, sanitized: $sanitized)"
 [ $fail = 0 ]

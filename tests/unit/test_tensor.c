@@ -7,11 +7,13 @@
 
 static void test_shape_count(void)
 {
-    int64_t a[] = {2, 3, 4}, zero[] = {5, 0, (int64_t)1 << 40}, neg[] = {2, -1};
+    int64_t a[] = {2, 3, 4}, zero[] = {5, 0, 7}, zero_huge[] = {0, (int64_t)1 << 40, (int64_t)1 << 40}, neg[] = {2, -1};
     int64_t huge[] = {(int64_t)1 << 40, (int64_t)1 << 40}, over[] = {(int64_t)1 << 31, 16};
     CU_ASSERT_EQUAL(snnc_shape_count(3, a), 24);
     CU_ASSERT_EQUAL(snnc_shape_count(0, a), 1);            /* scalar */
-    CU_ASSERT_EQUAL(snnc_shape_count(3, zero), 0);         /* empty, even beside a huge dim */
+    CU_ASSERT_EQUAL(snnc_shape_count(3, zero), 0);
+    /* empty, but strides over the other dims would overflow: refused */
+    CU_ASSERT_EQUAL(snnc_shape_count(3, zero_huge), -1);
     CU_ASSERT_EQUAL(snnc_shape_count(2, neg), -1);
     CU_ASSERT_EQUAL(snnc_shape_count(2, huge), -1);        /* 2^80 overflows int64 */
     CU_ASSERT_EQUAL(snnc_shape_count(2, over), -1);        /* 2^35 > SNNC_MAX_ELEMENTS */
@@ -28,6 +30,12 @@ static void test_new_refuses_absurd(void)
     int64_t dims[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     CU_ASSERT_PTR_NULL(snnc_tensor_new(SNNC_F32, 9, dims, &e2));
     CU_ASSERT_EQUAL(e2.code, SNNC_EUNSUPPORTED);
+    /* 2^30 float64 elements = 8 GiB: within the element limit, over the byte limit */
+    snnc_err e3 = {0};
+    int64_t big[] = {(int64_t)1 << 30};
+    CU_ASSERT_PTR_NULL(snnc_tensor_new(SNNC_F64, 1, big, &e3));
+    CU_ASSERT_EQUAL(e3.code, SNNC_ENOMEM);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e3.msg, "GiB limit"));
 }
 
 static void test_convert(void)

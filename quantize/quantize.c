@@ -1,0 +1,416 @@
+/* quantize.c — the constraint stage (interface: quantize.h; design:
+ * docs/CONVERSION.md §2, docs/QUANTIZE.md): activity ranges, count-domain
+ * weights W' = w a_in / a_out with a recurrent neuron's row [W_j | U_j]
+ * quantised as one, fan-in split into groups or pruned, weights dequantised
+ * back into a float copy of the network, activity quantisers set, and the
+ * per-layer statistics the inspector and the report print. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/error.h"
+#include "quantize_internal.h"
+
+#define MAX_ACTIVITY_LEVELS 65536
+#define LEVELS_SEARCH_MAX 256
+#define LEVELS_SAMPLE_ROWS 64
+#define ONE_PERCENT_SQ 1e-4 /* (1 %)^2 of the squared norm */
+
+void snnc_constraints_default(snnc_constraints *c)
+{
+    *c = (snnc_constraints){
+        .weight_levels = 16,
+        .activity_levels = 16,
+        .fan_in = 64,
+        .rounding = SNNC_ROUND_NEAREST,
+        .scale = SNNC_SCALE_NEURON,
+        .fanin = SNNC_FANIN_SPLIT,
+        .prune_rescale = false,
+        .percentile = 99.9,
+        .seed = 1,
+        .compensate = true,
+    };
+}
+
+static int check_constraints(const snnc_constraints *c, snnc_err *err)
+{
+    if (c->weight_levels != 0 && (c->weight_levels < 2 || c->weight_levels > 256))
+        return snnc_fail(err, SNNC_EUSAGE, "weight levels %d: expected 2..256 (0: not quantised)",
+                         c->weight_levels);
+    if (c->activity_levels != 0 && (c->activity_levels < 2 || c->activity_levels > MAX_ACTIVITY_LEVELS))
+        return snnc_fail(err, SNNC_EUSAGE, "activity levels %d: expected 2..%d (0: not quantised)",
+                         c->activity_levels, MAX_ACTIVITY_LEVELS);
+    if (c->fan_in < 1)
+        return snnc_fail(err, SNNC_EUSAGE, "fan-in %d: expected at least 1", c->fan_in);
+    if (!(c->percentile > 0 && c->percentile <= 100))
+        return snnc_fail(err, SNNC_EUSAGE, "percentile %g: expected (0, 100]", c->percentile);
+    if ((unsigned)c->rounding >= SNNC_ROUND_COUNT || (unsigned)c->scale >= SNNC_SCALE_COUNT ||
+        (unsigned)c->fanin >= SNNC_FANIN_COUNT)
+        return snnc_fail(err, SNNC_EUSAGE, "unknown rounding, scale or fan-in strategy");
+    return SNNC_OK;
+}
+
+void snnc_layer_constraints_free(snnc_layer_constraints *s, int n)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < n; i++) {
+        free(s[i].group_start);
+        free(s[i].codes);
+        free(s[i].scales);
+    }
+    free(s);
+}
+
+/* The quantiser of an activity of range `range`: nonnegative (ReLU) on
+ * `levels` counts 0..W; signed on a pair of channels, -W..W, i.e.
+ * 2 (levels - 1) + 1 values with the same step range / W. */
+static snnc_act_quant act_quant(int levels, float range, bool nonneg)
+{
+    snnc_act_quant q = {levels, nonneg ? 0.0f : -range, range};
+    if (levels > 0 && !nonneg)
+        q.levels = 2 * (levels - 1) + 1;
+    return q;
+}
+
+/* ------------------------------------------------------------ one layer */
+
+typedef struct layer_work {
+    int rows, cols;
+    float *M, *M0;     /* count-domain weights (after prune), and before */
+    double *colf;      /* [cols] a_in(i) / a_out */
+    float *factor;     /* [rows] prune rescale factor */
+    int8_t *codes;
+    float *scales;
+} layer_work;
+
+static void work_free(layer_work *w)
+{
+    free(w->M);
+    free(w->M0);
+    free(w->colf);
+    free(w->factor);
+    free(w->codes);
+    free(w->scales);
+}
+
+static float *weight_at(snnc_ann_layer *L, int j, int i)
+{
+    return i < L->n_in ? &L->W[(size_t)j * L->n_in + i] : &L->U[(size_t)j * L->n_out + (i - L->n_in)];
+}
+
+static int work_init(layer_work *w, snnc_ann_layer *L, double a_in, double a_out, int groups_max)
+{
+    w->rows = L->n_out;
+    w->cols = L->n_in + (L->role == SNNC_ANN_RECURRENT ? L->n_out : 0);
+    size_t n = (size_t)w->rows * (size_t)w->cols;
+    w->M = malloc(n * sizeof *w->M);
+    w->M0 = malloc(n * sizeof *w->M0);
+    w->colf = malloc((size_t)w->cols * sizeof *w->colf);
+    w->factor = malloc((size_t)w->rows * sizeof *w->factor);
+    w->codes = malloc(n + 1);
+    w->scales = malloc((size_t)w->rows * (size_t)groups_max * sizeof *w->scales);
+    if (!w->M || !w->M0 || !w->colf || !w->factor || !w->codes || !w->scales)
+        return SNNC_ENOMEM;
+    for (int i = 0; i < w->cols; i++)
+        w->colf[i] = i < L->n_in ? a_in / a_out : 1.0;
+    for (int j = 0; j < w->rows; j++) {
+        w->factor[j] = 1;
+        for (int i = 0; i < w->cols; i++)
+            w->M[(size_t)j * w->cols + i] = (float)(*weight_at(L, j, i) * w->colf[i]);
+    }
+    memcpy(w->M0, w->M, n * sizeof *w->M);
+    return SNNC_OK;
+}
+
+static double sq_norm(const float *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)v[i] * v[i];
+    return s;
+}
+
+static int max_nonzero_per_row(const float *M, int rows, int cols)
+{
+    int best = 0;
+    for (int j = 0; j < rows; j++) {
+        int nz = 0;
+        for (int i = 0; i < cols; i++)
+            nz += M[(size_t)j * cols + i] != 0;
+        best = nz > best ? nz : best;
+    }
+    return best;
+}
+
+/* The fewest levels (2..256) at which the layer's relative error is <= 1 %
+ * (nearest rounding, the layer's groups and scale mode); 257 when even 256
+ * levels do not reach it.  Binary search: the optimal error never rises
+ * with the levels (the code sets are nested and the scale is the exact
+ * optimum).  Layers of more than LEVELS_SAMPLE_ROWS neurons are measured on
+ * that many evenly spaced rows (an estimate; exact below). */
+static int levels_for_1pct(const layer_work *w, snnc_q_plan plan, int *out)
+{
+    int R = w->rows < LEVELS_SAMPLE_ROWS ? w->rows : LEVELS_SAMPLE_ROWS;
+    float *sub = malloc((size_t)R * w->cols * sizeof *sub + 1);
+    if (!sub)
+        return SNNC_ENOMEM;
+    for (int k = 0; k < R; k++)
+        memcpy(sub + (size_t)k * w->cols, w->M + (size_t)((int64_t)k * w->rows / R) * w->cols,
+               (size_t)w->cols * sizeof *sub);
+    double norm2 = sq_norm(sub, (size_t)R * w->cols);
+    plan.rounding = SNNC_ROUND_NEAREST;
+    int lo = 2, hi = LEVELS_SEARCH_MAX + 1, st = SNNC_OK;
+    while (lo < hi && norm2 > 0 && st == SNNC_OK) {
+        plan.levels = lo + (hi - lo) / 2;
+        double e = 0;
+        st = snnc_q_matrix(sub, R, w->cols, &plan, NULL, w->codes, w->scales, &e);
+        if (e <= ONE_PERCENT_SQ * norm2)
+            hi = plan.levels;
+        else
+            lo = plan.levels + 1;
+    }
+    free(sub);
+    *out = lo; /* an all-zero layer: 2 */
+    return st;
+}
+
+/* Quantise w->M in place (M becomes scale * code); codes, scales kept. */
+static int quantize_work(layer_work *w, const snnc_q_plan *plan, uint64_t *rng)
+{
+    double e;
+    int st = snnc_q_matrix(w->M, w->rows, w->cols, plan, rng, w->codes, w->scales, &e);
+    if (st != SNNC_OK)
+        return st;
+    for (int j = 0; j < w->rows; j++)
+        for (int g = 0; g < plan->n_groups; g++)
+            for (int i = plan->group_start[g]; i < plan->group_start[g + 1]; i++) {
+                size_t k = (size_t)j * w->cols + i;
+                w->M[k] = w->scales[(size_t)j * plan->n_groups + g] * (float)w->codes[k];
+            }
+    return SNNC_OK;
+}
+
+/* Float weights back from the count domain: w = M a_out / a_in.  Without
+ * weight quantisation only pruning changed M: the original weight times
+ * the row's rescale factor, or zero, so nothing is rounded twice. */
+static void write_back(layer_work *w, snnc_ann_layer *L, bool quantised)
+{
+    for (int j = 0; j < w->rows; j++)
+        for (int i = 0; i < w->cols; i++) {
+            size_t k = (size_t)j * w->cols + i;
+            float *dst = weight_at(L, j, i);
+            if (quantised)
+                *dst = (float)(w->M[k] / w->colf[i]);
+            else if (w->M[k] == 0 && w->M0[k] != 0) /* pruned */
+                *dst = 0;
+            else if (w->factor[j] != 1)
+                *dst *= w->factor[j];
+        }
+}
+
+static double rel_error(const layer_work *w)
+{
+    size_t n = (size_t)w->rows * w->cols;
+    double d = 0, norm2 = sq_norm(w->M0, n);
+    for (size_t k = 0; k < n; k++) {
+        double e = (double)w->M0[k] - w->M[k];
+        d += e * e;
+    }
+    return norm2 > 0 ? sqrt(d / norm2) : 0;
+}
+
+/* The second moments of the count-domain inputs v_i = u_i / colf_i (the
+ * constant 1 last) from those of the float inputs. */
+static double *count_domain_gram(const double *Hu, const layer_work *w)
+{
+    int n = w->cols + 1;
+    double *H = malloc((size_t)n * n * sizeof *H);
+    for (int i = 0; H && i < n; i++)
+        for (int k = 0; k < n; k++) {
+            double di = i < w->cols ? 1 / w->colf[i] : 1, dk = k < w->cols ? 1 / w->colf[k] : 1;
+            H[(size_t)i * n + k] = Hu[(size_t)i * n + k] * di * dk;
+        }
+    return H;
+}
+
+/* Quantise again with error compensation, from the unpruned weights M0
+ * (pruned ones forced to zero: `keep` is the pruned matrix) at the scales
+ * of the plain quantiser; the bias absorbs its share. */
+static int compensate(layer_work *w, snnc_ann_layer *L, const snnc_q_plan *plan, const double *H,
+                      const float *keep, double *bias_delta)
+{
+    int st = snnc_q_compensate(w->M0, w->rows, w->cols, plan, w->scales, H, keep, w->codes, w->M, bias_delta);
+    for (int j = 0; j < w->rows && st == SNNC_OK; j++)
+        L->b[j] = (float)(L->b[j] + bias_delta[j]);
+    return st;
+}
+
+/* ||z - zq|| / ||z|| on the calibration inputs: the rows [M0 - Q | -db]
+ * and [M0 | b] in the quadratic form of H. */
+static double output_error(const layer_work *w, const double *H, const float *b0, const double *db)
+{
+    int n = w->cols + 1;
+    double *E = malloc((size_t)w->rows * n * sizeof *E), *Z = malloc((size_t)w->rows * n * sizeof *Z);
+    double r = -1;
+    if (E && Z) {
+        for (int j = 0; j < w->rows; j++) {
+            for (int i = 0; i < w->cols; i++) {
+                size_t k = (size_t)j * w->cols + i;
+                E[(size_t)j * n + i] = (double)w->M0[k] - w->M[k];
+                Z[(size_t)j * n + i] = w->M0[k];
+            }
+            E[(size_t)j * n + w->cols] = db ? -db[j] : 0;
+            Z[(size_t)j * n + w->cols] = b0[j];
+        }
+        double e = snnc_q_quadratic(H, n, E, w->rows), z = snnc_q_quadratic(H, n, Z, w->rows);
+        r = z > 0 ? sqrt(fmax(e, 0) / z) : 0;
+    }
+    free(E);
+    free(Z);
+    return r;
+}
+
+static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const snnc_constraints *c,
+                           const double *gram, uint64_t *rng, snnc_layer_constraints *S)
+{
+    layer_work w = {0};
+    snprintf(S->name, sizeof S->name, "%s", L->name);
+    S->in_range = (float)a_in;
+    S->activity_range = (float)a_out;
+    S->output_rel_error = -1;
+    int cols = L->n_in + (L->role == SNNC_ANN_RECURRENT ? L->n_out : 0);
+    S->n_groups = snnc_q_groups(cols, c->fan_in, c->fanin == SNNC_FANIN_SPLIT, &S->group_start);
+    if (S->n_groups < 0)
+        return SNNC_ENOMEM;
+    int st = work_init(&w, L, a_in, a_out, S->n_groups);
+    S->n_rows = w.rows;
+    S->n_cols = w.cols;
+    S->fan_in = w.cols;
+    if (st == SNNC_OK)
+        S->fan_in_max_neuron = max_nonzero_per_row(w.M, w.rows, w.cols);
+    bool prune = c->fanin == SNNC_FANIN_PRUNE;
+    for (int j = 0; j < w.rows && st == SNNC_OK && prune; j++) {
+        int64_t d = snnc_q_prune_row(w.M + (size_t)j * w.cols, w.cols, c->fan_in, c->prune_rescale,
+                                     &w.factor[j]);
+        st = d < 0 ? SNNC_ENOMEM : SNNC_OK;
+        S->pruned += d > 0 ? d : 0;
+    }
+    snnc_q_plan plan = {.levels = c->weight_levels, .rounding = c->rounding, .scale = c->scale,
+                        .n_groups = S->n_groups, .group_start = S->group_start};
+    bool comp = gram && c->compensate && c->weight_levels > 0 && c->rounding == SNNC_ROUND_NEAREST;
+    size_t nw = (size_t)w.rows * w.cols;
+    double *H = gram && st == SNNC_OK ? count_domain_gram(gram, &w) : NULL;
+    float *keep = comp && prune ? malloc(nw * sizeof *keep + 1) : NULL, *b0 = malloc((size_t)w.rows * sizeof *b0);
+    double *db = comp ? calloc((size_t)w.rows, sizeof *db) : NULL;
+    if (st == SNNC_OK && ((gram && !H) || (comp && prune && !keep) || !b0 || (comp && !db)))
+        st = SNNC_ENOMEM;
+    if (st == SNNC_OK) {
+        memcpy(b0, L->b, (size_t)w.rows * sizeof *b0);
+        if (keep)
+            memcpy(keep, w.M, nw * sizeof *keep);
+        st = levels_for_1pct(&w, plan, &S->levels_for_1pct);
+    }
+    if (st == SNNC_OK && c->weight_levels > 0)
+        st = quantize_work(&w, &plan, rng);
+    if (st == SNNC_OK && comp)
+        st = compensate(&w, L, &plan, H, keep, db);
+    if (st == SNNC_OK) {
+        write_back(&w, L, c->weight_levels > 0);
+        S->weight_rel_error = rel_error(&w);
+        if (H)
+            S->output_rel_error = output_error(&w, H, b0, db);
+        if (c->weight_levels > 0) {
+            S->codes = w.codes;
+            S->scales = w.scales;
+            w.codes = NULL;
+            w.scales = NULL;
+        }
+    }
+    free(H);
+    free(keep);
+    free(b0);
+    free(db);
+    work_free(&w);
+    return st;
+}
+
+/* ------------------------------------------------------------ network */
+
+static int find_ranges(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                       snnc_q_ranges *r, snnc_err *err)
+{
+    r->layer = calloc((size_t)a->n_layers, sizeof *r->layer);
+    r->gram = calib ? calloc((size_t)a->n_layers, sizeof *r->gram) : NULL;
+    if (!r->layer || (calib && !r->gram))
+        return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    return calib ? snnc_q_ranges_calib(a, calib, c->percentile, r, err)
+                 : snnc_q_ranges_moments(a, c->percentile, r, err);
+}
+
+static int constrain_all(snnc_ann *q, const snnc_constraints *c, const snnc_q_ranges *r,
+                         snnc_layer_constraints *S, snnc_err *err)
+{
+    uint64_t rng = c->seed;
+    double a_prev = r->in;
+    q->in_q = act_quant(c->activity_levels, r->in, !r->in_signed);
+    for (int l = 0; l < q->n_layers; l++) {
+        snnc_ann_layer *L = &q->layers[l];
+        int st = constrain_layer(L, a_prev, r->layer[l], c, r->gram ? r->gram[l] : NULL, &rng, &S[l]);
+        if (st != SNNC_OK)
+            return snnc_fail(err, st, "layer '%s': %s", L->name,
+                             st == SNNC_ENOMEM ? "out of memory" : "weights cannot be quantised");
+        bool readout_membrane = l == q->n_layers - 1 && L->act == SNNC_ACT_NONE;
+        L->out_q = act_quant(readout_membrane ? 0 : c->activity_levels, r->layer[l], L->act == SNNC_ACT_RELU);
+        a_prev = r->layer[l];
+    }
+    return SNNC_OK;
+}
+
+int snnc_constrain(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                   snnc_ann **out, snnc_layer_constraints **stats, int *n_stats, snnc_err *err)
+{
+    *out = NULL;
+    if (stats)
+        *stats = NULL;
+    if (n_stats)
+        *n_stats = 0;
+    int st = check_constraints(c, err);
+    if (st == SNNC_OK)
+        st = snnc_q_check_structure(a, err);
+    if (st == SNNC_OK)
+        st = snnc_ann_check_finite(a, err);
+    if (st != SNNC_OK)
+        return st;
+    snnc_q_ranges r = {0};
+    snnc_ann *q = NULL;
+    snnc_layer_constraints *S = NULL;
+    st = find_ranges(a, c, calib, &r, err);
+    if (st == SNNC_OK) {
+        q = snnc_ann_copy(a);
+        S = calloc((size_t)a->n_layers, sizeof *S);
+        if (!q || !S)
+            st = snnc_fail(err, SNNC_ENOMEM, "out of memory copying the network");
+    }
+    if (st == SNNC_OK)
+        st = constrain_all(q, c, &r, S, err);
+    for (int l = 0; r.gram && l < a->n_layers; l++)
+        free(r.gram[l]);
+    free(r.gram);
+    free(r.layer);
+    if (st != SNNC_OK) {
+        snnc_ann_free(q);
+        snnc_layer_constraints_free(S, a->n_layers);
+        return st;
+    }
+    *out = q;
+    if (stats) {
+        *stats = S;
+        if (n_stats)
+            *n_stats = a->n_layers;
+    } else {
+        snnc_layer_constraints_free(S, a->n_layers);
+    }
+    return SNNC_OK;
+}

@@ -1,0 +1,83 @@
+/* quantize_internal.h — what the files of quantize/ share (not public):
+ * the seeded generator and code ranges (weights.c), matrices quantised in
+ * groups (weights.c), fan-in groups and pruning (fanin.c), activity ranges
+ * from calibration or from the weights (activity.c).  Public: quantize.h. */
+#ifndef SNNC_QUANTIZE_INTERNAL_H
+#define SNNC_QUANTIZE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "quantize.h"
+
+/* ---- weights.c */
+uint64_t snnc_q_rng_next(uint64_t *state);   /* splitmix64 */
+double snnc_q_uniform(uint64_t *state);      /* in [0, 1), 53 bits */
+int snnc_q_code_lo(int levels);              /* -(levels / 2) */
+int snnc_q_code_hi(int levels);              /* levels - 1 - levels / 2 */
+
+/* How a layer's count-domain matrix is cut into quantisation units: every
+ * neuron (or the whole layer) times every column group gets one scale. */
+typedef struct snnc_q_plan {
+    int levels;
+    snnc_rounding rounding;
+    snnc_scale_mode scale;
+    int n_groups;
+    const int *group_start; /* [n_groups + 1] */
+} snnc_q_plan;
+
+/* M [rows][cols] -> codes [rows][cols], scales [rows][n_groups]; *sq_err
+ * is sum (M - scale * code)^2 over the matrix. */
+int snnc_q_matrix(const float *M, int rows, int cols, const snnc_q_plan *p, uint64_t *rng,
+                  int8_t *codes, float *scales, double *sq_err);
+
+/* ---- fanin.c */
+/* Column groups of a neuron with `cols` inputs under fan-in `fan_in`: one
+ * group, or (split) ceil(cols / fan_in) contiguous groups of balanced size.
+ * Returns the number of groups, *starts (malloc'd, [n + 1]); -1 on ENOMEM. */
+int snnc_q_groups(int cols, int fan_in, bool split, int **starts);
+/* Zero all but the `keep` largest |w| of row[0..n) (ties: lower index kept).
+ * With rescale, the kept weights are multiplied so the row's L1 norm is
+ * unchanged; *factor receives that multiplier (1 without rescale).
+ * Returns the number of weights zeroed that were non-zero; -1 on ENOMEM. */
+int64_t snnc_q_prune_row(float *row, int n, int keep, bool rescale, float *factor);
+
+/* ---- activity.c */
+/* The p-th percentile (0 < p <= 100) of v[0..n) with linear interpolation
+ * between order statistics (numpy's default); reorders v.  n > 0. */
+double snnc_q_percentile(float *v, int64_t n, double p);
+
+typedef struct snnc_q_ranges {
+    float in;            /* network input range a_x */
+    bool in_signed;      /* inputs of either sign (two channels) */
+    float *layer;        /* [n_layers] output range of each layer */
+    double **gram;       /* NULL, or [n_layers] E[[u | 1][u | 1]^T] of each layer's
+                          * float inputs u ([x | h_{t-1}] for the recurrent layer) */
+} snnc_q_ranges;
+
+/* Ranges from calibration inputs: the percentile of |activity|; with
+ * r->gram set, also the second moments of every layer's inputs. */
+int snnc_q_ranges_calib(const snnc_ann *a, const snnc_tensor *calib, double percentile,
+                        snnc_q_ranges *r, snnc_err *err);
+
+/* ---- moments.c */
+/* Ranges without data: the same percentile of the pooled |activity| of
+ * every layer, with Gaussian pre-activations whose means and variances are
+ * propagated from the input's (uniform on its range) through the weights. */
+int snnc_q_ranges_moments(const snnc_ann *a, double percentile, snnc_q_ranges *r, snnc_err *err);
+
+/* ---- compensate.c */
+/* Re-quantise M [rows][cols] (count domain) at the given scales with error
+ * compensation: H [(cols+1)^2] holds the second moments of the count-domain
+ * inputs with the constant 1 last.  Weights whose keep entry is 0 become 0
+ * (keep NULL: all kept).  Writes codes, Q = scale * code and the bias's
+ * change bias_delta [rows] (float units). */
+int snnc_q_compensate(const float *M, int rows, int cols, const snnc_q_plan *p, const float *scales,
+                      const double *H, const float *keep, int8_t *codes, float *Q, double *bias_delta);
+/* sum over the rows x_j of X [rows][n] of x_j^T H x_j (NAN on ENOMEM). */
+double snnc_q_quadratic(const double *H, int n, const double *X, int rows);
+/* Layers in the order STEP_DENSE*, RECURRENT, READOUT* with consistent
+ * sizes; else SNNC_EINVALID naming the layer. */
+int snnc_q_check_structure(const snnc_ann *a, snnc_err *err);
+
+#endif

@@ -1,8 +1,9 @@
-/* quantize.h — the constraint stage (docs/CONVERSION.md §2): a float
- * snnc_ann becomes a constrained snnc_ann, still executable in float:
- * weights on N levels with per-neuron or per-layer scales, activities on L
- * levels with ranges from calibration data, fan-in limited by splitting or
- * pruning.  Target-independent: TrueNorth and Loihi give the numbers. */
+/* quantize.h — the constraint stage (docs/CONVERSION.md §2, algorithms in
+ * docs/QUANTIZE.md): a float snnc_ann becomes a constrained snnc_ann, still
+ * executable in float: weights on N levels with per-neuron or per-layer
+ * scales, activities on L levels with ranges from calibration data (or
+ * estimated from the weights), fan-in limited by splitting or pruning.
+ * Target-independent: TrueNorth and Loihi give the numbers. */
 #ifndef SNNC_QUANTIZE_H
 #define SNNC_QUANTIZE_H
 
@@ -69,11 +70,14 @@ typedef struct snnc_layer_constraints {
 } snnc_layer_constraints;
 void snnc_layer_constraints_free(snnc_layer_constraints *s, int n);
 
-/* Constrain `a` in place-copy: *out is a new network (weights quantised and
- * dequantised, activity quantisers set from `calib` or from the weights).
- * *stats (one per layer, free with snnc_layer_constraints_free) may be
- * NULL-pointer'd out by passing stats = NULL.  Without `calib`, the input
- * range is a->in_q (if hi > 0) else [-1, 1]. */
+/* *out is a constrained copy of `a`: weights quantised and dequantised
+ * (with compensation, biases adjusted too), activity quantisers set from
+ * `calib` (an input batch shaped like the model's input) or estimated from
+ * the weights; without `calib` the input range is a->in_q (if hi > 0), else
+ * [-1, 1].  *stats receives one entry per layer (free with
+ * snnc_layer_constraints_free); pass stats = NULL to skip them.  Bad
+ * constraints: SNNC_EUSAGE; non-finite parameters: SNNC_EINVALID naming the
+ * layer. */
 int snnc_constrain(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
                    snnc_ann **out, snnc_layer_constraints **stats, int *n_stats, snnc_err *err);
 

@@ -1,0 +1,103 @@
+/* mapper.h — the mapper stage's internal interface (docs/CONVERSION.md §3-4,
+ * format in docs/NETLIST.md): lowering a constrained Elman network to a
+ * spiking netlist (lower.c), its tick-by-tick simulation — the "ideal
+ * spiking" stage — (netlist_sim.c), response matching of the neuron
+ * parameters (match.c), network.json (netlist_json.c) and the response
+ * plots (plots.c).  The netlist itself is mapper/netlist.h. */
+#ifndef SNNC_MAPPER_H
+#define SNNC_MAPPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../ann/ann.h"
+#include "../quantize/quantize.h"
+#include "netlist.h"
+
+/* Largest m_j: type weights (1, 2, 4, -8) m_j must stay within +-255. */
+#define SNNC_MULT_MAX 31
+#define SNNC_LEAK_MAX 255
+#define SNNC_THRESHOLD_MAX 262143 /* 18 bits */
+
+/* Lower the constrained network `q` (snnc_constrain's output, its per-layer
+ * statistics `st` with codes and scales) to a netlist with analytic neuron
+ * parameters (m/alpha ~ s, W lambda/alpha ~ b', v0 = alpha/2).  Needs
+ * quantised weights and activities; split fan-in (groups > 1) is refused
+ * (SNNC_EUNSUPPORTED, naming the layer): only unsplit or pruned layers lower. */
+int snnc_lower(const snnc_ann *q, const snnc_layer_constraints *st, int n_st, snnc_netlist **out,
+               snnc_err *err);
+/* The ANN layer (-1 for inputs) a population of snnc_lower's netlist realises. */
+int snnc_lower_layer_of(const snnc_netlist *n, int pop);
+
+/* One neuron's parameters; snnc_neuron_init gives the analytic choice for a
+ * count response clamp(round(s P + b), 0, W) to an integer input P. */
+typedef struct snnc_neuron {
+    int32_t threshold, leak, mult, floor, v0;
+} snnc_neuron;
+snnc_neuron snnc_neuron_init(double s, double b, int window);
+
+/* Result of simulating a batch: per sample the readout scores (the growth of
+ * threshold*count + V over the readout's window of the last step) and per
+ * window the spike count of every neuron (populations in order, inputs
+ * included, counted in each population's own window: ticks
+ * [t W + lag, (t+1) W + lag), lag = the feedforward delays from the input). */
+typedef struct snnc_sim_result {
+    int64_t batch;
+    int n_classes;
+    double *scores;          /* [batch][n_classes] */
+    int n_neurons;           /* all populations' neurons */
+    int *pop_offset;         /* [n_pops + 1] first neuron of each population */
+    int32_t *counts;         /* [steps][batch][n_neurons] */
+    int64_t spikes, events;  /* totals over the batch (synaptic events = delivered spikes) */
+    int64_t ticks;           /* per sample */
+    uint8_t *raster;         /* [ticks][n_neurons] spikes of sample 0 */
+} snnc_sim_result;
+void snnc_sim_result_free(snnc_sim_result *r);
+
+/* Run the netlist on an input batch laid out like the ANN's input
+ * ([batch, steps, features] if batch_first, else [steps, batch, features]). */
+int snnc_netlist_simulate(const snnc_netlist *n, const snnc_tensor *input, bool batch_first,
+                          snnc_sim_result *res, snnc_err *err);
+/* Ticks of population `pop` after the step's first input tick (its lag). */
+int snnc_netlist_lag(const snnc_netlist *n, int pop);
+
+/* One population's response curve from matching: per calibration point the
+ * neuron's pre-activation in counts z' = s P + b', the constrained ANN's
+ * count and the matched neuron's count. */
+typedef struct snnc_match_curve {
+    char name[128];
+    int n;
+    float *z, *ann, *snn;
+    double residual;         /* mean squared count error */
+} snnc_match_curve;
+void snnc_match_curves_free(snnc_match_curve *c, int n);
+
+/* Fit every neuron's (mult, threshold, leak, floor) so its window count
+ * matches the constrained ANN's over the calibration input `calib` (shaped
+ * like the model's input): GSL simplex on the continuous relaxation, then
+ * an integer neighbourhood search simulating the neuron.  Fills
+ * n->residual; *curves (optional) gets one curve per non-input population. */
+int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st,
+               const snnc_tensor *calib, snnc_match_curve **curves, int *n_curves, snnc_err *err);
+
+/* Counts of the constrained network in the count domain, per layer:
+ * P[l] = [steps][batch][n_out] code-weighted input sums (integers) and
+ * cnt[l] the layer's signed output counts (readout without quantiser: the
+ * pre-activation z'); only the last step for readout layers (t = 0). */
+typedef struct snnc_count_trace {
+    int n_layers, steps;
+    int64_t batch;
+    int64_t **P;
+    double **cnt;
+    double **z;              /* z' = s P + b' */
+} snnc_count_trace;
+int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, const snnc_tensor *input,
+                       snnc_count_trace *tr, snnc_err *err);
+void snnc_count_trace_free(snnc_count_trace *tr);
+
+/* OUTDIR/network.json (docs/NETLIST.md). */
+int snnc_netlist_write_json(const snnc_netlist *n, const char *path, snnc_err *err);
+/* OUTDIR/plots/<population>.svg, one per curve (the directory is created). */
+int snnc_plots_write(const char *outdir, const snnc_match_curve *c, int n, snnc_err *err);
+
+#endif

@@ -1,0 +1,387 @@
+/* match.c — response matching (interface: mapper/mapper.h; design:
+ * docs/CONVERSION.md §4).  The constrained network is run in the count
+ * domain (snnc_count_forward: integer code-weighted sums P and the counts
+ * the ANN's quantisers give); every neuron of the netlist is then fitted so
+ * that, driven by its calibration sequences of P (spread evenly over each
+ * window), its window counts match the ANN's: a GSL simplex on the
+ * continuous relaxation clamp(s P + b, 0, W), then integer candidates for
+ * every mult and a coordinate search of the integer neighbourhood
+ * (threshold, leak, mult, v0, floor), each scored by simulating the neuron. */
+#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_vector.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/error.h"
+#include "ir/tensor.h"
+#include "mapper.h"
+
+#define MATCH_SAMPLES 128   /* calibration sequences used per neuron */
+#define CURVE_POINTS 3000
+
+/* ------------------------------------------------------------ count domain */
+
+static int act_window(const snnc_act_quant *q)
+{
+    return q->lo < 0 ? (q->levels - 1) / 2 : q->levels - 1;
+}
+
+static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static double count_of(const snnc_ann_layer *L, double z, int W, double a_out, bool last)
+{
+    if (L->act == SNNC_ACT_RELU)
+        return clampd(floor(z + 0.5), 0, W);
+    if (L->act == SNNC_ACT_TANH)
+        return clampd(floor(W * tanh(a_out * z / W) / a_out + 0.5), -W, W);
+    return last ? z : clampd(floor(z + 0.5), -W, W);
+}
+
+int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, const snnc_tensor *input,
+                       snnc_count_trace *tr, snnc_err *err)
+{
+    memset(tr, 0, sizeof *tr);
+    int ta = q->batch_first ? 1 : 0, T = q->steps, W = act_window(&q->in_q);
+    if (!input || input->rank != 3 || input->dims[ta] != T || input->dims[2] != q->n_inputs)
+        return snnc_fail(err, SNNC_EINVALID, "calibration input: expected %d steps of %d features", T, q->n_inputs);
+    int64_t B = input->dims[1 - ta];
+    tr->n_layers = q->n_layers;
+    tr->steps = T;
+    tr->batch = B;
+    tr->P = calloc((size_t)q->n_layers, sizeof *tr->P);
+    tr->cnt = calloc((size_t)q->n_layers, sizeof *tr->cnt);
+    tr->z = calloc((size_t)q->n_layers, sizeof *tr->z);
+    double *x = malloc((size_t)(T * B * q->n_inputs) * sizeof *x + 1);
+    if (!tr->P || !tr->cnt || !tr->z || !x) {
+        free(x);
+        snnc_count_trace_free(tr);
+        return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    }
+    double step = q->in_q.hi / (double)W, lo = q->in_q.lo < 0 ? -W : 0;
+    for (int t = 0; t < T; t++)
+        for (int64_t b = 0; b < B; b++)
+            for (int f = 0; f < q->n_inputs; f++) {
+                int64_t src = q->batch_first ? ((b * T + t) * q->n_inputs + f) : (((int64_t)t * B + b) * q->n_inputs + f);
+                x[((size_t)t * B + b) * q->n_inputs + f] = clampd(floor(snnc_tensor_get_f(input, src) / step + 0.5), lo, W);
+            }
+    const double *prev = x;
+    int prev_n = q->n_inputs, prev_T = T;
+    int rc = SNNC_OK;
+    for (int l = 0; l < q->n_layers && rc == SNNC_OK; l++) {
+        const snnc_ann_layer *L = &q->layers[l];
+        const snnc_layer_constraints *S = &st[l];
+        bool last = l == q->n_layers - 1, rec = L->role == SNNC_ANN_RECURRENT;
+        int Tl = L->role == SNNC_ANN_READOUT ? 1 : T, H = L->n_out;
+        double a_out = S->activity_range > 0 ? S->activity_range : 1;
+        size_t cnt = (size_t)Tl * B * H + 1;
+        tr->P[l] = malloc(cnt * sizeof(int64_t));
+        tr->cnt[l] = malloc(cnt * sizeof(double));
+        tr->z[l] = malloc(cnt * sizeof(double));
+        if (!tr->P[l] || !tr->cnt[l] || !tr->z[l]) {
+            rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
+            break;
+        }
+        for (int t = 0; t < Tl; t++) {
+            int tp = prev_T == Tl ? t : prev_T - 1; /* readouts read the last step */
+            for (int64_t b = 0; b < B; b++)
+                for (int j = 0; j < H; j++) {
+                    const int8_t *c = S->codes + (size_t)j * S->n_cols;
+                    const double *u = prev + ((size_t)tp * B + b) * prev_n;
+                    int64_t P = 0;
+                    for (int i = 0; i < prev_n; i++)
+                        P += c[i] * (int64_t)u[i];
+                    if (rec && t > 0) {
+                        const double *h = tr->cnt[l] + ((size_t)(t - 1) * B + b) * H;
+                        for (int k = 0; k < H; k++)
+                            P += c[L->n_in + k] * (int64_t)h[k];
+                    }
+                    size_t o = ((size_t)t * B + b) * H + j;
+                    double z = S->scales[(size_t)j * S->n_groups] * (double)P + L->b[j] * W / a_out;
+                    tr->P[l][o] = P;
+                    tr->z[l][o] = z;
+                    tr->cnt[l][o] = count_of(L, z, W, a_out, last);
+                }
+        }
+        prev = tr->cnt[l];
+        prev_n = H;
+        prev_T = Tl;
+    }
+    free(x);
+    if (rc)
+        snnc_count_trace_free(tr);
+    return rc;
+}
+
+/* ------------------------------------------------------------ one neuron */
+
+typedef struct fit_data {
+    int W, T;             /* window, windows per sequence */
+    int nseq;
+    const int64_t *Q;     /* [nseq][T] the neuron's own input sums (sign applied) */
+    const double *target; /* [nseq][T] counts to reach */
+} fit_data;
+
+/* Spike counts of neuron u driven by Q spread evenly over each window. */
+static double sim_error(const snnc_neuron *u, const fit_data *d, int *counts_out)
+{
+    double e = 0;
+    for (int s = 0; s < d->nseq; s++) {
+        int64_t V = u->v0;
+        for (int t = 0; t < d->T; t++) {
+            int64_t Q = d->Q[(size_t)s * d->T + t];
+            int cnt = 0;
+            for (int ph = 0; ph < d->W; ph++) {
+                V += (int64_t)u->mult * (Q * (ph + 1) / d->W - Q * ph / d->W) + u->leak;
+                if (V >= u->threshold) {
+                    V -= u->threshold;
+                    cnt++;
+                } else if (V < -(int64_t)u->floor) {
+                    V = -(int64_t)u->floor;
+                }
+            }
+            double r = cnt - d->target[(size_t)s * d->T + t];
+            e += r * r;
+            if (counts_out)
+                counts_out[(size_t)s * d->T + t] = cnt;
+        }
+    }
+    return e;
+}
+
+static double relaxed_error(const gsl_vector *v, void *params)
+{
+    const fit_data *d = params;
+    double s = gsl_vector_get(v, 0), b = gsl_vector_get(v, 1), e = 0;
+    for (int k = 0; k < d->nseq * d->T; k++) {
+        double r = clampd(s * (double)d->Q[k] + b, 0, d->W) - d->target[k];
+        e += r * r;
+    }
+    return e;
+}
+
+/* GSL Nelder-Mead on (s, b); returns false when it does not improve. */
+static void fit_relaxed(const fit_data *d, double *s, double *b)
+{
+    gsl_multimin_function f = {relaxed_error, 2, (void *)d};
+    gsl_vector *x = gsl_vector_alloc(2), *step = gsl_vector_alloc(2);
+    gsl_multimin_fminimizer *m = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, 2);
+    if (!x || !step || !m)
+        goto done;
+    gsl_vector_set(x, 0, *s);
+    gsl_vector_set(x, 1, *b);
+    gsl_vector_set(step, 0, fabs(*s) * 0.1 + 1e-3);
+    gsl_vector_set(step, 1, 0.5);
+    double e0 = relaxed_error(x, (void *)d);
+    if (gsl_multimin_fminimizer_set(m, &f, x, step) != GSL_SUCCESS)
+        goto done;
+    for (int it = 0; it < 200; it++) {
+        if (gsl_multimin_fminimizer_iterate(m) != GSL_SUCCESS)
+            break;
+        if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(m), 1e-6) == GSL_SUCCESS)
+            break;
+    }
+    if (m->fval < e0 && gsl_vector_get(m->x, 0) > 0) {
+        *s = gsl_vector_get(m->x, 0);
+        *b = gsl_vector_get(m->x, 1);
+    }
+done:
+    gsl_multimin_fminimizer_free(m);
+    gsl_vector_free(x);
+    gsl_vector_free(step);
+}
+
+static bool valid(const snnc_neuron *u)
+{
+    return u->threshold >= 1 && u->threshold <= SNNC_THRESHOLD_MAX && u->mult >= 1 && u->mult <= SNNC_MULT_MAX &&
+           abs(u->leak) <= SNNC_LEAK_MAX && u->floor >= 0 && u->floor <= SNNC_THRESHOLD_MAX && u->v0 >= 0 &&
+           u->v0 < u->threshold;
+}
+
+static void try_neuron(const snnc_neuron *u, const fit_data *d, snnc_neuron *best, double *best_e)
+{
+    if (!valid(u))
+        return;
+    double e = sim_error(u, d, NULL);
+    if (e < *best_e) {
+        *best_e = e;
+        *best = *u;
+    }
+}
+
+/* Integer search: every mult at the relaxed slope, then coordinate steps. */
+static snnc_neuron fit_integer(const fit_data *d, snnc_neuron start, double s, double b, double *err)
+{
+    snnc_neuron best = start;
+    double best_e = valid(&start) ? sim_error(&start, d, NULL) : INFINITY;
+    for (int m = 1; m <= SNNC_MULT_MAX && s > 0; m++) {
+        double a = floor(m / s + 0.5);
+        if (a < 1 || a > SNNC_THRESHOLD_MAX)
+            continue;
+        int32_t A = (int32_t)a, leak = (int32_t)floor(b * a / d->W + 0.5);
+        int32_t floors[] = {0, A / 2, A, 2 * A};
+        for (int f = 0; f < 4; f++) {
+            snnc_neuron u = {A, leak, m, floors[f], A / 2};
+            try_neuron(&u, d, &best, &best_e);
+        }
+    }
+    for (int round = 0; round < 30; round++) {
+        snnc_neuron c = best;
+        int32_t da = c.threshold / 64 + 1, dv = c.threshold / 8 + 1;
+        snnc_neuron cand[] = {
+            {c.threshold + da, c.leak, c.mult, c.floor, c.v0}, {c.threshold - da, c.leak, c.mult, c.floor, c.v0},
+            {c.threshold + 1, c.leak, c.mult, c.floor, c.v0},  {c.threshold - 1, c.leak, c.mult, c.floor, c.v0},
+            {c.threshold, c.leak + 1, c.mult, c.floor, c.v0},  {c.threshold, c.leak - 1, c.mult, c.floor, c.v0},
+            {c.threshold, c.leak, c.mult + 1, c.floor, c.v0},  {c.threshold, c.leak, c.mult - 1, c.floor, c.v0},
+            {c.threshold, c.leak, c.mult, c.floor, c.v0 + dv}, {c.threshold, c.leak, c.mult, c.floor, c.v0 - dv},
+            {c.threshold, c.leak, c.mult, c.floor + dv, c.v0}, {c.threshold, c.leak, c.mult, c.floor - dv, c.v0},
+        };
+        for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
+            try_neuron(&cand[k], d, &best, &best_e);
+        if (memcmp(&best, &c, sizeof c) == 0)
+            break;
+    }
+    *err = best_e;
+    return best;
+}
+
+/* ------------------------------------------------------------ populations */
+
+static int add_curve_points(snnc_match_curve *cv, const double *z, const double *ann, const int *snn, size_t n,
+                            size_t stride)
+{
+    for (size_t k = 0; k < n && cv->n < CURVE_POINTS; k += stride) {
+        cv->z[cv->n] = (float)z[k];
+        cv->ann[cv->n] = (float)ann[k];
+        cv->snn[cv->n] = (float)snn[k];
+        cv->n++;
+    }
+    return 0;
+}
+
+typedef struct pop_work {
+    int64_t *Q;
+    double *target, *z;
+    int *cnt;
+} pop_work;
+
+/* Readout read from the membranes: the score over the window, in units of
+ * the common threshold, against z'. */
+static double readout_residual(const snnc_population *P, const snnc_count_trace *tr, int l, snnc_match_curve *cv,
+                               int W)
+{
+    double e = 0;
+    int64_t n = tr->batch * P->n;
+    for (int64_t k = 0; k < n; k++) {
+        int j = (int)(k % P->n);
+        double score = ((double)P->mult[j] * tr->P[l][k] + (double)W * P->leak[j]) / P->threshold[j];
+        double r = score - tr->z[l][k];
+        e += r * r;
+        if (cv && cv->n < CURVE_POINTS && k % (n / CURVE_POINTS + 1) == 0) {
+            cv->z[cv->n] = (float)tr->z[l][k];
+            cv->ann[cv->n] = (float)tr->z[l][k];
+            cv->snn[cv->n++] = (float)score;
+        }
+    }
+    return n > 0 ? e / n : 0;
+}
+
+static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer_constraints *st,
+                     const snnc_count_trace *tr, snnc_match_curve *cv, pop_work *w)
+{
+    snnc_population *P = &n->pops[p];
+    int l = snnc_lower_layer_of(n, p), W = n->window;
+    const snnc_ann_layer *L = &q->layers[l];
+    bool last = l == q->n_layers - 1;
+    if (last && L->act == SNNC_ACT_NONE) {
+        n->residual[p] = readout_residual(P, tr, l, cv, W);
+        return 0;
+    }
+    int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps;
+    int64_t B = tr->batch, stride = B > MATCH_SAMPLES ? B / MATCH_SAMPLES : 1;
+    int nseq = (int)((B + stride - 1) / stride), H = P->n;
+    double a_out = st[l].activity_range > 0 ? st[l].activity_range : 1, total = 0;
+    for (int j = 0; j < H; j++) {
+        for (int s = 0; s < nseq; s++)
+            for (int t = 0; t < T; t++) {
+                size_t o = ((size_t)t * B + (size_t)s * stride) * H + j, k = (size_t)s * T + t;
+                w->Q[k] = P->sign * tr->P[l][o];
+                w->target[k] = fmax(P->sign * tr->cnt[l][o], 0);
+                w->z[k] = P->sign * tr->z[l][o];
+            }
+        fit_data d = {W, T, nseq, w->Q, w->target};
+        double s = st[l].scales[(size_t)j * st[l].n_groups], b = P->sign * L->b[j] * W / a_out, e;
+        fit_relaxed(&d, &s, &b);
+        snnc_neuron start = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
+        snnc_neuron u = fit_integer(&d, start, s, b, &e);
+        P->threshold[j] = u.threshold;
+        P->leak[j] = u.leak;
+        P->mult[j] = u.mult;
+        P->floor[j] = u.floor;
+        P->v0[j] = u.v0;
+        total += e;
+        if (cv) {
+            sim_error(&u, &d, w->cnt);
+            size_t npts = (size_t)nseq * T, per = CURVE_POINTS / (size_t)H + 1;
+            add_curve_points(cv, w->z, w->target, w->cnt, npts, npts / per + 1);
+        }
+    }
+    n->residual[p] = total / ((double)H * nseq * T);
+    return 0;
+}
+
+int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st, const snnc_tensor *calib,
+               snnc_match_curve **curves, int *n_curves, snnc_err *err)
+{
+    if (curves)
+        *curves = NULL;
+    if (n_curves)
+        *n_curves = 0;
+    snnc_count_trace tr;
+    int rc = snnc_count_forward(q, st, calib, &tr, err);
+    if (rc)
+        return rc;
+    pop_work w = {0};
+    size_t cap = (size_t)MATCH_SAMPLES * 2 * (size_t)tr.steps + 1;
+    w.Q = malloc(cap * sizeof *w.Q);
+    w.target = malloc(cap * sizeof *w.target);
+    w.z = malloc(cap * sizeof *w.z);
+    w.cnt = malloc(cap * sizeof *w.cnt);
+    snnc_match_curve *cv = curves ? calloc((size_t)n->n_pops, sizeof *cv) : NULL;
+    int ncv = 0;
+    if (!w.Q || !w.target || !w.z || !w.cnt || (curves && !cv))
+        rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+    for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++) {
+        if (n->pops[p].role == SNNC_POP_INPUT)
+            continue;
+        snnc_match_curve *c = cv ? &cv[ncv++] : NULL;
+        if (c) {
+            snprintf(c->name, sizeof c->name, "%s", n->pops[p].name);
+            c->z = malloc(CURVE_POINTS * sizeof *c->z);
+            c->ann = malloc(CURVE_POINTS * sizeof *c->ann);
+            c->snn = malloc(CURVE_POINTS * sizeof *c->snn);
+            if (!c->z || !c->ann || !c->snn) {
+                rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+                break;
+            }
+        }
+        match_pop(n, p, q, st, &tr, c, &w);
+        if (c)
+            c->residual = n->residual[p];
+    }
+    free(w.Q);
+    free(w.target);
+    free(w.z);
+    free(w.cnt);
+    snnc_count_trace_free(&tr);
+    if (rc) {
+        snnc_match_curves_free(cv, ncv);
+        return rc;
+    }
+    if (curves) {
+        *curves = cv;
+        *n_curves = ncv;
+    }
+    return SNNC_OK;
+}

@@ -1,0 +1,346 @@
+/* netlist_sim.c — tick-by-tick integer simulation of a spiking netlist, the
+ * "ideal spiking" stage (interface: mapper/mapper.h; neuron and time
+ * semantics: mapper/netlist.h).  Inputs are deterministic rate codes: step
+ * t's value x on a population of sign s gives n = round(s x / scale)
+ * clamped to [0, W] spikes in window t, at the phases p where
+ * floor((p+1) n / W) > floor(p n / W).  A spike emitted at tick k through a
+ * projection of delay d is integrated at tick k + d.  Each population counts
+ * in its own windows, shifted by its lag (the feedforward delays from the
+ * input); the readout's score is the growth of threshold*count + V over
+ * its window of the last step. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/error.h"
+#include "ir/tensor.h"
+#include "mapper.h"
+
+typedef struct syn_list {   /* per projection, transposed: the synapses of each source neuron */
+    int *start;             /* [src.n + 1] */
+    int *dst;               /* global neuron index */
+    int32_t *w;             /* mult[dst] * code */
+} syn_list;
+
+typedef struct sim_ctx {
+    const snnc_netlist *n;
+    int N, R, T, W;
+    int *off, *lag, *pop_of;
+    syn_list *syn;
+    int64_t *buf;           /* [R][N] input arriving at a tick */
+    int64_t *V, *total;     /* potential, spikes over the sample */
+    int32_t *thr, *leak, *floor_, *v0;
+    int *spiked;            /* neurons that spiked this tick */
+} sim_ctx;
+
+static bool is_recurrence(const snnc_netlist *n, const snnc_projection *pr)
+{
+    return pr->src >= pr->dst || strcmp(n->pops[pr->src].tensor, n->pops[pr->dst].tensor) == 0;
+}
+
+int snnc_netlist_lag(const snnc_netlist *n, int pop)
+{
+    if (!n || pop < 0 || pop >= n->n_pops || n->pops[pop].role == SNNC_POP_INPUT)
+        return 0;
+    int lag = 0;
+    for (int k = 0; k < n->n_projs; k++) {
+        const snnc_projection *pr = &n->projs[k];
+        if (pr->dst == pop && !is_recurrence(n, pr)) {
+            int l = snnc_netlist_lag(n, pr->src) + pr->delay;
+            lag = l > lag ? l : lag;
+        }
+    }
+    return lag;
+}
+
+static int check_netlist(const snnc_netlist *n, snnc_err *err)
+{
+    if (!n || n->window < 1 || n->steps < 1 || n->n_pops < 1 || !n->pops || (n->n_projs > 0 && !n->projs))
+        return snnc_fail(err, SNNC_EINVALID, "netlist: no window, steps or populations");
+    for (int p = 0; p < n->n_pops; p++) {
+        const snnc_population *P = &n->pops[p];
+        if (P->n < 0 || (P->role != SNNC_POP_INPUT && P->n > 0 &&
+                         (!P->threshold || !P->leak || !P->mult || !P->floor || !P->v0)))
+            return snnc_fail(err, SNNC_EINVALID, "netlist: population '%s' is incomplete", P->name);
+        for (int j = 0; P->role != SNNC_POP_INPUT && j < P->n; j++)
+            if (P->threshold[j] < 1 || P->floor[j] < 0)
+                return snnc_fail(err, SNNC_EINVALID, "netlist: population '%s' neuron %d: threshold %d, floor %d",
+                                 P->name, j, P->threshold[j], P->floor[j]);
+        if (P->role == SNNC_POP_INPUT && !(P->input_scale > 0))
+            return snnc_fail(err, SNNC_EINVALID, "netlist: input population '%s' has no scale", P->name);
+    }
+    for (int k = 0; k < n->n_projs; k++) {
+        const snnc_projection *pr = &n->projs[k];
+        if (pr->src < 0 || pr->src >= n->n_pops || pr->dst < 0 || pr->dst >= n->n_pops ||
+            n->pops[pr->dst].role == SNNC_POP_INPUT || pr->delay < 1 || pr->delay > 64 || !pr->code)
+            return snnc_fail(err, SNNC_EINVALID, "netlist: projection %d is invalid", k);
+    }
+    return SNNC_OK;
+}
+
+static void ctx_free(sim_ctx *c)
+{
+    for (int k = 0; c->syn && k < c->n->n_projs; k++) {
+        free(c->syn[k].start);
+        free(c->syn[k].dst);
+        free(c->syn[k].w);
+    }
+    free(c->syn);
+    free(c->off);
+    free(c->lag);
+    free(c->pop_of);
+    free(c->buf);
+    free(c->V);
+    free(c->total);
+    free(c->thr);
+    free(c->leak);
+    free(c->floor_);
+    free(c->v0);
+    free(c->spiked);
+}
+
+static int build_syn(sim_ctx *c, int k)
+{
+    const snnc_projection *pr = &c->n->projs[k];
+    const snnc_population *S = &c->n->pops[pr->src], *D = &c->n->pops[pr->dst];
+    syn_list *s = &c->syn[k];
+    int64_t nnz = 0;
+    for (int64_t q = 0; q < (int64_t)S->n * D->n; q++)
+        nnz += pr->code[q] != 0;
+    s->start = calloc((size_t)S->n + 1, sizeof *s->start);
+    s->dst = malloc((size_t)nnz * sizeof *s->dst + 1);
+    s->w = malloc((size_t)nnz * sizeof *s->w + 1);
+    if (!s->start || !s->dst || !s->w)
+        return -1;
+    int e = 0;
+    for (int i = 0; i < S->n; i++) {
+        s->start[i] = e;
+        for (int j = 0; j < D->n; j++) {
+            int8_t code = pr->code[(size_t)j * S->n + i];
+            if (code) {
+                s->dst[e] = c->off[pr->dst] + j;
+                s->w[e++] = D->mult[j] * code;
+            }
+        }
+    }
+    s->start[S->n] = e;
+    return 0;
+}
+
+static int ctx_init(sim_ctx *c, const snnc_netlist *n)
+{
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    c->T = n->steps;
+    c->W = n->window;
+    c->off = malloc(((size_t)n->n_pops + 1) * sizeof *c->off);
+    c->lag = malloc((size_t)n->n_pops * sizeof *c->lag);
+    c->syn = calloc((size_t)n->n_projs + 1, sizeof *c->syn);
+    if (!c->off || !c->lag || !c->syn)
+        return -1;
+    c->off[0] = 0;
+    for (int p = 0; p < n->n_pops; p++) {
+        c->off[p + 1] = c->off[p] + n->pops[p].n;
+        c->lag[p] = snnc_netlist_lag(n, p);
+    }
+    c->N = c->off[n->n_pops];
+    int maxd = 1;
+    for (int k = 0; k < n->n_projs; k++)
+        maxd = n->projs[k].delay > maxd ? n->projs[k].delay : maxd;
+    c->R = maxd + 1;
+    size_t N = (size_t)c->N + 1;
+    c->buf = calloc((size_t)c->R * N, sizeof *c->buf);
+    c->V = calloc(N, sizeof *c->V);
+    c->total = calloc(N, sizeof *c->total);
+    c->thr = calloc(N, sizeof *c->thr);
+    c->leak = calloc(N, sizeof *c->leak);
+    c->floor_ = calloc(N, sizeof *c->floor_);
+    c->v0 = calloc(N, sizeof *c->v0);
+    c->pop_of = calloc(N, sizeof *c->pop_of);
+    c->spiked = calloc(N, sizeof *c->spiked);
+    if (!c->buf || !c->V || !c->total || !c->thr || !c->leak || !c->floor_ || !c->v0 || !c->pop_of || !c->spiked)
+        return -1;
+    for (int p = 0; p < n->n_pops; p++) {
+        const snnc_population *P = &n->pops[p];
+        for (int j = 0; j < P->n; j++) {
+            int g = c->off[p] + j;
+            c->pop_of[g] = p;
+            if (P->role != SNNC_POP_INPUT) {
+                c->thr[g] = P->threshold[j];
+                c->leak[g] = P->leak[j];
+                c->floor_[g] = P->floor[j];
+                c->v0[g] = P->v0[j];
+            }
+        }
+    }
+    for (int k = 0; k < n->n_projs; k++)
+        if (build_syn(c, k))
+            return -1;
+    return 0;
+}
+
+static void deliver(sim_ctx *c, int g, int64_t tick, int64_t *events)
+{
+    int p = c->pop_of[g], i = g - c->off[p];
+    for (int k = 0; k < c->n->n_projs; k++) {
+        const snnc_projection *pr = &c->n->projs[k];
+        if (pr->src != p)
+            continue;
+        int64_t *slot = c->buf + (size_t)((tick + pr->delay) % c->R) * (size_t)(c->N + 1);
+        const syn_list *s = &c->syn[k];
+        for (int e = s->start[i]; e < s->start[i + 1]; e++)
+            slot[s->dst[e]] += s->w[e];
+        *events += s->start[i + 1] - s->start[i];
+    }
+}
+
+static void count_spike(sim_ctx *c, int g, int64_t tick, int64_t b, int64_t B, int32_t *counts)
+{
+    int p = c->pop_of[g];
+    int64_t rel = tick - c->lag[p];
+    if (rel < 0)
+        return;
+    int64_t w = rel / c->W;
+    if (w < c->T)
+        counts[((size_t)w * B + b) * c->N + g]++;
+}
+
+/* Readout potential threshold*count + V of neuron g. */
+static double readout_value(const sim_ctx *c, int g) { return (double)c->thr[g] * c->total[g] + (double)c->V[g]; }
+
+/* One sample; incount [T][N] holds the input neurons' spike counts per window. */
+static void run_sample(sim_ctx *c, const int *incount, int64_t b, int64_t B, snnc_sim_result *res)
+{
+    const snnc_netlist *n = c->n;
+    int64_t ticks = snnc_netlist_ticks(n);
+    size_t N1 = (size_t)c->N + 1;
+    memset(c->buf, 0, (size_t)c->R * N1 * sizeof *c->buf);
+    memset(c->total, 0, N1 * sizeof *c->total);
+    for (int g = 0; g < c->N; g++)
+        c->V[g] = c->v0[g];
+    double *score = res->scores + b * res->n_classes;
+    for (int64_t k = 0; k < ticks; k++) {
+        int64_t *slot = c->buf + (size_t)(k % c->R) * N1;
+        int ns = 0;
+        for (int p = 0; p < n->n_pops; p++) {
+            const snnc_population *P = &n->pops[p];
+            bool ro = P->role == SNNC_POP_READOUT;
+            int64_t rstart = (int64_t)(c->T - 1) * c->W + c->lag[p], rend = rstart + c->W;
+            for (int j = 0; j < P->n; j++) {
+                int g = c->off[p] + j;
+                if (P->role == SNNC_POP_INPUT) {
+                    if (k < (int64_t)c->T * c->W) {
+                        int cnt = incount[(k / c->W) * c->N + g];
+                        int64_t ph = k % c->W;
+                        if ((ph + 1) * cnt / c->W > ph * cnt / c->W)
+                            c->spiked[ns++] = g;
+                    }
+                    continue;
+                }
+                if (ro && k == rstart && j < res->n_classes)
+                    score[j] -= P->sign * readout_value(c, g);
+                c->V[g] += slot[g] + c->leak[g];
+                slot[g] = 0;
+                if (c->V[g] >= c->thr[g]) {
+                    c->V[g] -= c->thr[g];
+                    c->total[g]++;
+                    c->spiked[ns++] = g;
+                } else if (c->V[g] < -(int64_t)c->floor_[g]) {
+                    c->V[g] = -(int64_t)c->floor_[g];
+                }
+                if (ro && k == rend - 1 && j < res->n_classes)
+                    score[j] += P->sign * readout_value(c, g);
+            }
+        }
+        for (int s = 0; s < ns; s++) {
+            if (b == 0)
+                res->raster[(size_t)k * c->N + c->spiked[s]] = 1;
+            count_spike(c, c->spiked[s], k, b, B, res->counts);
+            deliver(c, c->spiked[s], k, &res->events);
+        }
+        res->spikes += ns;
+    }
+}
+
+/* Input spike counts of sample b: [T][N], inputs only. */
+static int encode_input(const sim_ctx *c, const snnc_tensor *in, bool batch_first, int64_t b, int64_t B, int *incount)
+{
+    const snnc_netlist *n = c->n;
+    int64_t F = in->dims[2];
+    for (int t = 0; t < c->T; t++)
+        for (int p = 0; p < n->n_pops; p++) {
+            const snnc_population *P = &n->pops[p];
+            if (P->role != SNNC_POP_INPUT)
+                continue;
+            for (int j = 0; j < P->n; j++) {
+                int64_t f = P->input_feature0 + j;
+                int64_t idx = batch_first ? ((b * c->T + t) * F + f) : (((int64_t)t * B + b) * F + f);
+                double x = snnc_tensor_get_f(in, idx);
+                if (isnan(x))
+                    return -1;
+                double v = floor(P->sign * x / P->input_scale + 0.5);
+                incount[t * c->N + c->off[p] + j] = v < 0 ? 0 : v > c->W ? c->W : (int)v;
+            }
+        }
+    return 0;
+}
+
+static int check_input(const snnc_netlist *n, const snnc_tensor *in, bool batch_first, snnc_err *err)
+{
+    int64_t feats = 0;
+    for (int p = 0; p < n->n_pops; p++)
+        if (n->pops[p].role == SNNC_POP_INPUT && n->pops[p].input_feature0 + n->pops[p].n > feats)
+            feats = n->pops[p].input_feature0 + n->pops[p].n;
+    int ta = batch_first ? 1 : 0;
+    if (!in || in->rank != 3 || in->dims[ta] != n->steps || in->dims[2] < feats ||
+        (in->dtype != SNNC_F32 && in->dtype != SNNC_F64))
+        return snnc_fail(err, SNNC_EINVALID, "input: expected a float %s with %d steps and %lld features",
+                         batch_first ? "[batch, steps, features]" : "[steps, batch, features]", n->steps,
+                         (long long)feats);
+    return SNNC_OK;
+}
+
+int snnc_netlist_simulate(const snnc_netlist *n, const snnc_tensor *input, bool batch_first, snnc_sim_result *res,
+                          snnc_err *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = check_netlist(n, err);
+    if (!rc)
+        rc = check_input(n, input, batch_first, err);
+    if (rc)
+        return rc;
+    sim_ctx c;
+    int64_t B = input->dims[batch_first ? 0 : 1];
+    int *incount = NULL;
+    int ok = ctx_init(&c, n) == 0;
+    if (ok) {
+        res->batch = B;
+        res->n_classes = n->n_classes;
+        res->n_neurons = c.N;
+        res->scores = calloc((size_t)(B * n->n_classes) + 1, sizeof *res->scores);
+        res->pop_offset = malloc(((size_t)n->n_pops + 1) * sizeof *res->pop_offset);
+        res->counts = calloc((size_t)n->steps * (size_t)B * (size_t)c.N + 1, sizeof *res->counts);
+        incount = calloc((size_t)n->steps * (size_t)c.N + 1, sizeof *incount);
+        res->ticks = snnc_netlist_ticks(n);
+        res->raster = calloc((size_t)res->ticks * (size_t)c.N + 1, 1);
+    }
+    if (!ok || !res->raster || !res->scores || !res->pop_offset || !res->counts || !incount) {
+        ctx_free(&c);
+        free(incount);
+        snnc_sim_result_free(res);
+        return snnc_fail(err, SNNC_ENOMEM, "simulate: out of memory");
+    }
+    memcpy(res->pop_offset, c.off, ((size_t)n->n_pops + 1) * sizeof *c.off);
+    for (int64_t b = 0; b < B && rc == SNNC_OK; b++) {
+        if (encode_input(&c, input, batch_first, b, B, incount))
+            rc = snnc_fail(err, SNNC_EINVALID, "input: NaN in sample %lld", (long long)b);
+        else
+            run_sample(&c, incount, b, B, res);
+    }
+    ctx_free(&c);
+    free(incount);
+    if (rc)
+        snnc_sim_result_free(res);
+    return rc;
+}

@@ -1,0 +1,634 @@
+/* test_tn_map.c — mapping a spiking netlist onto TrueNorth cores
+ * (truenorth/tn_map.c): the paper's one-core shape, multi-core placements
+ * forced by fan-in and by neuron copies, crossbar bits = two's complement
+ * codes, type weights, refusals, and a 2-neuron netlist mapped, written,
+ * read back and simulated against spike counts derived by hand.  Every
+ * mapping is also checked functionally: the effective weight each neuron
+ * sees from each source, rebuilt from the model alone, must be mult * code. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "truenorth/tn_map.h"
+
+/* ------------------------------------------------------------ netlists */
+
+typedef struct net {
+    snnc_netlist n;
+    snnc_population pops[8];
+    snnc_projection projs[8];
+} net;
+
+static net *net_new(int window, int steps, int readout_windows)
+{
+    net *t = calloc(1, sizeof *t);
+    t->n.window = window;
+    t->n.steps = steps;
+    t->n.readout_windows = readout_windows;
+    t->n.weight_levels = t->n.activity_levels = 16;
+    t->n.pops = t->pops;
+    t->n.projs = t->projs;
+    return t;
+}
+
+static int32_t *filled(int n, int32_t v)
+{
+    int32_t *a = malloc((size_t)(n ? n : 1) * sizeof *a);
+    for (int i = 0; i < n; i++)
+        a[i] = v;
+    return a;
+}
+
+static int add_input(net *t, const char *name, int n, float scale, int feature0, int sign)
+{
+    snnc_population *P = &t->pops[t->n.n_pops];
+    memset(P, 0, sizeof *P);
+    snprintf(P->name, sizeof P->name, "%s", name);
+    snprintf(P->tensor, sizeof P->tensor, "%s", name);
+    P->role = SNNC_POP_INPUT;
+    P->sign = sign;
+    P->n = n;
+    P->input_scale = scale;
+    P->input_feature0 = feature0;
+    return t->n.n_pops++;
+}
+
+static int add_pop(net *t, const char *name, snnc_pop_role role, int n, int alpha, int leak,
+                   int mult, int floor, int v0)
+{
+    snnc_population *P = &t->pops[t->n.n_pops];
+    memset(P, 0, sizeof *P);
+    snprintf(P->name, sizeof P->name, "%s", name);
+    snprintf(P->tensor, sizeof P->tensor, "%s_out", name);
+    P->role = role;
+    P->sign = 1;
+    P->n = n;
+    P->threshold = filled(n, alpha);
+    P->leak = filled(n, leak);
+    P->mult = filled(n, mult);
+    P->floor = filled(n, floor);
+    P->v0 = filled(n, v0);
+    return t->n.n_pops++;
+}
+
+static snnc_projection *add_proj(net *t, int src, int dst, int delay)
+{
+    snnc_projection *pr = &t->projs[t->n.n_projs++];
+    pr->src = src;
+    pr->dst = dst;
+    pr->delay = delay;
+    size_t sz = (size_t)t->pops[src].n * (size_t)t->pops[dst].n;
+    pr->code = calloc(sz ? sz : 1, 1);
+    return pr;
+}
+
+static void set_code(net *t, snnc_projection *pr, int j, int i, int c)
+{
+    pr->code[(size_t)j * (size_t)t->pops[pr->src].n + (size_t)i] = (int8_t)c;
+}
+
+static void net_free(net *t)
+{
+    for (int p = 0; p < t->n.n_pops; p++) {
+        free(t->pops[p].threshold), free(t->pops[p].leak), free(t->pops[p].mult);
+        free(t->pops[p].floor), free(t->pops[p].v0);
+    }
+    for (int k = 0; k < t->n.n_projs; k++)
+        free(t->projs[k].code);
+    free(t);
+}
+
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+/* A non-zero code -8..7. */
+static int random_code(uint32_t *s)
+{
+    int c;
+    do
+        c = (int)(lcg(s) % 16) - 8;
+    while (!c);
+    return c;
+}
+
+/* ------------------------------------------------------------ checks */
+
+static int pop_offset(const net *t, int p)
+{
+    int o = 0;
+    for (int q = 0; q < p; q++)
+        o += t->pops[q].n;
+    return o;
+}
+
+/* The global netlist neuron a (core index, slot) belongs to, or -1. */
+static int owner(const tn_mapping *m, int ci, int slot)
+{
+    for (int g = 0; g < m->n_neurons; g++)
+        if (m->place[g].core_index == ci && slot >= m->place[g].slot &&
+            slot < m->place[g].slot + m->place[g].slots)
+            return g;
+    return -1;
+}
+
+/* Rebuild from the model alone which source drives each axon (neurons'
+ * destinations, input feeds) and check that every netlist neuron, in every
+ * one of its copies, sees exactly mult * code from every source, with the
+ * projection's delay.  Returns the number of mismatches. */
+static int check_function(const net *t, const tn_mapping *m)
+{
+    const tn_model *md = m->model;
+    int nc = md->n_cores, bad = 0;
+    int *src = malloc((size_t)nc * TN_AXONS * sizeof *src);
+    int *dly = malloc((size_t)nc * TN_AXONS * sizeof *dly);
+    for (int i = 0; i < nc * TN_AXONS; i++)
+        src[i] = -1, dly[i] = 0;
+    for (int c = 0; c < nc; c++)
+        for (int j = 0; j < TN_NEURONS; j++) {
+            if (md->cores[c].type[j] < 0)
+                continue;
+            int dc = tn_model_core_index(md, md->cores[c].dest_core[j]);
+            if (dc < 0)
+                continue;
+            int a = dc * TN_AXONS + md->cores[c].dest_axon[j];
+            if (src[a] >= 0)
+                bad++; /* two drivers */
+            src[a] = owner(m, c, j);
+            dly[a] = md->cores[c].dest_delay[j];
+        }
+    for (int i = 0; i < m->n_inputs; i++) {
+        int g = pop_offset(t, m->inputs[i].pop) + m->inputs[i].neuron;
+        for (int f = 0; f < m->inputs[i].n_feeds; f++) {
+            int a = tn_model_core_index(md, m->inputs[i].feeds[f].core) * TN_AXONS +
+                    m->inputs[i].feeds[f].axon;
+            if (src[a] >= 0)
+                bad++;
+            src[a] = g;
+            dly[a] = m->inputs[i].feeds[f].delay;
+        }
+    }
+    int total = m->n_neurons;
+    long *w = malloc((size_t)total * sizeof *w);
+    int *wd = malloc((size_t)total * sizeof *wd);
+    for (int p = 0; p < t->n.n_pops; p++) {
+        const snnc_population *P = &t->pops[p];
+        if (P->role == SNNC_POP_INPUT)
+            continue;
+        for (int j = 0; j < P->n; j++) {
+            const tn_map_place *pl = &m->place[pop_offset(t, p) + j];
+            int c = pl->core_index;
+            const tn_crossbar *x = &md->crossbars[md->cores[c].crossbar];
+            for (int s = pl->slot; s < pl->slot + pl->slots; s++) {
+                const tn_neuron_type *ty = &md->types[md->cores[c].type[s]];
+                for (int g = 0; g < total; g++)
+                    w[g] = 0, wd[g] = 0;
+                for (int a = 0; a < TN_AXONS; a++)
+                    if (tn_synapse(x, a, s)) {
+                        int k = x->axon_type[a];
+                        if (src[c * TN_AXONS + a] < 0) {
+                            bad++;
+                            continue;
+                        }
+                        w[src[c * TN_AXONS + a]] += ty->sigma[k] * ty->s[k];
+                        wd[src[c * TN_AXONS + a]] = dly[c * TN_AXONS + a];
+                    }
+                /* expected: mult * code from each projection into p */
+                for (int k = 0; k < t->n.n_projs; k++) {
+                    const snnc_projection *pr = &t->projs[k];
+                    if (pr->dst != p)
+                        continue;
+                    int o = pop_offset(t, pr->src);
+                    for (int i = 0; i < t->pops[pr->src].n; i++) {
+                        long want = (long)P->mult[j] * pr->code[(size_t)j * t->pops[pr->src].n + i];
+                        if (w[o + i] != want || (want && wd[o + i] != pr->delay))
+                            bad++;
+                        w[o + i] = 0;
+                    }
+                }
+                for (int g = 0; g < total; g++)
+                    bad += w[g] != 0;
+                /* neuron parameters */
+                bad += ty->alpha != P->threshold[j] || ty->beta != P->floor[j] ||
+                       ty->V != P->v0[j] || ty->sigma_lambda * ty->lambda != P->leak[j] ||
+                       ty->gamma != 1 || !ty->kappa || ty->TM != 0 || ty->c_lambda ||
+                       ty->epsilon || ty->b[0] || ty->b[1] || ty->b[2] || ty->b[3];
+            }
+        }
+    }
+    free(src), free(dly), free(w), free(wd);
+    return bad;
+}
+
+/* Recount per-core usage from the model: used neurons, fed axons. */
+static void check_limits(const tn_mapping *m)
+{
+    const tn_model *md = m->model;
+    for (int c = 0; c < md->n_cores; c++) {
+        int used = 0;
+        for (int j = 0; j < TN_NEURONS; j++)
+            used += md->cores[c].type[j] >= 0;
+        CU_ASSERT(used <= TN_NEURONS);
+        CU_ASSERT_EQUAL(used, m->report.cores[c].neurons);
+        CU_ASSERT(m->report.cores[c].axons <= TN_AXONS);
+    }
+    CU_ASSERT(m->report.axons_ok);
+    CU_ASSERT(m->report.neurons_ok);
+    CU_ASSERT(m->report.one_destination_ok);
+}
+
+static int popcount4(int c) { return __builtin_popcount((unsigned)c & 15u); }
+
+/* ------------------------------------------------------------ tests */
+
+/* 8 inputs + 56 recurrent hidden + 10 readout, all codes non-zero: one core,
+ * 64 x 4 = 256 axons, 56 x 4 + 10 = 234 neurons. */
+static void test_paper_shape(void)
+{
+    net *t = net_new(15, 4, 1);
+    uint32_t seed = 7;
+    int in = add_input(t, "x", 8, 0.1f, 0, 1);
+    int h = add_pop(t, "/rnn/RNN", SNNC_POP_HIDDEN, 56, 20, -1, 3, 40, 10);
+    int r = add_pop(t, "/fc/Gemm", SNNC_POP_READOUT, 10, 30, 0, 2, 1000, 0);
+    snnc_projection *p1 = add_proj(t, in, h, 1), *p2 = add_proj(t, h, h, 15),
+                    *p3 = add_proj(t, h, r, 15);
+    long synapses = 0;
+    for (int j = 0; j < 56; j++) {
+        for (int i = 0; i < 8; i++) {
+            int c = random_code(&seed);
+            set_code(t, p1, j, i, c);
+            synapses += 4 * popcount4(c);
+        }
+        for (int i = 0; i < 56; i++) {
+            int c = random_code(&seed);
+            set_code(t, p2, j, i, c);
+            synapses += 4 * popcount4(c);
+        }
+    }
+    for (int j = 0; j < 10; j++)
+        for (int i = 0; i < 56; i++) {
+            int c = random_code(&seed);
+            set_code(t, p3, j, i, c);
+            synapses += popcount4(c);
+        }
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 1);
+    CU_ASSERT_EQUAL(m->report.cores[0].axons, 256);
+    CU_ASSERT_EQUAL(m->report.cores[0].neurons, 234);
+    CU_ASSERT_EQUAL(m->report.originals, 66);
+    CU_ASSERT_EQUAL(m->report.copies, 168);
+    CU_ASSERT_EQUAL(m->report.synapses, synapses);
+    CU_ASSERT_EQUAL(m->report.n_types, 2); /* hidden and readout parameters */
+    CU_ASSERT_STRING_EQUAL(m->model->types[0].name, "N00000001");
+    CU_ASSERT_STRING_EQUAL(m->model->types[1].name, "N00000002");
+    CU_ASSERT_EQUAL(m->n_inputs, 8);
+    CU_ASSERT_EQUAL(m->n_readout, 10);
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(m->inputs[i].n_feeds, 4);
+    for (int k = 0; k < 10; k++)
+        CU_ASSERT_EQUAL(m->model->cores[0].dest_core[m->readout[k].slot], -1);
+    check_limits(m);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    /* the check sees a single flipped crossbar bit (in one copy) */
+    tn_crossbar *x = &m->model->crossbars[0];
+    x->row[5][0] ^= 1ull << 1;
+    CU_ASSERT(check_function(t, m) > 0);
+    x->row[5][0] ^= 1ull << 1;
+    /* metadata: corelet of the recurrent layer, connectors named after tensors */
+    json_t *md = json_loads(m->model->cores[0].metadata_json, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(md, "coreletClass")), "snnc.hidden");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(md, "coreletId")), 1);
+    json_t *ins = json_object_get(json_object_get(md, "connectors"), "inputs");
+    json_t *outs = json_object_get(json_object_get(md, "connectors"), "outputs");
+    CU_ASSERT_EQUAL(json_array_size(ins), 2);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(ins, 0)), "x");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(ins, 1)), "/rnn/RNN_out");
+    CU_ASSERT_EQUAL(json_array_size(outs), 2);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(outs, 1)), "/fc/Gemm_out");
+    json_decref(md);
+    /* report JSON */
+    char *js = tn_map_report_json(m, &t->n, &err);
+    json_t *rep = json_loads(js, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(rep, "cores")), 1);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(rep, "neurons")), 234);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(rep, "axons")), 256);
+    json_t *c0 = json_array_get(json_object_get(rep, "per_core"), 0);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(c0, "copies")), 168);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c0, "role")), "hidden");
+    CU_ASSERT(json_is_true(json_object_get(json_object_get(rep, "invariants"), "one_destination")));
+    json_decref(rep);
+    free(js);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+/* Fan-in: two hidden groups of 40 distinct inputs each cannot share a core
+ * (80 groups > 64), the readout (60 inputs) fits neither: 3 cores. */
+static void test_fanin_cores(void)
+{
+    net *t = net_new(15, 2, 1);
+    uint32_t seed = 11;
+    int in = add_input(t, "x", 100, 0.1f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 80, 16, 0, 1, 0, 0);
+    int r = add_pop(t, "y", SNNC_POP_READOUT, 3, 16, 0, 1, 100, 0);
+    snnc_projection *p1 = add_proj(t, in, h, 2), *p2 = add_proj(t, h, r, 3);
+    for (int j = 0; j < 80; j++)
+        for (int i = 0; i < 40; i++)
+            set_code(t, p1, j, (j % 2) * 60 + i, random_code(&seed));
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 60; i++)
+            set_code(t, p2, j, i, random_code(&seed));
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 3);
+    /* hidden 0..59 have 4 copies (the readout core), 60..79 none */
+    CU_ASSERT_EQUAL(m->report.originals, 83);
+    CU_ASSERT_EQUAL(m->report.copies, 60 * 3);
+    CU_ASSERT_EQUAL(m->report.axons, 2 * 40 * 4 + 60 * 4);
+    int feeds = 0;
+    for (int i = 0; i < 100; i++)
+        feeds += m->inputs[i].n_feeds;
+    CU_ASSERT_EQUAL(feeds, 80 * 4); /* inputs 40..59 feed nothing */
+    check_limits(m);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+/* Neuron capacity: 64 hidden x 4 copies fill a core exactly; 6 more
+ * hidden neurons need a second core, the 64-input readout a third. */
+static void test_neuron_cores(void)
+{
+    net *t = net_new(15, 1, 1);
+    int in = add_input(t, "x", 1, 0.1f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 70, 4, 0, 1, 0, 0);
+    int r = add_pop(t, "y", SNNC_POP_READOUT, 1, 4, 0, 1, 100, 0);
+    snnc_projection *p1 = add_proj(t, in, h, 1), *p2 = add_proj(t, h, r, 1);
+    for (int j = 0; j < 70; j++)
+        set_code(t, p1, j, 0, 1);
+    for (int i = 0; i < 64; i++)
+        set_code(t, p2, 0, i, -1);
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 3);
+    CU_ASSERT_EQUAL(m->report.max_neurons, 256);
+    CU_ASSERT_EQUAL(m->report.neurons, 64 * 4 + 6 + 1);
+    CU_ASSERT_EQUAL(m->inputs[0].n_feeds, 8); /* the two hidden cores */
+    check_limits(m);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+/* Codes -8..7 on one input: crossbar bits of neuron j on the input's four
+ * axons are the 4-bit two's complement of its code; axon types 0..3; type
+ * weights (1, 2, 4, -8) x mult, negative mult mirrored. */
+static void test_twos_complement(void)
+{
+    net *t = net_new(15, 1, 0);
+    int in = add_input(t, "x", 1, 0.1f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 17, 9, 0, 3, 0, 0);
+    t->pops[h].mult[16] = -5;
+    snnc_projection *p = add_proj(t, in, h, 4);
+    for (int j = 0; j < 16; j++)
+        set_code(t, p, j, 0, j - 8);
+    set_code(t, p, 16, 0, 3);
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 1);
+    CU_ASSERT_EQUAL(m->report.axons, 4);
+    const tn_crossbar *x = &m->model->crossbars[0];
+    static const unsigned bits[16] = {8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7};
+    CU_ASSERT_EQUAL_FATAL(m->inputs[0].n_feeds, 4);
+    for (int k = 0; k < 4; k++) {
+        CU_ASSERT_EQUAL(m->inputs[0].feeds[k].delay, 4);
+        CU_ASSERT_EQUAL(x->axon_type[m->inputs[0].feeds[k].axon], k);
+    }
+    for (int j = 0; j < 16; j++) {
+        int s = m->place[1 + j].slot;
+        CU_ASSERT_EQUAL(m->place[1 + j].slots, 1);
+        unsigned got = 0;
+        for (int k = 0; k < 4; k++)
+            got |= (unsigned)tn_synapse(x, m->inputs[0].feeds[k].axon, s) << k;
+        CU_ASSERT_EQUAL(got, bits[j]);
+        const tn_neuron_type *ty = &m->model->types[m->model->cores[0].type[s]];
+        int want[4] = {3, 6, 12, -24};
+        for (int k = 0; k < 4; k++)
+            CU_ASSERT_EQUAL(ty->sigma[k] * ty->s[k], want[k]);
+    }
+    const tn_neuron_type *neg = &m->model->types[m->model->cores[0].type[m->place[17].slot]];
+    int want_neg[4] = {-5, -10, -20, 40};
+    for (int k = 0; k < 4; k++) {
+        CU_ASSERT_EQUAL(neg->sigma[k] * neg->s[k], want_neg[k]);
+        CU_ASSERT(neg->s[k] >= 0 && neg->s[k] <= 255);
+    }
+    CU_ASSERT_EQUAL(m->report.n_types, 2);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+/* |mult| 32 does not fit (8 x 32 = 256): refused, or clipped on request;
+ * fan-in 65 refused; delay 16 refused; codes outside -8..7 refused. */
+static void test_refusals(void)
+{
+    net *t = net_new(15, 1, 0);
+    int in = add_input(t, "x", 65, 0.1f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 2, 9, 0, 32, 0, 0);
+    snnc_projection *p = add_proj(t, in, h, 1);
+    set_code(t, p, 0, 0, 1);
+    set_code(t, p, 1, 0, 1);
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_EUNSUPPORTED);
+    CU_ASSERT_PTR_NULL(m);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "mult 32"));
+    tn_map_options opt = {.clip_mult = true};
+    memset(&err, 0, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, &opt, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.clipped_mult, 2);
+    CU_ASSERT_EQUAL(m->model->types[0].s[3], 248);
+    CU_ASSERT_EQUAL(m->model->types[0].sigma[3], -1);
+    tn_mapping_free(m);
+    t->pops[h].mult[0] = t->pops[h].mult[1] = 1;
+    for (int i = 0; i < 65; i++)
+        set_code(t, p, 1, i, 2);
+    memset(&err, 0, sizeof err);
+    CU_ASSERT_EQUAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_EUNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "65 inputs"));
+    set_code(t, p, 1, 64, 0);
+    memset(&err, 0, sizeof err);
+    CU_ASSERT_EQUAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    tn_mapping_free(m);
+    p->delay = 16;
+    memset(&err, 0, sizeof err);
+    CU_ASSERT_EQUAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_EUNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "delay 16"));
+    p->delay = 1;
+    set_code(t, p, 0, 3, 9);
+    memset(&err, 0, sizeof err);
+    CU_ASSERT_EQUAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_EUNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "code 9"));
+    net_free(t);
+}
+
+/* Input x (1 feature) -> hidden (code 5 = types 0,2 -> (1+4) x mult 3 = 15
+ * per spike, alpha 10, delay 1) -> readouts r0 (code -3 = types 0,2,3 ->
+ * 1+4-8 = -3 x mult 1, leak +3, alpha 20) and r1 (code 7 x mult 3 = 21,
+ * leak -1, alpha 20), delay 15, floors 100.  W = 15, 2 steps, 1 readout
+ * window: 45 ticks.  x = (1.5, 0), scale 0.25: 6 spikes in window 0 at
+ * offsets floor(15 i / 6) = 0 2 5 7 10 12, integrated at 1 3 6 8 11 13.
+ * Hidden: 15 per input spike, linear reset at 10 -> spikes at 1 3 4 6 8 9
+ * 11 13 14: 9 spikes (= 90 / 10), 4 copies each.  Readouts never reach the
+ * floor nor fire twice in a tick, so alpha count + V = total input:
+ * r0: 9 x -3 + 45 x 3 = 108 -> 5 spikes, V 8;  r1: 9 x 21 - 45 = 144 ->
+ * 7 spikes, V 4; class 1.  Readout window [31, 46) (lag 1 + 15): the
+ * hidden spikes arrived by tick 29, so it only leaks: r0 +45, r1 -15. */
+static net *two_neuron_net(void)
+{
+    net *t = net_new(15, 2, 1);
+    int in = add_input(t, "x", 1, 0.25f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 1, 10, 0, 3, 0, 0);
+    int r = add_pop(t, "y", SNNC_POP_READOUT, 2, 20, 3, 1, 100, 0);
+    t->pops[r].leak[1] = -1;
+    t->pops[r].mult[1] = 3;
+    snnc_projection *p1 = add_proj(t, in, h, 1), *p2 = add_proj(t, h, r, 15);
+    set_code(t, p1, 0, 0, 5);
+    set_code(t, p2, 0, 0, -3);
+    set_code(t, p2, 1, 0, 7);
+    return t;
+}
+
+static void test_encode(void)
+{
+    net *t = two_neuron_net();
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    float x[2] = {1.5f, 0.0f};
+    tn_input_spike *in = NULL;
+    size_t n_in = 0;
+    CU_ASSERT_EQUAL_FATAL(tn_map_encode_input(m, x, 2, 1, 0, &in, &n_in, &err), SNNC_OK);
+    static const int ticks[6] = {1, 3, 6, 8, 11, 13};
+    CU_ASSERT_EQUAL_FATAL(n_in, 24);
+    for (size_t i = 0; i < n_in; i++) {
+        CU_ASSERT_EQUAL(in[i].tick, ticks[i / 4]);
+        CU_ASSERT_EQUAL(in[i].core, 0);
+        CU_ASSERT_EQUAL(in[i].axon, m->inputs[0].feeds[i % 4].axon);
+    }
+    free(in);
+    /* clamped to W = 15 spikes, one per tick; negative -> 0; offset t0 */
+    float big[2] = {100.0f, -3.0f};
+    CU_ASSERT_EQUAL_FATAL(tn_map_encode_input(m, big, 2, 1, 1000, &in, &n_in, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(n_in, 15 * 4);
+    CU_ASSERT_EQUAL(in[0].tick, 1001);
+    CU_ASSERT_EQUAL(in[n_in - 1].tick, 1015);
+    free(in);
+    float nan[2] = {NAN, 0.0f};
+    CU_ASSERT_EQUAL(tn_map_encode_input(m, nan, 2, 1, 0, &in, &n_in, &err), SNNC_EINVALID);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+static void test_simulate_two_neurons(void)
+{
+    net *t = two_neuron_net();
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 1);
+    CU_ASSERT_EQUAL(m->report.neurons, 4 + 2);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    /* write, read back, compare */
+    char path[] = "/tmp/test_tn_map_XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    CU_ASSERT_EQUAL_FATAL(tn_model_write(path, m->model, &err), SNNC_OK);
+    tn_model *back = NULL;
+    CU_ASSERT_EQUAL_FATAL(tn_model_read(path, &back, &err), SNNC_OK);
+    unlink(path);
+    char why[256] = "";
+    CU_ASSERT(tn_model_equal(m->model, back, why, sizeof why));
+    /* simulate the model read back */
+    float x[2] = {1.5f, 0.0f};
+    tn_input_spike *in = NULL;
+    size_t n_in = 0;
+    CU_ASSERT_EQUAL_FATAL(tn_map_encode_input(m, x, 2, 1, 0, &in, &n_in, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(tn_map_ticks(m), 46);
+    tn_sim *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(tn_sim_new(back, 1, &s, &err), SNNC_OK);
+    tn_output_spike *out = NULL;
+    size_t n_out = 0;
+    tn_activity act = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_sim_run(s, 45, in, n_in, &out, &n_out, &act, &err), SNNC_OK);
+    int hidden = 0, hidden_w0 = 0;
+    for (size_t i = 0; i < n_out; i++) {
+        int g = owner(m, tn_model_core_index(back, out[i].core), out[i].neuron);
+        if (g == 1) {
+            hidden++;
+            hidden_w0 += out[i].tick < 15;
+        }
+    }
+    CU_ASSERT_EQUAL(hidden, 9 * 4);
+    CU_ASSERT_EQUAL(hidden_w0, 9 * 4);
+    int32_t counts[2];
+    int64_t scores[2];
+    tn_map_result res = {counts, scores, -1};
+    tn_map_decode(m, s, out, n_out, 0, 45, NULL, &res);
+    CU_ASSERT_EQUAL(counts[0], 5);
+    CU_ASSERT_EQUAL(counts[1], 7);
+    CU_ASSERT_EQUAL(tn_sim_potential(s, m->readout[0].core_index, m->readout[0].slot), 8);
+    CU_ASSERT_EQUAL(tn_sim_potential(s, m->readout[1].core_index, m->readout[1].slot), 4);
+    CU_ASSERT_EQUAL(scores[0], 108);
+    CU_ASSERT_EQUAL(scores[1], 144);
+    CU_ASSERT_EQUAL(res.cls, 1);
+    free(out);
+    tn_sim_free(s);
+    /* the readout window of a fresh run: leak only */
+    int64_t b, e;
+    tn_map_readout_window(m, 0, &b, &e);
+    CU_ASSERT_EQUAL(b, 31);
+    CU_ASSERT_EQUAL(e, 46);
+    CU_ASSERT_EQUAL_FATAL(tn_sim_new(back, 1, &s, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, in, n_in, b, e, &res, NULL, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(scores[0], 45);
+    CU_ASSERT_EQUAL(scores[1], -15);
+    CU_ASSERT_EQUAL(res.cls, 0);
+    tn_sim_free(s);
+    /* a whole run through tn_map_run_sample from tick 0 */
+    CU_ASSERT_EQUAL_FATAL(tn_sim_new(back, 1, &s, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, in, n_in, 0, 45, &res, NULL, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(counts[0], 5);
+    CU_ASSERT_EQUAL(scores[1], 144);
+    tn_sim_free(s);
+    free(in);
+    tn_model_free(back);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+static CU_TestInfo tests[] = {
+    {"paper shape: one core, 256 axons, 234 neurons", test_paper_shape},
+    {"fan-in forces 3 cores", test_fanin_cores},
+    {"neuron copies force 3 cores", test_neuron_cores},
+    {"crossbar bits = two's complement codes; type weights", test_twos_complement},
+    {"refusals: mult, fan-in, delay, code", test_refusals},
+    {"rate code of one sample", test_encode},
+    {"2-neuron netlist: write, read, simulate, decode", test_simulate_two_neurons},
+    CU_TEST_INFO_NULL,
+};
+
+SNNC_TEST_MAIN("tn_map")

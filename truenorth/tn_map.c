@@ -1,0 +1,1069 @@
+/* tn_map.c — a spiking netlist (mapper/netlist.h) placed on TrueNorth
+ * cores: four axons per input (types 0..3, type weights (1, 2, 4, -8) m_j)
+ * whose crossbar bits are the 4-bit two's complement of the weight code,
+ * four neuron copies per destination group, greedy placement grouping
+ * neurons by their inputs, neuron types, core metadata, the report and its
+ * invariants; the rate coder and the readout decoder.  Interface:
+ * truenorth/tn_map.h; derivation: docs/TRUENORTH_MAPPING.md. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/error.h"
+#include "tn_map.h"
+
+#define V_MIN (-(1 << (TN_V_BITS - 1)))
+#define V_MAX ((1 << (TN_V_BITS - 1)) - 1)
+#define THRESHOLD_MAX ((1 << TN_THRESHOLD_BITS) - 1)
+#define MAX_PASSES 64
+
+static const char *const role_names[SNNC_POP_ROLE_COUNT] = {"input", "hidden", "partial",
+                                                            "readout"};
+
+static const char *role_name(snnc_pop_role r)
+{
+    return (unsigned)r < SNNC_POP_ROLE_COUNT ? role_names[r] : "unknown";
+}
+
+/* An input of a neuron: source neuron (global index) and delay, packed so
+ * that sorting keys sorts by source then delay. */
+static int64_t key_of(int64_t src, int delay) { return src * 16 + delay; }
+static int64_t key_src(int64_t key) { return key / 16; }
+static int key_delay(int64_t key) { return (int)(key % 16); }
+
+typedef struct syn {
+    int64_t key;
+    int code;
+} syn;
+
+/* One core under construction. */
+typedef struct pcore {
+    int n_keys;
+    int64_t keys[TN_MAP_FANIN_MAX]; /* sorted; axon group g = axons 4g..4g+3 */
+    int slots;                      /* neuron slots reserved (sum of costs) */
+} pcore;
+
+typedef struct mapper {
+    const snnc_netlist *n;
+    tn_map_options opt;
+    int n_total;          /* all neurons, inputs included */
+    int *off;             /* [n_pops + 1] first global index of each population */
+    int *pop_of;          /* [n_total] */
+    int64_t *syn_start;   /* [n_total + 1] CSR of each neuron's inputs */
+    syn *syns;
+    int *cost;            /* [n_total] neuron slots reserved */
+    int *order;           /* non-input neurons in placement order */
+    int n_order;
+    int *core_of;         /* [n_total] core index, -1 inputs */
+    pcore *cores;
+    int n_cores, cap_cores;
+    int64_t *grp_start;   /* [n_total + 1] CSR: destination groups of each source */
+    int *grp_core;        /* core index of each group */
+    int *grp_pos;         /* axon group position on that core */
+    int *slot_of;         /* [n_total] first slot of each placed neuron */
+    int *need;            /* [n_total] slots used */
+    snnc_err *err;
+} mapper;
+
+static int nomem(snnc_err *err) { return snnc_fail(err, SNNC_ENOMEM, "out of memory"); }
+
+/* ------------------------------------------------------------ checks */
+
+static int check_population(const mapper *mp, int p)
+{
+    const snnc_population *P = &mp->n->pops[p];
+    snnc_err *err = mp->err;
+    if (P->n < 0)
+        return snnc_fail(err, SNNC_EINVALID, "population %d '%s': %d neurons", p, P->name, P->n);
+    if ((unsigned)P->role >= SNNC_POP_ROLE_COUNT)
+        return snnc_fail(err, SNNC_EINVALID, "population '%s': unknown role %d", P->name,
+                         (int)P->role);
+    if (P->role == SNNC_POP_INPUT) {
+        if (!(P->input_scale > 0) || !isfinite(P->input_scale))
+            return snnc_fail(err, SNNC_EINVALID, "input population '%s': input scale %g",
+                             P->name, (double)P->input_scale);
+        if (P->input_feature0 < 0 || (P->sign != 1 && P->sign != -1))
+            return snnc_fail(err, SNNC_EINVALID,
+                             "input population '%s': feature %d, sign %d", P->name,
+                             P->input_feature0, P->sign);
+        return SNNC_OK;
+    }
+    if (P->n > 0 && (!P->threshold || !P->leak || !P->mult || !P->floor || !P->v0))
+        return snnc_fail(err, SNNC_EINVALID, "population '%s': neuron parameters missing",
+                         P->name);
+    for (int j = 0; j < P->n; j++) {
+        const char *what = NULL;
+        int64_t v = 0;
+        if (P->threshold[j] < 1 || P->threshold[j] > THRESHOLD_MAX)
+            what = "threshold (alpha, 1..262143)", v = P->threshold[j];
+        else if (P->leak[j] < -TN_WEIGHT_MAX || P->leak[j] > TN_WEIGHT_MAX)
+            what = "leak (lambda, -255..255)", v = P->leak[j];
+        else if (P->floor[j] < 0 || P->floor[j] > THRESHOLD_MAX)
+            what = "floor (beta, 0..262143)", v = P->floor[j];
+        else if (P->v0[j] < V_MIN || P->v0[j] > V_MAX)
+            what = "initial potential (V, 20-bit signed)", v = P->v0[j];
+        else if ((P->mult[j] > TN_MAP_MULT_MAX || P->mult[j] < -TN_MAP_MULT_MAX) &&
+                 !mp->opt.clip_mult)
+            return snnc_fail(err, SNNC_EUNSUPPORTED,
+                             "population '%s' neuron %d: mult %d: type weights (1, 2, 4, -8) x "
+                             "mult must stay within 255, so |mult| <= %d (rescale the "
+                             "threshold, or map with clipping)",
+                             P->name, j, (int)P->mult[j], TN_MAP_MULT_MAX);
+        if (what)
+            return snnc_fail(err, SNNC_EUNSUPPORTED, "population '%s' neuron %d: %s = %lld out of "
+                             "range", P->name, j, what, (long long)v);
+    }
+    return SNNC_OK;
+}
+
+static int check_netlist(mapper *mp)
+{
+    const snnc_netlist *n = mp->n;
+    snnc_err *err = mp->err;
+    if (n->window < 1 || n->steps < 1 || n->readout_windows < 0)
+        return snnc_fail(err, SNNC_EINVALID, "netlist: window %d, steps %d, readout windows %d",
+                         n->window, n->steps, n->readout_windows);
+    if (n->n_pops < 0 || n->n_projs < 0 || (n->n_pops && !n->pops) || (n->n_projs && !n->projs))
+        return snnc_fail(err, SNNC_EINVALID, "netlist: bad population/projection lists");
+    for (int p = 0; p < n->n_pops; p++) {
+        int rc = check_population(mp, p);
+        if (rc)
+            return rc;
+    }
+    for (int k = 0; k < n->n_projs; k++) {
+        const snnc_projection *pr = &n->projs[k];
+        if (pr->src < 0 || pr->src >= n->n_pops || pr->dst < 0 || pr->dst >= n->n_pops)
+            return snnc_fail(err, SNNC_EINVALID, "projection %d: populations %d -> %d", k,
+                             pr->src, pr->dst);
+        const snnc_population *S = &n->pops[pr->src], *D = &n->pops[pr->dst];
+        if (D->role == SNNC_POP_INPUT)
+            return snnc_fail(err, SNNC_EINVALID, "projection %d ('%s' -> '%s'): an input "
+                             "population cannot receive synapses", k, S->name, D->name);
+        if (pr->delay < 1 || pr->delay > TN_MAX_DELAY)
+            return snnc_fail(err, SNNC_EUNSUPPORTED, "projection '%s' -> '%s': delay %d is "
+                             "outside TrueNorth's 1..15", S->name, D->name, pr->delay);
+        if (!pr->code && S->n && D->n)
+            return snnc_fail(err, SNNC_EINVALID, "projection '%s' -> '%s': no codes", S->name,
+                             D->name);
+        for (int64_t i = 0; i < (int64_t)S->n * D->n; i++)
+            if (pr->code[i] < -8 || pr->code[i] > 7)
+                return snnc_fail(err, SNNC_EUNSUPPORTED, "projection '%s' -> '%s': weight code "
+                                 "%d (neuron %lld, input %lld) is not a 4-bit code -8..7",
+                                 S->name, D->name, pr->code[i], (long long)(i / S->n),
+                                 (long long)(i % S->n));
+    }
+    return SNNC_OK;
+}
+
+/* ------------------------------------------------------------ inputs */
+
+static int cmp_syn(const void *a, const void *b)
+{
+    int64_t x = ((const syn *)a)->key, y = ((const syn *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+/* Each neuron's inputs (CSR, sorted by key); refuses duplicates and fan-in
+ * above 64. */
+static int build_inputs(mapper *mp)
+{
+    const snnc_netlist *n = mp->n;
+    int64_t *cnt = calloc((size_t)mp->n_total + 1, sizeof *cnt);
+    if (!cnt)
+        return nomem(mp->err);
+    for (int k = 0; k < n->n_projs; k++) {
+        const snnc_projection *pr = &n->projs[k];
+        int ns = n->pops[pr->src].n, nd = n->pops[pr->dst].n;
+        for (int j = 0; j < nd; j++)
+            for (int i = 0; i < ns; i++)
+                cnt[mp->off[pr->dst] + j] += pr->code[(int64_t)j * ns + i] != 0;
+    }
+    mp->syn_start = malloc(((size_t)mp->n_total + 1) * sizeof *mp->syn_start);
+    int64_t total = 0;
+    for (int g = 0; g < mp->n_total; g++)
+        total += cnt[g];
+    mp->syns = malloc((size_t)(total ? total : 1) * sizeof *mp->syns);
+    if (!mp->syn_start || !mp->syns) {
+        free(cnt);
+        return nomem(mp->err);
+    }
+    mp->syn_start[0] = 0;
+    for (int g = 0; g < mp->n_total; g++) {
+        mp->syn_start[g + 1] = mp->syn_start[g] + cnt[g];
+        cnt[g] = mp->syn_start[g];
+    }
+    for (int k = 0; k < n->n_projs; k++) {
+        const snnc_projection *pr = &n->projs[k];
+        int ns = n->pops[pr->src].n, nd = n->pops[pr->dst].n;
+        for (int j = 0; j < nd; j++)
+            for (int i = 0; i < ns; i++) {
+                int c = pr->code[(int64_t)j * ns + i];
+                if (c)
+                    mp->syns[cnt[mp->off[pr->dst] + j]++] =
+                        (syn){key_of(mp->off[pr->src] + i, pr->delay), c};
+            }
+    }
+    free(cnt);
+    for (int g = 0; g < mp->n_total; g++) {
+        syn *s = mp->syns + mp->syn_start[g];
+        int64_t m = mp->syn_start[g + 1] - mp->syn_start[g];
+        const snnc_population *P = &n->pops[mp->pop_of[g]];
+        int j = g - mp->off[mp->pop_of[g]];
+        qsort(s, (size_t)m, sizeof *s, cmp_syn);
+        for (int64_t i = 1; i < m; i++)
+            if (s[i].key == s[i - 1].key)
+                return snnc_fail(mp->err, SNNC_EINVALID, "population '%s' neuron %d: two "
+                                 "projections with the same delay connect neuron %lld of '%s' "
+                                 "to it", P->name, j,
+                                 (long long)(key_src(s[i].key) - mp->off[mp->pop_of[key_src(s[i].key)]]),
+                                 n->pops[mp->pop_of[key_src(s[i].key)]].name);
+        if (m > TN_MAP_FANIN_MAX)
+            return snnc_fail(mp->err, SNNC_EUNSUPPORTED, "population '%s' neuron %d has %lld "
+                             "inputs: a core has room for %d (4 axons each); split the fan-in",
+                             P->name, j, (long long)m, TN_MAP_FANIN_MAX);
+    }
+    return SNNC_OK;
+}
+
+/* Initial slot cost: 4 per distinct delay its spikes are received with (at
+ * least one destination group each), 1 when nothing receives them. */
+static void initial_costs(mapper *mp)
+{
+    unsigned *delays = calloc((size_t)mp->n_total, sizeof *delays);
+    if (delays)
+        for (int64_t i = 0; i < mp->syn_start[mp->n_total]; i++)
+            delays[key_src(mp->syns[i].key)] |= 1u << key_delay(mp->syns[i].key);
+    for (int g = 0; g < mp->n_total; g++) {
+        int d = delays ? __builtin_popcount(delays[g]) : 1;
+        mp->cost[g] = d ? 4 * d : 1;
+    }
+    free(delays);
+}
+
+/* ------------------------------------------------------------ placement */
+
+static _Thread_local const mapper *sort_ctx;
+
+/* Neurons of one population with the same inputs end up adjacent. */
+static int cmp_neuron(const void *a, const void *b)
+{
+    const mapper *mp = sort_ctx;
+    int x = *(const int *)a, y = *(const int *)b;
+    int64_t i = mp->syn_start[x], ie = mp->syn_start[x + 1];
+    int64_t j = mp->syn_start[y], je = mp->syn_start[y + 1];
+    for (; i < ie && j < je; i++, j++)
+        if (mp->syns[i].key != mp->syns[j].key)
+            return mp->syns[i].key < mp->syns[j].key ? -1 : 1;
+    if ((i < ie) != (j < je))
+        return i < ie ? 1 : -1;
+    return x < y ? -1 : x > y;
+}
+
+static int build_order(mapper *mp)
+{
+    const snnc_netlist *n = mp->n;
+    mp->order = malloc((size_t)(mp->n_total ? mp->n_total : 1) * sizeof *mp->order);
+    if (!mp->order)
+        return nomem(mp->err);
+    sort_ctx = mp;
+    for (int p = 0; p < n->n_pops; p++) {
+        if (n->pops[p].role == SNNC_POP_INPUT)
+            continue;
+        int first = mp->n_order;
+        for (int j = 0; j < n->pops[p].n; j++)
+            mp->order[mp->n_order++] = mp->off[p] + j;
+        qsort(mp->order + first, (size_t)(mp->n_order - first), sizeof *mp->order, cmp_neuron);
+    }
+    return SNNC_OK;
+}
+
+/* Keys of neuron g not yet on core c. */
+static int new_keys(const mapper *mp, const pcore *c, int g)
+{
+    int fresh = 0, k = 0;
+    for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
+        int64_t key = mp->syns[i].key;
+        while (k < c->n_keys && c->keys[k] < key)
+            k++;
+        fresh += !(k < c->n_keys && c->keys[k] == key);
+    }
+    return fresh;
+}
+
+static void add_keys(const mapper *mp, pcore *c, int g)
+{
+    for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
+        int64_t key = mp->syns[i].key;
+        int k = 0;
+        while (k < c->n_keys && c->keys[k] < key)
+            k++;
+        if (k < c->n_keys && c->keys[k] == key)
+            continue;
+        memmove(c->keys + k + 1, c->keys + k, (size_t)(c->n_keys - k) * sizeof *c->keys);
+        c->keys[k] = key;
+        c->n_keys++;
+    }
+}
+
+static int find_key(const pcore *c, int64_t key)
+{
+    int lo = 0, hi = c->n_keys - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (c->keys[mid] == key)
+            return mid;
+        if (c->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* One greedy placement with the current costs: each neuron goes to the core
+ * where it adds the fewest axon groups (first such core), or a new one. */
+static int place(mapper *mp)
+{
+    mp->n_cores = 0;
+    for (int o = 0; o < mp->n_order; o++) {
+        int g = mp->order[o];
+        int best = -1, best_new = TN_MAP_FANIN_MAX + 1;
+        for (int c = 0; c < mp->n_cores && best_new > 0; c++) {
+            const pcore *pc = &mp->cores[c];
+            if (pc->slots + mp->cost[g] > TN_NEURONS)
+                continue;
+            int fresh = new_keys(mp, pc, g);
+            if (pc->n_keys + fresh <= TN_MAP_FANIN_MAX && fresh < best_new)
+                best = c, best_new = fresh;
+        }
+        if (best < 0) {
+            if (mp->n_cores == mp->cap_cores) {
+                int cap = mp->cap_cores ? 2 * mp->cap_cores : 16;
+                pcore *nc = realloc(mp->cores, (size_t)cap * sizeof *nc);
+                if (!nc)
+                    return nomem(mp->err);
+                mp->cores = nc, mp->cap_cores = cap;
+            }
+            best = mp->n_cores++;
+            mp->cores[best].n_keys = mp->cores[best].slots = 0;
+        }
+        add_keys(mp, &mp->cores[best], g);
+        mp->cores[best].slots += mp->cost[g];
+        mp->core_of[g] = best;
+    }
+    return SNNC_OK;
+}
+
+/* Destination groups of every source (CSR, by core then key): one per
+ * (core, input key) whose source it is. */
+static int build_groups(mapper *mp)
+{
+    free(mp->grp_start), free(mp->grp_core), free(mp->grp_pos);
+    mp->grp_core = mp->grp_pos = NULL;
+    mp->grp_start = calloc((size_t)mp->n_total + 1, sizeof *mp->grp_start);
+    int64_t total = 0;
+    if (!mp->grp_start)
+        return nomem(mp->err);
+    for (int c = 0; c < mp->n_cores; c++)
+        for (int k = 0; k < mp->cores[c].n_keys; k++)
+            mp->grp_start[key_src(mp->cores[c].keys[k]) + 1]++, total++;
+    for (int g = 0; g < mp->n_total; g++)
+        mp->grp_start[g + 1] += mp->grp_start[g];
+    mp->grp_core = malloc((size_t)(total ? total : 1) * sizeof *mp->grp_core);
+    mp->grp_pos = malloc((size_t)(total ? total : 1) * sizeof *mp->grp_pos);
+    int64_t *fill = malloc(((size_t)mp->n_total + 1) * sizeof *fill);
+    if (!mp->grp_core || !mp->grp_pos || !fill) {
+        free(fill);
+        return nomem(mp->err);
+    }
+    memcpy(fill, mp->grp_start, ((size_t)mp->n_total + 1) * sizeof *fill);
+    for (int c = 0; c < mp->n_cores; c++)
+        for (int k = 0; k < mp->cores[c].n_keys; k++) {
+            int64_t at = fill[key_src(mp->cores[c].keys[k])]++;
+            mp->grp_core[at] = c;
+            mp->grp_pos[at] = k;
+        }
+    free(fill);
+    return SNNC_OK;
+}
+
+/* Place until every neuron's copies fit its reservation (costs only grow). */
+static int place_all(mapper *mp, int *passes)
+{
+    for (int pass = 1; pass <= MAX_PASSES; pass++) {
+        int rc = place(mp);
+        if (rc || (rc = build_groups(mp)))
+            return rc;
+        bool changed = false;
+        for (int o = 0; o < mp->n_order; o++) {
+            int g = mp->order[o];
+            int64_t groups = mp->grp_start[g + 1] - mp->grp_start[g];
+            int64_t need = groups ? 4 * groups : 1;
+            if (need > TN_NEURONS) {
+                int p = mp->pop_of[g];
+                return snnc_fail(mp->err, SNNC_EUNSUPPORTED,
+                                 "population '%s' neuron %d: its spikes must reach %lld axon "
+                                 "groups (cores x delays), which need %lld copies: more than a "
+                                 "core's %d neurons (splitter trees are not implemented)",
+                                 mp->n->pops[p].name, g - mp->off[p], (long long)groups,
+                                 (long long)need, TN_NEURONS);
+            }
+            mp->need[g] = (int)need;
+            if (need > mp->cost[g])
+                mp->cost[g] = (int)need, changed = true;
+        }
+        if (!changed) {
+            *passes = pass;
+            return SNNC_OK;
+        }
+    }
+    return snnc_fail(mp->err, SNNC_EUNSUPPORTED, "placement did not settle in %d passes",
+                     MAX_PASSES);
+}
+
+/* ------------------------------------------------------------ model */
+
+/* A small open-addressing table of neuron types. */
+typedef struct type_table {
+    tn_neuron_type *types;
+    int n, cap;
+    int *slot; /* hash slots -> type index, -1 empty */
+    int n_slots;
+} type_table;
+
+static uint64_t type_hash(const tn_neuron_type *t)
+{
+    int32_t v[] = {t->sigma[0], t->sigma[1], t->sigma[2], t->sigma[3], t->s[0], t->s[1],
+                   t->s[2],     t->s[3],     t->sigma_lambda, t->lambda, t->alpha, t->beta,
+                   t->V};
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+        h = (h ^ (uint32_t)v[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool same_params(const tn_neuron_type *a, const tn_neuron_type *b)
+{
+    return !memcmp(a->sigma, b->sigma, sizeof a->sigma) && !memcmp(a->s, b->s, sizeof a->s) &&
+           a->sigma_lambda == b->sigma_lambda && a->lambda == b->lambda && a->alpha == b->alpha &&
+           a->beta == b->beta && a->V == b->V;
+}
+
+static int type_index(type_table *tt, const tn_neuron_type *t)
+{
+    if (2 * (tt->n + 1) > tt->n_slots) {
+        int ns = tt->n_slots ? 2 * tt->n_slots : 64;
+        int *s = malloc((size_t)ns * sizeof *s);
+        if (!s)
+            return -1;
+        for (int i = 0; i < ns; i++)
+            s[i] = -1;
+        for (int k = 0; k < tt->n; k++) {
+            uint64_t h = type_hash(&tt->types[k]) & (uint64_t)(ns - 1);
+            while (s[h] >= 0)
+                h = (h + 1) & (uint64_t)(ns - 1);
+            s[h] = k;
+        }
+        free(tt->slot);
+        tt->slot = s, tt->n_slots = ns;
+    }
+    uint64_t h = type_hash(t) & (uint64_t)(tt->n_slots - 1);
+    for (; tt->slot[h] >= 0; h = (h + 1) & (uint64_t)(tt->n_slots - 1))
+        if (same_params(&tt->types[tt->slot[h]], t))
+            return tt->slot[h];
+    if (tt->n == tt->cap) {
+        int cap = tt->cap ? 2 * tt->cap : 16;
+        tn_neuron_type *nt = realloc(tt->types, (size_t)cap * sizeof *nt);
+        if (!nt)
+            return -1;
+        tt->types = nt, tt->cap = cap;
+    }
+    tt->types[tt->n] = *t;
+    snprintf(tt->types[tt->n].name, sizeof tt->types[tt->n].name, "N%08X", (unsigned)tt->n + 1);
+    tt->slot[h] = tt->n;
+    return tt->n++;
+}
+
+/* The TrueNorth parameters of neuron j of population P. */
+static tn_neuron_type neuron_type(const snnc_population *P, int j, bool *clipped)
+{
+    tn_neuron_type t;
+    memset(&t, 0, sizeof t);
+    int m = P->mult[j];
+    *clipped = m > TN_MAP_MULT_MAX || m < -TN_MAP_MULT_MAX;
+    if (*clipped)
+        m = m > 0 ? TN_MAP_MULT_MAX : -TN_MAP_MULT_MAX;
+    int sg = m < 0 ? -1 : 1, a = abs(m);
+    static const int sign[TN_AXON_TYPES] = {1, 1, 1, -1}, mag[TN_AXON_TYPES] = {1, 2, 4, 8};
+    for (int k = 0; k < TN_AXON_TYPES; k++) {
+        t.sigma[k] = sg * sign[k];
+        t.s[k] = a * mag[k];
+    }
+    t.sigma_lambda = P->leak[j] < 0 ? -1 : 1;
+    t.lambda = abs(P->leak[j]);
+    t.alpha = P->threshold[j];
+    t.beta = P->floor[j];
+    t.gamma = 1;
+    t.kappa = true;
+    t.sigma_VR = 1;
+    t.V = P->v0[j];
+    return t;
+}
+
+static void set_bit(tn_crossbar *x, int axon, int neuron)
+{
+    x->row[axon][neuron >> 6] |= 1ull << (neuron & 63);
+}
+
+/* Metadata of core c: corelet of its first population, connectors named
+ * after the tensors that feed it and that it carries. */
+static char *core_metadata(const mapper *mp, int c, int first_pop)
+{
+    const snnc_netlist *n = mp->n;
+    const snnc_population *P = &n->pops[first_pop];
+    char cls[160];
+    snprintf(cls, sizeof cls, "snnc.%s", role_name(P->role));
+    json_t *md = json_object(), *ins = json_array(), *outs = json_array(), *pops = json_array();
+    json_object_set_new(md, "coreletClass", json_string(cls));
+    json_object_set_new(md, "coreletId", json_integer(first_pop));
+    json_object_set_new(md, "layerNumber", json_integer(first_pop));
+    json_object_set_new(md, "layerType", json_string(role_name(P->role)));
+    char *seen = calloc((size_t)n->n_pops, 2);
+    if (seen) {
+        for (int k = 0; k < mp->cores[c].n_keys; k++)
+            seen[mp->pop_of[key_src(mp->cores[c].keys[k])]] |= 1;
+        for (int o = 0; o < mp->n_order; o++)
+            if (mp->core_of[mp->order[o]] == c)
+                seen[mp->pop_of[mp->order[o]]] |= 2;
+        for (int p = 0; p < n->n_pops; p++) {
+            if (seen[p] & 1)
+                json_array_append_new(ins, json_string(n->pops[p].tensor));
+            if (seen[p] & 2) {
+                json_array_append_new(outs, json_string(n->pops[p].tensor));
+                json_array_append_new(pops, json_string(n->pops[p].name));
+            }
+        }
+        free(seen);
+    }
+    json_object_set_new(md, "populations", pops);
+    json_object_set_new(md, "connectors", json_pack("{s:o,s:o}", "inputs", ins, "outputs", outs));
+    char *s = json_dumps(md, JSON_COMPACT);
+    json_decref(md);
+    return s;
+}
+
+static int build_model(mapper *mp, tn_model *m, int *clipped)
+{
+    const snnc_netlist *n = mp->n;
+    type_table tt = {0};
+    m->n_cores = m->n_crossbars = mp->n_cores;
+    m->cores = calloc((size_t)(mp->n_cores ? mp->n_cores : 1), sizeof *m->cores);
+    m->crossbars = calloc((size_t)(mp->n_cores ? mp->n_cores : 1), sizeof *m->crossbars);
+    int *fill = calloc((size_t)(mp->n_cores ? mp->n_cores : 1), sizeof *fill);
+    int *first_pop = malloc((size_t)(mp->n_cores ? mp->n_cores : 1) * sizeof *first_pop);
+    if (!m->cores || !m->crossbars || !fill || !first_pop)
+        goto oom;
+    for (int c = 0; c < mp->n_cores; c++) {
+        tn_core *core = &m->cores[c];
+        tn_crossbar *x = &m->crossbars[c];
+        core->id = c;
+        core->crossbar = c;
+        snprintf(x->name, sizeof x->name, "snncProt%07d", c + 1);
+        for (int k = 0; k < mp->cores[c].n_keys; k++)
+            for (int t = 0; t < TN_AXON_TYPES; t++)
+                x->axon_type[4 * k + t] = (uint8_t)t;
+        for (int j = 0; j < TN_NEURONS; j++) {
+            core->type[j] = -1;
+            core->dendrite[j] = j;
+            core->dest_core[j] = -1;
+            core->dest_axon[j] = 0;
+            core->dest_delay[j] = 1;
+        }
+        first_pop[c] = -1;
+    }
+    *clipped = 0;
+    for (int o = 0; o < mp->n_order; o++) {
+        int g = mp->order[o], c = mp->core_of[g], p = mp->pop_of[g], j = g - mp->off[p];
+        tn_core *core = &m->cores[c];
+        tn_crossbar *x = &m->crossbars[c];
+        bool clip;
+        tn_neuron_type t = neuron_type(&n->pops[p], j, &clip);
+        *clipped += clip;
+        int ti = type_index(&tt, &t);
+        if (ti < 0)
+            goto oom;
+        if (first_pop[c] < 0)
+            first_pop[c] = p;
+        int s0 = fill[c];
+        fill[c] += mp->need[g];
+        mp->slot_of[g] = s0;
+        for (int s = s0; s < s0 + mp->need[g]; s++)
+            core->type[s] = ti;
+        /* destinations: copy 4q + t goes to group q's axon of type t */
+        for (int64_t q = mp->grp_start[g]; q < mp->grp_start[g + 1]; q++) {
+            int dc = mp->grp_core[q], pos = mp->grp_pos[q];
+            int delay = key_delay(mp->cores[dc].keys[pos]);
+            for (int t2 = 0; t2 < TN_AXON_TYPES; t2++) {
+                int s = s0 + 4 * (int)(q - mp->grp_start[g]) + t2;
+                core->dest_core[s] = dc;
+                core->dest_axon[s] = 4 * pos + t2;
+                core->dest_delay[s] = delay;
+            }
+        }
+        /* crossbar columns: the bits of the 4-bit two's complement code */
+        for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
+            int pos = find_key(&mp->cores[c], mp->syns[i].key);
+            unsigned bits = (unsigned)mp->syns[i].code & 0xFu;
+            for (int t2 = 0; t2 < TN_AXON_TYPES; t2++)
+                if (bits >> t2 & 1u)
+                    for (int s = s0; s < s0 + mp->need[g]; s++)
+                        set_bit(x, 4 * pos + t2, s);
+        }
+    }
+    for (int c = 0; c < mp->n_cores; c++)
+        if (!(m->cores[c].metadata_json = core_metadata(mp, c, first_pop[c] < 0 ? 0 : first_pop[c])))
+            goto oom;
+    free(fill), free(first_pop), free(tt.slot);
+    m->types = tt.types;
+    m->n_types = tt.n;
+    return SNNC_OK;
+oom:
+    free(fill), free(first_pop), free(tt.slot), free(tt.types);
+    return nomem(mp->err);
+}
+
+/* ------------------------------------------------------------ report */
+
+/* Recounts everything from the model itself (not from the placement). */
+static void build_report(const mapper *mp, tn_mapping *r)
+{
+    const tn_model *m = r->model;
+    tn_map_report *rep = &r->report;
+    rep->n_cores = m->n_cores;
+    rep->n_types = m->n_types;
+    rep->axons_ok = rep->neurons_ok = rep->one_destination_ok = true;
+    /* drivers of each axon: neurons of the model and external feeds */
+    int *drivers = calloc((size_t)(m->n_cores ? m->n_cores : 1) * TN_AXONS, sizeof *drivers);
+    int *originals = calloc((size_t)(m->n_cores ? m->n_cores : 1), sizeof *originals);
+    if (!drivers || !originals) {
+        rep->one_destination_ok = false;
+        free(drivers), free(originals);
+        return;
+    }
+    for (int o = 0; o < mp->n_order; o++)
+        originals[mp->core_of[mp->order[o]]]++;
+    for (int i = 0; i < r->n_inputs; i++)
+        for (int f = 0; f < r->inputs[i].n_feeds; f++) {
+            int ci = tn_model_core_index(m, r->inputs[i].feeds[f].core);
+            if (ci >= 0)
+                drivers[(size_t)ci * TN_AXONS + r->inputs[i].feeds[f].axon]++;
+            else
+                rep->one_destination_ok = false;
+        }
+    for (int c = 0; c < m->n_cores; c++) {
+        const tn_core *core = &m->cores[c];
+        for (int j = 0; j < TN_NEURONS; j++) {
+            if (core->type[j] < 0)
+                continue;
+            int ci = tn_model_core_index(m, core->dest_core[j]);
+            if (ci < 0)
+                continue; /* leaves the model: a readout */
+            if (core->dest_axon[j] >= 0 && core->dest_axon[j] < TN_AXONS &&
+                core->dest_delay[j] >= 1 && core->dest_delay[j] <= TN_MAX_DELAY)
+                drivers[(size_t)ci * TN_AXONS + core->dest_axon[j]]++;
+            else
+                rep->one_destination_ok = false;
+        }
+    }
+    for (int c = 0; c < m->n_cores; c++) {
+        tn_map_core_usage *u = &rep->cores[c];
+        const tn_core *core = &m->cores[c];
+        const tn_crossbar *x = &m->crossbars[core->crossbar];
+        u->id = core->id;
+        u->population = -1;
+        for (int o = 0; o < mp->n_order && u->population < 0; o++)
+            if (mp->core_of[mp->order[o]] == c)
+                u->population = mp->pop_of[mp->order[o]];
+        for (int j = 0; j < TN_NEURONS; j++)
+            u->neurons += core->type[j] >= 0;
+        u->originals = originals[c];
+        u->copies = u->neurons - u->originals;
+        for (int a = 0; a < TN_AXONS; a++) {
+            int64_t bits = 0;
+            for (int w = 0; w < TN_NEURONS / 64; w++)
+                bits += __builtin_popcountll(x->row[a][w]);
+            u->synapses += bits;
+            int d = drivers[(size_t)c * TN_AXONS + a];
+            u->axons += d > 0;
+            if (d > 1 || (bits > 0 && d != 1))
+                rep->one_destination_ok = false;
+        }
+        rep->neurons += u->neurons;
+        rep->originals += u->originals;
+        rep->copies += u->copies;
+        rep->axons += u->axons;
+        rep->synapses += u->synapses;
+        if (u->axons > rep->max_axons)
+            rep->max_axons = u->axons;
+        if (u->neurons > rep->max_neurons)
+            rep->max_neurons = u->neurons;
+    }
+    rep->axons_ok = rep->max_axons <= TN_AXONS;
+    rep->neurons_ok = rep->max_neurons <= TN_NEURONS;
+    free(drivers), free(originals);
+}
+
+/* ------------------------------------------------------------ inputs, readout */
+
+static int build_io(const mapper *mp, tn_mapping *r)
+{
+    const snnc_netlist *n = mp->n;
+    for (int p = 0; p < n->n_pops; p++) {
+        if (n->pops[p].role == SNNC_POP_INPUT) {
+            r->n_inputs += n->pops[p].n;
+            if (n->pops[p].input_feature0 + n->pops[p].n > r->n_features)
+                r->n_features = n->pops[p].input_feature0 + n->pops[p].n;
+        } else if (n->pops[p].role == SNNC_POP_READOUT) {
+            r->n_readout += n->pops[p].n;
+        }
+    }
+    r->n_neurons = mp->n_total;
+    r->place = malloc((size_t)(mp->n_total ? mp->n_total : 1) * sizeof *r->place);
+    if (!r->place)
+        return nomem(mp->err);
+    for (int g = 0; g < mp->n_total; g++)
+        r->place[g] = (tn_map_place){mp->core_of[g], mp->slot_of[g], mp->need[g]};
+    r->inputs = calloc((size_t)(r->n_inputs ? r->n_inputs : 1), sizeof *r->inputs);
+    r->readout = calloc((size_t)(r->n_readout ? r->n_readout : 1), sizeof *r->readout);
+    if (!r->inputs || !r->readout)
+        return nomem(mp->err);
+    int ni = 0, nr = 0;
+    for (int p = 0; p < n->n_pops; p++) {
+        const snnc_population *P = &n->pops[p];
+        for (int j = 0; j < P->n; j++) {
+            int g = mp->off[p] + j;
+            if (P->role == SNNC_POP_INPUT) {
+                tn_map_input *in = &r->inputs[ni++];
+                *in = (tn_map_input){.pop = p, .neuron = j, .feature = P->input_feature0 + j,
+                                     .sign = P->sign, .scale = P->input_scale,
+                                     .window_offset = P->window_offset};
+                int64_t ng = mp->grp_start[g + 1] - mp->grp_start[g];
+                in->feeds = malloc((size_t)(ng ? 4 * ng : 1) * sizeof *in->feeds);
+                if (!in->feeds)
+                    return nomem(mp->err);
+                for (int64_t q = mp->grp_start[g]; q < mp->grp_start[g + 1]; q++) {
+                    int dc = mp->grp_core[q], pos = mp->grp_pos[q];
+                    for (int t = 0; t < TN_AXON_TYPES; t++)
+                        in->feeds[in->n_feeds++] =
+                            (tn_map_feed){r->model->cores[dc].id, 4 * pos + t,
+                                          key_delay(mp->cores[dc].keys[pos])};
+                }
+            } else if (P->role == SNNC_POP_READOUT) {
+                r->readout[nr++] = (tn_map_readout){p, j, mp->core_of[g], mp->slot_of[g],
+                                                    P->threshold[j]};
+            }
+        }
+    }
+    return SNNC_OK;
+}
+
+/* Lag of each population: shortest sum of delays from an input population
+ * over projections between different populations (recurrent ones excluded). */
+static int readout_lag(const snnc_netlist *n)
+{
+    int *lag = malloc((size_t)(n->n_pops ? n->n_pops : 1) * sizeof *lag);
+    if (!lag)
+        return 0;
+    for (int p = 0; p < n->n_pops; p++)
+        lag[p] = n->pops[p].role == SNNC_POP_INPUT ? 0 : -1;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int k = 0; k < n->n_projs; k++) {
+            const snnc_projection *pr = &n->projs[k];
+            if (pr->src == pr->dst || lag[pr->src] < 0)
+                continue;
+            int l = lag[pr->src] + pr->delay;
+            if (lag[pr->dst] < 0 || l < lag[pr->dst])
+                lag[pr->dst] = l, changed = true;
+        }
+    }
+    int out = 0;
+    for (int p = 0; p < n->n_pops; p++)
+        if (n->pops[p].role == SNNC_POP_READOUT && lag[p] > out)
+            out = lag[p];
+    free(lag);
+    return out;
+}
+
+/* ------------------------------------------------------------ entry */
+
+static void mapper_free(mapper *mp)
+{
+    free(mp->off), free(mp->pop_of), free(mp->syn_start), free(mp->syns), free(mp->cost);
+    free(mp->order), free(mp->core_of), free(mp->cores), free(mp->grp_start);
+    free(mp->grp_core), free(mp->grp_pos), free(mp->slot_of), free(mp->need);
+}
+
+static int mapper_init(mapper *mp)
+{
+    const snnc_netlist *n = mp->n;
+    mp->off = malloc(((size_t)n->n_pops + 1) * sizeof *mp->off);
+    if (!mp->off)
+        return nomem(mp->err);
+    int64_t total = 0;
+    for (int p = 0; p < n->n_pops; p++) {
+        mp->off[p] = (int)total;
+        total += n->pops[p].n;
+        if (total > (1 << 28))
+            return snnc_fail(mp->err, SNNC_EUNSUPPORTED, "netlist: more than 2^28 neurons");
+    }
+    mp->off[n->n_pops] = (int)total;
+    mp->n_total = (int)total;
+    size_t nt = (size_t)(total ? total : 1);
+    mp->pop_of = malloc(nt * sizeof *mp->pop_of);
+    mp->cost = malloc(nt * sizeof *mp->cost);
+    mp->core_of = malloc(nt * sizeof *mp->core_of);
+    mp->slot_of = malloc(nt * sizeof *mp->slot_of);
+    mp->need = malloc(nt * sizeof *mp->need);
+    if (!mp->pop_of || !mp->cost || !mp->core_of || !mp->slot_of || !mp->need)
+        return nomem(mp->err);
+    for (int p = 0; p < n->n_pops; p++)
+        for (int j = 0; j < n->pops[p].n; j++)
+            mp->pop_of[mp->off[p] + j] = p;
+    for (size_t g = 0; g < nt; g++)
+        mp->core_of[g] = mp->slot_of[g] = -1, mp->need[g] = 0;
+    return SNNC_OK;
+}
+
+int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping **out,
+                   snnc_err *err)
+{
+    *out = NULL;
+    if (!n)
+        return snnc_fail(err, SNNC_EINVALID, "no netlist");
+    mapper mp = {.n = n, .err = err};
+    if (opt)
+        mp.opt = *opt;
+    tn_mapping *r = calloc(1, sizeof *r);
+    int rc = r ? SNNC_OK : nomem(err), passes = 0, clipped = 0;
+    if (!rc)
+        rc = check_netlist(&mp);
+    if (!rc)
+        rc = mapper_init(&mp);
+    if (!rc)
+        rc = build_inputs(&mp);
+    if (!rc) {
+        initial_costs(&mp);
+        rc = build_order(&mp);
+    }
+    if (!rc)
+        rc = place_all(&mp, &passes);
+    if (!rc && !(r->model = calloc(1, sizeof *r->model)))
+        rc = nomem(err);
+    if (!rc)
+        rc = build_model(&mp, r->model, &clipped);
+    if (!rc) {
+        r->window = n->window, r->steps = n->steps, r->readout_windows = n->readout_windows;
+        r->readout_lag = readout_lag(n);
+        rc = build_io(&mp, r);
+    }
+    if (!rc && !(r->report.cores = calloc((size_t)(mp.n_cores ? mp.n_cores : 1),
+                                          sizeof *r->report.cores)))
+        rc = nomem(err);
+    if (!rc) {
+        build_report(&mp, r);
+        r->report.placement_passes = passes;
+        r->report.clipped_mult = clipped;
+        if (!r->report.axons_ok || !r->report.neurons_ok || !r->report.one_destination_ok)
+            rc = snnc_fail(err, SNNC_EINVALID, "mapping invariants violated (internal error): "
+                           "max axons %d, max neurons %d, one destination %s",
+                           r->report.max_axons, r->report.max_neurons,
+                           r->report.one_destination_ok ? "yes" : "no");
+    }
+    mapper_free(&mp);
+    if (rc) {
+        tn_mapping_free(r);
+        return rc;
+    }
+    *out = r;
+    return SNNC_OK;
+}
+
+void tn_mapping_free(tn_mapping *m)
+{
+    if (!m)
+        return;
+    tn_model_free(m->model);
+    for (int i = 0; i < m->n_inputs && m->inputs; i++)
+        free(m->inputs[i].feeds);
+    free(m->inputs);
+    free(m->readout);
+    free(m->place);
+    free(m->report.cores);
+    free(m);
+}
+
+char *tn_map_report_json(const tn_mapping *m, const snnc_netlist *n, snnc_err *err)
+{
+    const tn_map_report *r = &m->report;
+    json_t *cores = json_array();
+    for (int c = 0; c < r->n_cores; c++) {
+        const tn_map_core_usage *u = &r->cores[c];
+        const snnc_population *P =
+            n && u->population >= 0 && u->population < n->n_pops ? &n->pops[u->population] : NULL;
+        json_array_append_new(
+            cores, json_pack("{s:I,s:i,s:s,s:s,s:i,s:i,s:i,s:i,s:I}", "id", (json_int_t)u->id,
+                             "population", u->population, "name", P ? P->name : "",
+                             "role", P ? role_name(P->role) : "", "axons", u->axons,
+                             "neurons", u->neurons, "originals", u->originals, "copies",
+                             u->copies, "synapses", (json_int_t)u->synapses));
+    }
+    json_t *inv = json_pack("{s:i,s:i,s:i,s:i,s:b,s:b,s:b}", "max_axons_per_core", r->max_axons,
+                            "axon_limit", TN_AXONS, "max_neurons_per_core", r->max_neurons,
+                            "neuron_limit", TN_NEURONS, "axons_ok", r->axons_ok, "neurons_ok",
+                            r->neurons_ok, "one_destination", r->one_destination_ok);
+    json_t *o = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:o,s:o}", "encoding",
+                          "four axons per input, type weights (1,2,4,-8) x mult",
+                          "cores", r->n_cores, "neurons", (json_int_t)r->neurons,
+                          "originals", (json_int_t)r->originals, "copies", (json_int_t)r->copies,
+                          "axons", (json_int_t)r->axons, "synapses", (json_int_t)r->synapses,
+                          "neuron_types", r->n_types, "placement_passes", r->placement_passes,
+                          "clipped_mult", r->clipped_mult, "invariants", inv, "per_core", cores);
+    char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    json_decref(o);
+    if (!s)
+        nomem(err);
+    return s;
+}
+
+int64_t tn_map_ticks(const tn_mapping *m)
+{
+    int64_t b, e;
+    tn_map_readout_window(m, 0, &b, &e);
+    int64_t full = (int64_t)(m->steps + m->readout_windows) * m->window;
+    return e > full ? e : full;
+}
+
+void tn_map_readout_window(const tn_mapping *m, int64_t t0, int64_t *t_begin, int64_t *t_end)
+{
+    *t_begin = t0 + (int64_t)(m->steps - 1) * m->window + m->readout_lag;
+    *t_end = *t_begin + m->window;
+}
+
+/* ------------------------------------------------------------ encoder */
+
+static int cmp_in_spike(const void *a, const void *b)
+{
+    const tn_input_spike *x = a, *y = b;
+    if (x->tick != y->tick)
+        return x->tick < y->tick ? -1 : 1;
+    if (x->core != y->core)
+        return x->core < y->core ? -1 : 1;
+    return (x->axon > y->axon) - (x->axon < y->axon);
+}
+
+/* Spikes of one input neuron in one window: n = round(v / scale) in [0, W]. */
+static int spike_count(const tn_map_input *in, float x, int window)
+{
+    double v = in->sign * (double)x / in->scale, r = round(v);
+    return r <= 0 ? 0 : r >= window ? window : (int)r;
+}
+
+int tn_map_encode_input(const tn_mapping *m, const float *x, int steps, int n_features,
+                        int64_t t0, tn_input_spike **out, size_t *n_out, snnc_err *err)
+{
+    *out = NULL, *n_out = 0;
+    if (steps != m->steps || n_features < m->n_features || t0 < 0)
+        return snnc_fail(err, SNNC_EINVALID, "input sample: %d steps x %d features, expected "
+                         "%d x %d", steps, n_features, m->steps, m->n_features);
+    for (int64_t i = 0; i < (int64_t)steps * n_features; i++)
+        if (!isfinite(x[i]))
+            return snnc_fail(err, SNNC_EINVALID, "input sample: non-finite value at step %lld, "
+                             "feature %lld", (long long)(i / n_features),
+                             (long long)(i % n_features));
+    size_t total = 0;
+    for (int i = 0; i < m->n_inputs; i++)
+        for (int t = 0; t < steps; t++)
+            total += (size_t)spike_count(&m->inputs[i], x[(int64_t)t * n_features +
+                                                          m->inputs[i].feature], m->window) *
+                     (size_t)m->inputs[i].n_feeds;
+    tn_input_spike *s = malloc((total ? total : 1) * sizeof *s);
+    if (!s)
+        return nomem(err);
+    size_t k = 0;
+    for (int i = 0; i < m->n_inputs; i++) {
+        const tn_map_input *in = &m->inputs[i];
+        for (int t = 0; t < steps; t++) {
+            int cnt = spike_count(in, x[(int64_t)t * n_features + in->feature], m->window);
+            int64_t w0 = t0 + (int64_t)(t + in->window_offset) * m->window;
+            for (int q = 0; q < cnt; q++) {
+                int64_t tick = w0 + (int64_t)q * m->window / cnt;
+                for (int f = 0; f < in->n_feeds; f++)
+                    s[k++] = (tn_input_spike){tick + in->feeds[f].delay, in->feeds[f].core,
+                                              in->feeds[f].axon};
+            }
+        }
+    }
+    qsort(s, k, sizeof *s, cmp_in_spike);
+    *out = s, *n_out = k;
+    return SNNC_OK;
+}
+
+/* ------------------------------------------------------------ decoder */
+
+void tn_map_decode(const tn_mapping *m, const tn_sim *s, const tn_output_spike *spk, size_t n_spk,
+                   int64_t t_begin, int64_t t_end, const int32_t *v_begin, tn_map_result *res)
+{
+    for (int r = 0; r < m->n_readout; r++)
+        res->counts[r] = 0;
+    for (size_t i = 0; i < n_spk; i++) {
+        if (spk[i].tick < t_begin || spk[i].tick >= t_end)
+            continue;
+        int ci = tn_model_core_index(m->model, spk[i].core);
+        for (int r = 0; r < m->n_readout; r++)
+            if (m->readout[r].core_index == ci && m->readout[r].slot == spk[i].neuron)
+                res->counts[r]++;
+    }
+    res->cls = -1;
+    for (int r = 0; r < m->n_readout; r++) {
+        const tn_map_readout *ro = &m->readout[r];
+        res->scores[r] = (int64_t)ro->alpha * res->counts[r] +
+                         tn_sim_potential(s, ro->core_index, ro->slot) - (v_begin ? v_begin[r] : 0);
+        if (res->cls < 0 || res->scores[r] > res->scores[res->cls])
+            res->cls = r;
+    }
+}
+
+int tn_map_run_sample(const tn_mapping *m, tn_sim *s, const tn_input_spike *in, size_t n_in,
+                      int64_t t_begin, int64_t t_end, tn_map_result *res, tn_activity *act,
+                      snnc_err *err)
+{
+    tn_activity local = {0};
+    tn_output_spike *spk = NULL;
+    size_t n_spk = 0;
+    int64_t now = tn_sim_tick(s);
+    if (t_begin < now || t_end < t_begin)
+        return snnc_fail(err, SNNC_EINVALID, "readout window [%lld, %lld) before tick %lld",
+                         (long long)t_begin, (long long)t_end, (long long)now);
+    int32_t *v0 = malloc((size_t)(m->n_readout ? m->n_readout : 1) * sizeof *v0);
+    if (!v0)
+        return nomem(err);
+    int rc = tn_sim_run(s, t_begin - now, in, n_in, NULL, NULL, act ? act : &local, err);
+    size_t first = 0;
+    while (first < n_in && in[first].tick < t_begin)
+        first++;
+    if (!rc) {
+        for (int r = 0; r < m->n_readout; r++)
+            v0[r] = t_begin > 0 || now > 0 ? tn_sim_potential(s, m->readout[r].core_index,
+                                                             m->readout[r].slot)
+                                           : m->model->types[m->model->cores[m->readout[r]
+                                                 .core_index].type[m->readout[r].slot]].V;
+        rc = tn_sim_run(s, t_end - t_begin, in + first, n_in - first, &spk, &n_spk,
+                        act ? act : &local, err);
+    }
+    if (!rc)
+        tn_map_decode(m, s, spk, n_spk, t_begin, t_end, v0, res);
+    free(spk), free(v0);
+    return rc;
+}

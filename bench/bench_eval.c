@@ -14,10 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "onnx.pb-c.h"
 #include "snnc.h"
 
@@ -47,58 +46,24 @@ static void usage(FILE *f)
             "  --write FILE     also write the generated model to FILE\n");
 }
 
-static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || errno || *end || end == s || v < lo || v > hi) {
-        fprintf(stderr, "bench_eval: %s needs an integer in [%ld, %ld]\n", flag, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_opts(int argc, char **argv, opts *o)
 {
     *o = (opts){512, 1024, 100, 32, 5, 5, 5, 2048, 1, NULL};
     long seed = 1, ir = 5, er = 5, gr = 5;
-    const struct {
-        const char *flag;
-        long *dst, lo, hi;
-    } num[] = {
-        {"--input", &o->input, 1, 1 << 16}, {"--hidden", &o->hidden, 1, 1 << 16},
-        {"--seq", &o->seq, 1, 1 << 20},     {"--batch", &o->batch, 1, 1 << 16},
-        {"--gemm", &o->gemm_n, 1, 1 << 15}, {"--seed", &seed, 0, 1L << 62},
-        {"--import-runs", &ir, 1, 1000},    {"--eval-runs", &er, 1, 1000},
-        {"--gemm-runs", &gr, 1, 1000},
+    const snnc_bench_opt opt[] = {
+        {"--input", SNNC_BENCH_LONG, &o->input, 1, 1 << 16, NULL},
+        {"--hidden", SNNC_BENCH_LONG, &o->hidden, 1, 1 << 16, NULL},
+        {"--seq", SNNC_BENCH_LONG, &o->seq, 1, 1 << 20, NULL},
+        {"--batch", SNNC_BENCH_LONG, &o->batch, 1, 1 << 16, NULL},
+        {"--gemm", SNNC_BENCH_LONG, &o->gemm_n, 1, 1 << 15, NULL},
+        {"--seed", SNNC_BENCH_LONG, &seed, 0, (double)(1L << 62), NULL},
+        {"--import-runs", SNNC_BENCH_LONG, &ir, 1, 1000, NULL},
+        {"--eval-runs", SNNC_BENCH_LONG, &er, 1, 1000, NULL},
+        {"--gemm-runs", SNNC_BENCH_LONG, &gr, 1, 1000, NULL},
+        {"--write", SNNC_BENCH_STRING, &o->write_path, 0, 0, "a file name"},
     };
-    for (int i = 1; i < argc; i += 2) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        size_t k = 0, nk = sizeof num / sizeof num[0];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(a, "--write")) {
-            if (!v) {
-                fprintf(stderr, "bench_eval: --write needs a file name\n");
-                return -1;
-            }
-            o->write_path = v;
-            continue;
-        }
-        while (k < nk && strcmp(a, num[k].flag))
-            k++;
-        if (k == nk) {
-            fprintf(stderr, "bench_eval: unknown option '%s'\n", a);
-            usage(stderr);
-            return -1;
-        }
-        if (parse_long(a, v, num[k].lo, num[k].hi, num[k].dst))
-            return -1;
-    }
+    if (snnc_bench_parse("bench_eval", argc, argv, opt, sizeof opt / sizeof opt[0], usage))
+        return -1;
     o->seed = (uint64_t)seed;
     o->import_runs = (int)ir, o->eval_runs = (int)er, o->gemm_runs = (int)gr;
     /* Keep every tensor within snnc's element limit and the BLAS int range. */
@@ -115,47 +80,11 @@ static int parse_opts(int argc, char **argv, opts *o)
 
 /* ------------------------------------------------------------ utilities */
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru))
-        return -1.0;
-    return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
-}
-
-/* splitmix64: a fixed, portable stream, so every run builds the same model. */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [-scale, scale). */
 static void fill_uniform(float *v, size_t n, float scale, uint64_t *s)
 {
     for (size_t i = 0; i < n; i++)
-        v[i] = scale * (2.0f * (float)((double)(rng_next(s) >> 11) * 0x1.0p-53) - 1.0f);
+        v[i] = scale * (2.0f * (float)snnc_bench_uniform01(s) - 1.0f);
 }
 
 /* -------------------------------------------------- the model, in memory */
@@ -346,9 +275,9 @@ static int time_import(const uint8_t *buf, size_t size, int runs, double *med, d
     for (int r = 0; r < runs; r++) {
         snnc_graph *g = NULL;
         snnc_err err = {0};
-        double t0 = now();
+        double t0 = snnc_bench_now();
         int rc = snnc_load_onnx_buffer(buf, size, "bench_lstm", &g, &err);
-        t[r] = now() - t0;
+        t[r] = snnc_bench_now() - t0;
         snnc_graph_free(g);
         if (rc) {
             fprintf(stderr, "bench_eval: import failed: %s\n", err.msg);
@@ -356,7 +285,7 @@ static int time_import(const uint8_t *buf, size_t size, int runs, double *med, d
             return -1;
         }
     }
-    *med = median(t, runs);
+    *med = snnc_bench_median(t, runs);
     *best = t[0];
     free(t);
     return 0;
@@ -374,9 +303,9 @@ static int time_eval(snnc_graph *g, const snnc_tensor *x, int runs, double *med,
     for (int r = -1; r < runs; r++) {
         snnc_tensor *out[3] = {NULL, NULL, NULL};
         snnc_err err = {0};
-        double t0 = now();
+        double t0 = snnc_bench_now();
         int rc = snnc_run(g, 1, in_names, inputs, 3, out_names, out, &err);
-        double dt = now() - t0;
+        double dt = snnc_bench_now() - t0;
         if (!rc && r < 0) { /* a figure to see that runs compute the same thing */
             const float *yh = out[1]->data;
             *checksum = 0.0;
@@ -393,7 +322,7 @@ static int time_eval(snnc_graph *g, const snnc_tensor *x, int runs, double *med,
         if (r >= 0)
             t[r] = dt;
     }
-    *med = median(t, runs);
+    *med = snnc_bench_median(t, runs);
     *best = t[0];
     free(t);
     return 0;
@@ -411,10 +340,10 @@ static double gemm_gflops(long m, long n, long k, int runs, uint64_t *rng)
         fill_uniform(a, (size_t)m * (size_t)k, 1.0f, rng);
         fill_uniform(b, (size_t)n * (size_t)k, 1.0f, rng);
         for (int r = -1; r < runs; r++) {
-            double t0 = now();
+            double t0 = snnc_bench_now();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a,
                         (int)k, b, (int)k, 0.0f, c, (int)n);
-            double dt = now() - t0;
+            double dt = snnc_bench_now() - t0;
             double gf = 2.0 * (double)m * (double)n * (double)k / dt * 1e-9;
             if (r >= 0 && gf > best)
                 best = gf;
@@ -487,14 +416,14 @@ int main(int argc, char **argv)
     double ew_flops = 21.0 * dh * db * ds;
     double flops = mm_flops + ew_flops;
 
-    double t0 = now();
+    double t0 = snnc_bench_now();
     size_t size = 0;
     uint8_t *buf = model_pack(&o, &rng, &size);
     if (!buf) {
         fprintf(stderr, "bench_eval: out of memory building the model\n");
         return 2;
     }
-    double t_gen = now() - t0;
+    double t_gen = snnc_bench_now() - t0;
     if (o.write_path && write_file(o.write_path, buf, size)) {
         free(buf);
         return 2;
@@ -549,7 +478,7 @@ int main(int argc, char **argv)
     }
     snnc_tensor_free(x);
     snnc_graph_free(g);
-    double rss_eval = peak_rss_mib();
+    double rss_eval = snnc_bench_peak_rss_mib();
     double ev_gf = flops / ev_med * 1e-9, ev_gf_best = flops / ev_best * 1e-9;
     printf("flops            %.3f GFLOP per run (matrix products %.3f, element-wise %.4f)\n",
            flops * 1e-9, mm_flops * 1e-9, ew_flops * 1e-9);
@@ -582,7 +511,7 @@ int main(int argc, char **argv)
     /* Best against best: both least disturbed by other work on the machine. */
     printf("ratio            evaluation / peak = %.1f %% (best run; median run %.1f %%)\n",
            100.0 * ev_gf_best / peak, 100.0 * ev_gf / peak);
-    double rss = peak_rss_mib();
+    double rss = snnc_bench_peak_rss_mib();
     printf("peak rss         %.1f MiB through import + evaluation, %.1f MiB at exit "
            "(with the sgemm buffers)\n",
            rss_eval, rss);

@@ -10,15 +10,13 @@
  * With --file PATH the model is also written as a CPE model file and read
  * back (tn_model_write/tn_model_read), and that read is timed too.
  * usage: bench_truenorth [--cores N] [--ticks N] [--threads N] ... (--help) */
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "truenorth/tn_sim.h"
 
 typedef struct opts {
@@ -43,106 +41,27 @@ static void usage(FILE *f)
                "  --file PATH       also write the model to PATH and time reading it back\n");
 }
 
-static int parse_num(const char *flag, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = s ? strtod(s, &end) : 0;
-    if (!s || errno || *end || end == s || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "bench_truenorth: %s needs a number in [%g, %g]\n", flag, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_opts(int argc, char **argv, opts *o)
 {
     *o = (opts){4096, 1000, 2, 3, 1, 0.03, 20.0, 0.0, NULL};
     double cores = 4096, ticks = 1000, threads = 2, runs = 3, seed = 1;
-    const struct {
-        const char *flag;
-        double *dst, lo, hi;
-    } num[] = {
-        {"--cores", &cores, 1, 1 << 16},      {"--ticks", &ticks, 1, 1e9},
-        {"--threads", &threads, 1, 64},       {"--runs", &runs, 1, 100},
-        {"--density", &o->density, 0, 1},     {"--rate", &o->rate_hz, 0.5, 1000},
-        {"--stochastic", &o->stochastic, 0, 1}, {"--seed", &seed, 0, 4e9},
+    const snnc_bench_opt opt[] = {
+        {"--cores", SNNC_BENCH_DOUBLE, &cores, 1, 1 << 16, NULL},
+        {"--ticks", SNNC_BENCH_DOUBLE, &ticks, 1, 1e9, NULL},
+        {"--threads", SNNC_BENCH_DOUBLE, &threads, 1, 64, NULL},
+        {"--runs", SNNC_BENCH_DOUBLE, &runs, 1, 100, NULL},
+        {"--density", SNNC_BENCH_DOUBLE, &o->density, 0, 1, NULL},
+        {"--rate", SNNC_BENCH_DOUBLE, &o->rate_hz, 0.5, 1000, NULL},
+        {"--stochastic", SNNC_BENCH_DOUBLE, &o->stochastic, 0, 1, NULL},
+        {"--seed", SNNC_BENCH_DOUBLE, &seed, 0, 4e9, NULL},
+        {"--file", SNNC_BENCH_STRING, &o->file, 0, 0, "a path"},
     };
-    for (int i = 1; i < argc; i += 2) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(a, "--file")) {
-            if (!v) {
-                fprintf(stderr, "bench_truenorth: --file needs a path\n");
-                return -1;
-            }
-            o->file = v;
-            continue;
-        }
-        size_t k = 0, nk = sizeof num / sizeof num[0];
-        while (k < nk && strcmp(a, num[k].flag))
-            k++;
-        if (k == nk) {
-            fprintf(stderr, "bench_truenorth: unknown option '%s'\n", a);
-            usage(stderr);
-            return -1;
-        }
-        if (parse_num(a, v, num[k].lo, num[k].hi, num[k].dst))
-            return -1;
-    }
+    if (snnc_bench_parse("bench_truenorth", argc, argv, opt, sizeof opt / sizeof opt[0], usage))
+        return -1;
     o->cores = (long)cores, o->ticks = (long)ticks, o->threads = (long)threads;
     o->runs = (long)runs, o->seed = (long)seed;
     return 0;
 }
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru))
-        return 0.0;
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    return getrusage(RUSAGE_SELF, &ru) ? -1.0 : (double)ru.ru_maxrss / 1024.0;
-}
-
-/* splitmix64: a fixed stream, so every run builds the same network. */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *s) { return (double)(rng_next(s) >> 11) * 0x1.0p-53; }
 
 /* ------------------------------------------------------------ the network */
 
@@ -185,11 +104,11 @@ static void make_crossbar(tn_crossbar *x, double p, uint64_t *rng)
     memset(x, 0, sizeof *x);
     double lq = p < 1 ? log1p(-p) : -INFINITY;
     for (int i = 0; i < TN_AXONS; i++) {
-        x->axon_type[i] = (uint8_t)(rng_next(rng) & 3);
+        x->axon_type[i] = (uint8_t)(snnc_bench_rng_next(rng) & 3);
         if (p <= 0)
             continue;
         for (double j = -1;;) {
-            double u = uniform01(rng);
+            double u = snnc_bench_uniform01(rng);
             j += 1 + (p < 1 ? floor(log1p(-u) / lq) : 0);
             if (j >= TN_NEURONS)
                 break;
@@ -219,24 +138,24 @@ static tn_model *make_model(const opts *o)
     for (size_t k = 0; k < n; k++)
         perm[k] = (uint32_t)k;
     for (size_t k = n - 1; k > 0; k--) {
-        size_t r = rng_next(&rng) % (k + 1);
+        size_t r = snnc_bench_rng_next(&rng) % (k + 1);
         uint32_t t = perm[k];
         perm[k] = perm[r], perm[r] = t;
     }
     for (int c = 0; c < nc; c++) {
         tn_core *core = &m->cores[c];
         core->id = c;
-        core->rng_seed = (uint32_t)rng_next(&rng);
+        core->rng_seed = (uint32_t)snnc_bench_rng_next(&rng);
         core->crossbar = c;
         make_crossbar(&m->crossbars[c], o->density, &rng);
         snprintf(m->crossbars[c].name, sizeof m->crossbars[c].name, "bench%05d", c);
         for (int j = 0; j < TN_NEURONS; j++) {
             uint32_t d = perm[(size_t)c * TN_NEURONS + (size_t)j];
-            core->type[j] = (int)(rng_next(&rng) % N_TYPES);
+            core->type[j] = (int)(snnc_bench_rng_next(&rng) % N_TYPES);
             core->dendrite[j] = j;
             core->dest_core[j] = d / TN_AXONS;
             core->dest_axon[j] = (int)(d % TN_AXONS);
-            core->dest_delay[j] = 1 + (int)(rng_next(&rng) % TN_MAX_DELAY);
+            core->dest_delay[j] = 1 + (int)(snnc_bench_rng_next(&rng) % TN_MAX_DELAY);
         }
     }
     free(perm);
@@ -264,9 +183,9 @@ int main(int argc, char **argv)
     opts o;
     if (parse_opts(argc, argv, &o))
         return 1;
-    double t0 = now();
+    double t0 = snnc_bench_now();
     tn_model *m = make_model(&o);
-    double gen_s = now() - t0;
+    double gen_s = snnc_bench_now() - t0;
     double set_bits = 0;
     for (int c = 0; c < m->n_crossbars; c++)
         for (int i = 0; i < TN_AXONS; i++)
@@ -281,19 +200,19 @@ int main(int argc, char **argv)
     tn_model *sim_model = m;
     if (o.file) {
         snnc_err err = {0};
-        t0 = now();
+        t0 = snnc_bench_now();
         if (tn_model_write(o.file, m, &err)) {
             fprintf(stderr, "bench_truenorth: %s\n", err.msg);
             return 2;
         }
-        file_write_s = now() - t0;
-        t0 = now();
+        file_write_s = snnc_bench_now() - t0;
+        t0 = snnc_bench_now();
         tn_model *back = NULL;
         if (tn_model_read(o.file, &back, &err)) {
             fprintf(stderr, "bench_truenorth: %s\n", err.msg);
             return 2;
         }
-        file_read_s = now() - t0;
+        file_read_s = snnc_bench_now() - t0;
         printf("model file %s: written in %.3f s, read in %.3f s\n", o.file, file_write_s,
                file_read_s);
         sim_model = back;
@@ -307,19 +226,19 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         snnc_err err = {0};
         tn_sim *s = NULL;
-        t0 = now();
+        t0 = snnc_bench_now();
         if (tn_sim_new(sim_model, (int)o.threads, &s, &err)) {
             fprintf(stderr, "bench_truenorth: %s\n", err.msg);
             return 2;
         }
-        double t1 = now(), c1 = cpu_seconds();
+        double t1 = snnc_bench_now(), c1 = snnc_bench_cpu_seconds();
         tn_activity a = {0};
         if (tn_sim_run(s, o.ticks, NULL, 0, NULL, NULL, &a, &err)) {
             fprintf(stderr, "bench_truenorth: %s\n", err.msg);
             return 2;
         }
-        double t2 = now();
-        cpu[r] = cpu_seconds() - c1;
+        double t2 = snnc_bench_now();
+        cpu[r] = snnc_bench_cpu_seconds() - c1;
         sim_mem = tn_sim_memory(s);
         tn_sim_free(s);
         load[r] = t1 - t0, run[r] = t2 - t1;
@@ -327,7 +246,7 @@ int main(int argc, char **argv)
         printf("run %d: load %.4f s, %ld ticks in %.4f s (%.4f CPU s)\n", r + 1, load[r], o.ticks,
                run[r], cpu[r]);
     }
-    double load_s = median(load, runs), run_s = median(run, runs), cpu_s = median(cpu, runs);
+    double load_s = snnc_bench_median(load, runs), run_s = snnc_bench_median(run, runs), cpu_s = snnc_bench_median(cpu, runs);
     double core_ticks = (double)o.cores * (double)o.ticks;
     double rate_hz = (double)act.spikes / ((double)o.cores * TN_NEURONS * (double)o.ticks * 1e-3);
     double per_core = (double)(sim_mem + model_bytes(sim_model)) / (double)o.cores;
@@ -352,7 +271,7 @@ int main(int argc, char **argv)
     printf("memory per core                 %10.0f bytes (simulator %zu + model %zu per core); "
            "peak RSS %.1f MiB\n",
            per_core, sim_mem / (size_t)o.cores, model_bytes(sim_model) / (size_t)o.cores,
-           peak_rss_mib());
+           snnc_bench_peak_rss_mib());
     printf("{\"bench\": \"truenorth\", \"cores\": %ld, \"ticks\": %ld, \"threads\": %ld, "
            "\"density\": %g, \"stochastic\": %g, \"mean_rate_hz\": %.3f, \"load_s\": %.5f, "
            "\"run_s\": %.5f, \"core_ticks_per_s_incl_load\": %.4e, "

@@ -130,6 +130,23 @@ static void print_truenorth(const json_t *d)
 #undef I
 }
 
+/* Show a model's JSON description `text` (NULL: failed, err says why; freed
+ * here): as is with --json, else read back and printed by `print`. */
+static int show(char *text, const snnc_err *err, bool json, void (*print)(const json_t *))
+{
+    if (!text)
+        return snnc_cli_fail("inspect", err);
+    if (json) {
+        printf("%s\n", text);
+    } else {
+        json_t *d = json_loads(text, 0, NULL);
+        print(d);
+        json_decref(d);
+    }
+    free(text);
+    return SNNC_EXIT_OK;
+}
+
 static int inspect_truenorth(const char *model, bool json)
 {
     snnc_err err = {0};
@@ -138,17 +155,7 @@ static int inspect_truenorth(const char *model, bool json)
         return snnc_cli_fail("inspect", &err);
     char *text = tn_model_describe_json(m, model, &err);
     tn_model_free(m);
-    if (!text)
-        return snnc_cli_fail("inspect", &err);
-    if (json) {
-        printf("%s\n", text);
-    } else {
-        json_t *d = json_loads(text, 0, NULL);
-        print_truenorth(d);
-        json_decref(d);
-    }
-    free(text);
-    return SNNC_EXIT_OK;
+    return show(text, &err, json, print_truenorth);
 }
 
 int snnc_cmd_inspect(int argc, char **argv)
@@ -179,15 +186,5 @@ int snnc_cmd_inspect(int argc, char **argv)
         return snnc_cli_fail("inspect", &err);
     char *text = snnc_describe_json(g, &err);
     snnc_graph_free(g);
-    if (!text)
-        return snnc_cli_fail("inspect", &err);
-    if (json) {
-        printf("%s\n", text);
-    } else {
-        json_t *d = json_loads(text, 0, NULL);
-        print_text(d);
-        json_decref(d);
-    }
-    free(text);
-    return SNNC_EXIT_OK;
+    return show(text, &err, json, print_text);
 }

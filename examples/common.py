@@ -150,3 +150,63 @@ def check_onnx(path, x, expected, batch_axis=0):
 def write_readme(folder, lines):
     with open(os.path.join(folder, "README.md"), "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")
+
+
+class BatchFirst(nn.Module):
+    """Training view of a sequence-first model: takes (batch, time, features)
+    like the data arrays and hands the model (time, batch, features)."""
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x.transpose(0, 1))
+
+
+# The README line of the batch-first digits examples' input and output.
+DIGITS_IO = ("Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); "
+             "output `output` (batch, 10) logits.")
+
+
+def digits_example(folder, name, make_model, seed, epochs, lr, opset, about, io=None,
+                   n_test=64, n_calib=None, cosine=False, seq_first=False):
+    """The main() of the digits classifier examples: seed, train make_model()
+    on the digits, report the test accuracy, export model.onnx (opset), write
+    the first n_test test digits (input.npy/expected.npy/labels.npy), with
+    n_calib set also calib.npy (training digits) and the accuracy on input.npy.
+    seq_first: the model takes (time, batch, features); it is trained through
+    BatchFirst and exported with the batch on axis 1.  README.md: "# name",
+    the `about` lines, the `io` lines (default [DIGITS_IO]), the opset and
+    test accuracy, and what the .npy files hold."""
+    seed_all(seed)
+    xtr, ytr, xte, yte = digits_split(seed=0)
+    model = make_model()
+    view = BatchFirst(model) if seq_first else model
+    train_classifier(view, xtr, ytr, epochs=epochs, lr=lr, seed=seed, cosine=cosine)
+    acc = accuracy(view, xte, yte)
+    if n_calib is None:
+        print(f"{name}: test accuracy {acc:.4f} on {len(xte)} digits")
+    else:
+        acc_in = accuracy(view, xte[:n_test], yte[:n_test])
+        print(f"{name}: test accuracy {acc:.4f} on {len(xte)} digits, {acc_in:.4f} on input.npy")
+    batch_axis = 1 if seq_first else 0
+    x = np.ascontiguousarray(xte.transpose(1, 0, 2)) if seq_first else xte   # (8, N, 8)
+
+    def first(n):  # the first n samples of x, along its batch axis
+        return x[:, :n] if seq_first else x[:n]
+
+    export(model, torch.from_numpy(first(4)), os.path.join(folder, "model.onnx"), opset,
+           dynamic_batch_axis=batch_axis)
+    extra = None if n_calib is None else {"calib.npy": xtr[:n_calib]}
+    save_case(folder, model, first(n_test), yte[:n_test], extra=extra, batch_axis=batch_axis)
+    lines = [f"# {name}", *about, *(io or [DIGITS_IO])]
+    if n_calib is None:
+        shape = f" {first(n_test).shape}" if seq_first else ""
+        lines += [f"ONNX opset {opset}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
+                  f"input.npy{shape}/expected.npy/labels.npy: the first {n_test} test digits."]
+    else:
+        lines += [f"ONNX opset {opset}. Test accuracy (PyTorch): {acc:.4f} on the {len(xte)} held-out digits, "
+                  f"{acc_in:.4f} on the {n_test} of input.npy.",
+                  f"input.npy/expected.npy/labels.npy: the first {n_test} test digits; "
+                  f"calib.npy: the first {n_calib} training digits (calibration data for conversion)."]
+    write_readme(folder, lines)

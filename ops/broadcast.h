@@ -1,7 +1,8 @@
 /* broadcast.h — what the element-wise operator families (elementwise.c,
  * compare.c) share: the numpy broadcast of n inputs' shapes at infer time,
  * the strided broadcast iterator that walks the output at compute time,
- * the arity check, and the saturating float -> int64 conversion
+ * the arity check, the saturating float -> int64 conversion, and the
+ * macro that defines one operator's hooks over a family's shared hooks
  * (implementation: broadcast.c). */
 #ifndef SNNC_BROADCAST_H
 #define SNNC_BROADCAST_H
@@ -17,6 +18,20 @@ int snnc_ew_check_arity(snnc_opctx *c, const snnc_vinfo *in, int lo, int hi);
 /* Saturating double -> int64 truncating toward zero (NaN -> 0), the
  * conversion numpy's astype does for in-range values. */
 int64_t snnc_ew_f2i(double v);
+
+/* Define fn##_infer and fn##_compute, the hooks of one operator of a family
+ * whose shared hooks family##_infer / family##_compute take the operator's
+ * code as a last argument. */
+#define SNNC_EW_HOOKS(fn, family, code)                                                      \
+    static int fn##_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)              \
+    {                                                                                        \
+        return family##_infer(c, in, out, code);                                             \
+    }                                                                                        \
+    static int fn##_compute(snnc_opctx *c, const snnc_tensor *const *in,                     \
+                            snnc_tensor *const *out)                                         \
+    {                                                                                        \
+        return family##_compute(c, in, out, code);                                           \
+    }
 
 /* infer: out's shape is the numpy broadcast of in[0..n-1]'s (possibly
  * symbolic) shapes; left unknown (rank -1) when any input rank is unknown.

@@ -127,25 +127,14 @@ static int binary_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tens
     return SNNC_OK;
 }
 
-#define BINARY_OP(fn, code)                                                                  \
-    static int fn##_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)              \
-    {                                                                                        \
-        return binary_infer(c, in, out, code);                                               \
-    }                                                                                        \
-    static int fn##_compute(snnc_opctx *c, const snnc_tensor *const *in,                     \
-                            snnc_tensor *const *out)                                         \
-    {                                                                                        \
-        return binary_compute(c, in, out, code);                                             \
-    }
-
-BINARY_OP(equal, CMP_EQ)
-BINARY_OP(greater, CMP_GT)
-BINARY_OP(less, CMP_LT)
-BINARY_OP(greater_equal, CMP_GE)
-BINARY_OP(less_equal, CMP_LE)
-BINARY_OP(and, LOG_AND)
-BINARY_OP(or, LOG_OR)
-BINARY_OP(xor, LOG_XOR)
+SNNC_EW_HOOKS(equal, binary, CMP_EQ)
+SNNC_EW_HOOKS(greater, binary, CMP_GT)
+SNNC_EW_HOOKS(less, binary, CMP_LT)
+SNNC_EW_HOOKS(greater_equal, binary, CMP_GE)
+SNNC_EW_HOOKS(less_equal, binary, CMP_LE)
+SNNC_EW_HOOKS(and, binary, LOG_AND)
+SNNC_EW_HOOKS(or, binary, LOG_OR)
+SNNC_EW_HOOKS(xor, binary, LOG_XOR)
 
 /* ---------------------------------------------------------------------- */
 /* Not                                                                     */

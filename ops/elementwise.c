@@ -251,22 +251,11 @@ static int binary_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out, bi
     return SNNC_OK;
 }
 
-#define BINARY_OP(fn, code)                                                                  \
-    static int fn##_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)              \
-    {                                                                                        \
-        return binary_infer(c, in, out, code);                                               \
-    }                                                                                        \
-    static int fn##_compute(snnc_opctx *c, const snnc_tensor *const *in,                     \
-                            snnc_tensor *const *out)                                         \
-    {                                                                                        \
-        return binary_compute(c, in, out, code);                                             \
-    }
-
-BINARY_OP(add, OP_ADD)
-BINARY_OP(sub, OP_SUB)
-BINARY_OP(mul, OP_MUL)
-BINARY_OP(div, OP_DIV)
-BINARY_OP(pow, OP_POW)
+SNNC_EW_HOOKS(add, binary, OP_ADD)
+SNNC_EW_HOOKS(sub, binary, OP_SUB)
+SNNC_EW_HOOKS(mul, binary, OP_MUL)
+SNNC_EW_HOOKS(div, binary, OP_DIV)
+SNNC_EW_HOOKS(pow, binary, OP_POW)
 
 /* ---------------------------------------------------------------------- */
 /* Unary operators                                                         */
@@ -371,26 +360,15 @@ static int unary_compute(snnc_opctx *c, const snnc_tensor *const *in, snnc_tenso
     return SNNC_OK;
 }
 
-#define UNARY_OP(fn, code)                                                                   \
-    static int fn##_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out)              \
-    {                                                                                        \
-        return unary_infer(c, in, out, code);                                                \
-    }                                                                                        \
-    static int fn##_compute(snnc_opctx *c, const snnc_tensor *const *in,                     \
-                            snnc_tensor *const *out)                                         \
-    {                                                                                        \
-        return unary_compute(c, in, out, code);                                              \
-    }
-
-UNARY_OP(neg, UN_NEG)
-UNARY_OP(abs, UN_ABS)
-UNARY_OP(exp, UN_EXP)
-UNARY_OP(sqrt, UN_SQRT)
-UNARY_OP(relu, UN_RELU)
-UNARY_OP(leaky, UN_LEAKY)
-UNARY_OP(sigmoid, UN_SIGMOID)
-UNARY_OP(hardsigmoid, UN_HARDSIGMOID)
-UNARY_OP(tanh, UN_TANH)
+SNNC_EW_HOOKS(neg, unary, UN_NEG)
+SNNC_EW_HOOKS(abs, unary, UN_ABS)
+SNNC_EW_HOOKS(exp, unary, UN_EXP)
+SNNC_EW_HOOKS(sqrt, unary, UN_SQRT)
+SNNC_EW_HOOKS(relu, unary, UN_RELU)
+SNNC_EW_HOOKS(leaky, unary, UN_LEAKY)
+SNNC_EW_HOOKS(sigmoid, unary, UN_SIGMOID)
+SNNC_EW_HOOKS(hardsigmoid, unary, UN_HARDSIGMOID)
+SNNC_EW_HOOKS(tanh, unary, UN_TANH)
 
 /* ---------------------------------------------------------------------- */
 /* Clip: bounds are float attributes before opset 11, optional scalar      */

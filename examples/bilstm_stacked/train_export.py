@@ -35,20 +35,9 @@ class BiLstmStacked(nn.Module):
 
 
 def main():
-    common.seed_all(5)
-    xtr, ytr, xte, yte = common.digits_split(seed=0)
-    model = BiLstmStacked()
-    common.train_classifier(model, xtr, ytr, epochs=40, lr=4e-3, seed=5)
-    acc = common.accuracy(model, xte, yte)
-    print(f"bilstm_stacked: test accuracy {acc:.4f} on {len(xte)} digits")
-    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
-    common.save_case(HERE, model, xte[:64], yte[:64])
-    common.write_readme(HERE, [
-        "# bilstm_stacked",
+    common.digits_example(HERE, "bilstm_stacked", BiLstmStacked, seed=5, epochs=40, lr=4e-3,
+                          opset=OPSET, about=[
         f"2-layer bidirectional LSTM (hidden {HIDDEN} per direction) + Linear; sklearn digits, rows as 8 time steps of 8 features.",
-        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
-        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
-        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
     ])
 
 

@@ -7,7 +7,6 @@
 import os
 import sys
 
-import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,25 +30,11 @@ class ElmanH128(nn.Module):
 
 
 def main():
-    common.seed_all(12)
-    xtr, ytr, xte, yte = common.digits_split(seed=0)
-    model = ElmanH128()
-    common.train_classifier(model, xtr, ytr, epochs=60, lr=2e-3, seed=12, cosine=True)
-    acc = common.accuracy(model, xte, yte)
-    acc_in = common.accuracy(model, xte[:N_TEST], yte[:N_TEST])
-    print(f"elman_h128: test accuracy {acc:.4f} on {len(xte)} digits, {acc_in:.4f} on input.npy")
-    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
-    common.save_case(HERE, model, xte[:N_TEST], yte[:N_TEST], extra={"calib.npy": xtr[:N_CALIB]})
-    common.write_readme(HERE, [
-        "# elman_h128",
+    common.digits_example(HERE, "elman_h128", ElmanH128, seed=12, epochs=60, lr=2e-3, cosine=True,
+                          opset=OPSET, n_test=N_TEST, n_calib=N_CALIB, about=[
         f"Elman RNN (ReLU, hidden {HIDDEN}: fan-in {INPUTS} + {HIDDEN} = {INPUTS + HIDDEN} per hidden neuron, "
         "above TrueNorth's 64) + Linear(128, 10) on the last step y[:, -1];",
         "sklearn digits, rows as 8 time steps of 8 features.",
-        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
-        f"ONNX opset {OPSET}. Test accuracy (PyTorch): {acc:.4f} on the {len(xte)} held-out digits, "
-        f"{acc_in:.4f} on the {N_TEST} of input.npy.",
-        f"input.npy/expected.npy/labels.npy: the first {N_TEST} test digits; "
-        f"calib.npy: the first {N_CALIB} training digits (calibration data for conversion).",
     ])
 
 

@@ -30,20 +30,9 @@ class ElmanRelu(nn.Module):
 
 
 def main():
-    common.seed_all(1)
-    xtr, ytr, xte, yte = common.digits_split(seed=0)
-    model = ElmanRelu()
-    common.train_classifier(model, xtr, ytr, epochs=40, lr=2e-3, seed=1)
-    acc = common.accuracy(model, xte, yte)
-    print(f"elman_relu: test accuracy {acc:.4f} on {len(xte)} digits")
-    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
-    common.save_case(HERE, model, xte[:64], yte[:64])
-    common.write_readme(HERE, [
-        "# elman_relu",
+    common.digits_example(HERE, "elman_relu", ElmanRelu, seed=1, epochs=40, lr=2e-3,
+                          opset=OPSET, about=[
         "Elman RNN (ReLU, hidden 48) + Linear on sklearn digits, rows as 8 time steps of 8 features.",
-        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
-        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
-        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
     ])
 
 

@@ -9,7 +9,6 @@
 import os
 import sys
 
-import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,26 +31,11 @@ class ElmanTN64(nn.Module):
 
 
 def main():
-    common.seed_all(11)
-    xtr, ytr, xte, yte = common.digits_split(seed=0)
-    model = ElmanTN64()
-    common.train_classifier(model, xtr, ytr, epochs=60, lr=3e-3, seed=11, cosine=True)
-    acc = common.accuracy(model, xte, yte)
-    acc_in = common.accuracy(model, xte[:N_TEST], yte[:N_TEST])
-    print(f"elman_tn64: test accuracy {acc:.4f} on {len(xte)} digits, {acc_in:.4f} on input.npy")
-    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
-    common.save_case(HERE, model, xte[:N_TEST], yte[:N_TEST], extra={"calib.npy": xtr[:N_CALIB]})
-    common.write_readme(HERE, [
-        "# elman_tn64",
+    common.digits_example(HERE, "elman_tn64", ElmanTN64, seed=11, epochs=60, lr=3e-3, cosine=True,
+                          opset=OPSET, n_test=N_TEST, n_calib=N_CALIB, about=[
         f"Elman RNN in the TrueNorth paper's shape: inputs + hidden = {INPUTS} + {HIDDEN} = 64, ReLU,",
         f"+ Linear({HIDDEN}, 10) on the last hidden state h_n; sklearn digits, rows as 8 time steps of 8 features.",
-        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
-        "The ONNX RNN node has no initial_h (zero state).",
-        f"ONNX opset {OPSET}. Test accuracy (PyTorch): {acc:.4f} on the {len(xte)} held-out digits, "
-        f"{acc_in:.4f} on the {N_TEST} of input.npy.",
-        f"input.npy/expected.npy/labels.npy: the first {N_TEST} test digits; "
-        f"calib.npy: the first {N_CALIB} training digits (calibration data for conversion).",
-    ])
+    ], io=[common.DIGITS_IO, "The ONNX RNN node has no initial_h (zero state)."])
 
 
 if __name__ == "__main__":

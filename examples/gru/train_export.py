@@ -6,7 +6,6 @@
 import os
 import sys
 
-import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,20 +29,9 @@ class GruClassifier(nn.Module):
 
 
 def main():
-    common.seed_all(4)
-    xtr, ytr, xte, yte = common.digits_split(seed=0)
-    model = GruClassifier()
-    common.train_classifier(model, xtr, ytr, epochs=60, lr=6e-3, seed=4)
-    acc = common.accuracy(model, xte, yte)
-    print(f"gru: test accuracy {acc:.4f} on {len(xte)} digits")
-    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
-    common.save_case(HERE, model, xte[:64], yte[:64])
-    common.write_readme(HERE, [
-        "# gru",
+    common.digits_example(HERE, "gru", GruClassifier, seed=4, epochs=60, lr=6e-3,
+                          opset=OPSET, about=[
         f"GRU (hidden {HIDDEN}), outputs averaged over time, + Linear; sklearn digits, rows as 8 time steps of 8 features.",
-        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
-        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
-        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
     ])
 
 

@@ -5,7 +5,6 @@
 import os
 import sys
 
-import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -28,20 +27,9 @@ class LstmClassifier(nn.Module):
 
 
 def main():
-    common.seed_all(3)
-    xtr, ytr, xte, yte = common.digits_split(seed=0)
-    model = LstmClassifier()
-    common.train_classifier(model, xtr, ytr, epochs=40, lr=4e-3, seed=3)
-    acc = common.accuracy(model, xte, yte)
-    print(f"lstm: test accuracy {acc:.4f} on {len(xte)} digits")
-    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
-    common.save_case(HERE, model, xte[:64], yte[:64])
-    common.write_readme(HERE, [
-        "# lstm",
+    common.digits_example(HERE, "lstm", LstmClassifier, seed=3, epochs=40, lr=4e-3,
+                          opset=OPSET, about=[
         f"LSTM (hidden {HIDDEN}) + Linear on the final hidden state; sklearn digits, rows as 8 time steps of 8 features.",
-        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits.",
-        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
-        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
     ])
 
 

@@ -7,7 +7,6 @@
 import os
 import sys
 
-import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,22 +31,10 @@ class RnnCellLoop(nn.Module):
 
 
 def main():
-    common.seed_all(6)
-    xtr, ytr, xte, yte = common.digits_split(seed=0)
-    model = RnnCellLoop()
-    common.train_classifier(model, xtr, ytr, epochs=40, lr=3e-3, seed=6)
-    acc = common.accuracy(model, xte, yte)
-    print(f"rnncell_loop: test accuracy {acc:.4f} on {len(xte)} digits")
-    common.export(model, torch.from_numpy(xte[:4]), os.path.join(HERE, "model.onnx"), OPSET)
-    common.save_case(HERE, model, xte[:64], yte[:64])
-    common.write_readme(HERE, [
-        "# rnncell_loop",
+    common.digits_example(HERE, "rnncell_loop", RnnCellLoop, seed=6, epochs=40, lr=3e-3,
+                          opset=OPSET, about=[
         f"nn.RNNCell (tanh, hidden {HIDDEN}) unrolled by a Python loop over 8 steps, + Linear; sklearn digits rows as time steps.",
-        "Input `input` (batch, 8, 8) float32 (batch_first, dynamic batch); output `output` (batch, 10) logits."
-        " The ONNX graph has no RNN node: per step Gather + 2 Gemm + Add + Tanh.",
-        f"ONNX opset {OPSET}. Test accuracy (PyTorch, {len(xte)} held-out digits): {acc:.4f}.",
-        "input.npy/expected.npy/labels.npy: the first 64 test digits.",
-    ])
+    ], io=[common.DIGITS_IO + " The ONNX graph has no RNN node: per step Gather + 2 Gemm + Add + Tanh."])
 
 
 if __name__ == "__main__":

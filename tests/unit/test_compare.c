@@ -7,100 +7,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "harness.h"
-#include "ops/op.h"
+#include "op_harness.h"
 
-/* ---- building a node and running its hooks ---- */
-
-#define MAX_IO 3
-
-typedef struct run {
-    snnc_node node;
-    snnc_attr attrs[2];
-    snnc_graph *g;
-    snnc_err err;
-    snnc_opctx c;
-    snnc_vinfo in[MAX_IO], out[1];
-} run;
-
-static snnc_attr a_int(const char *name, int64_t v)
-{
-    return (snnc_attr){.name = (char *)name, .kind = SNNC_ATTR_INT, .i = v};
-}
-
-static void setup(run *r, const char *op, int opset, int n_in, int n_attrs, const snnc_attr *attrs)
-{
-    memset(r, 0, sizeof *r);
-    r->node.name = "n0";
-    r->node.op_type = (char *)op;
-    r->node.domain = "";
-    r->node.op = snnc_op_lookup(op);
-    r->node.n_inputs = n_in;
-    r->node.n_outputs = 1;
-    r->node.n_attrs = n_attrs;
-    for (int i = 0; i < n_attrs; i++)
-        r->attrs[i] = attrs[i];
-    r->node.attrs = r->attrs;
-    r->g = snnc_graph_new();
-    r->c = (snnc_opctx){&r->node, r->g, opset, false, &r->err};
-    for (int i = 0; i < MAX_IO; i++)
-        r->in[i] = (snnc_vinfo){.rank = -1, .n_symval = -1};
-    r->out[0] = (snnc_vinfo){.rank = -1, .n_symval = -1};
-}
-
-static int infer(run *r)
-{
-    const snnc_op_def *d = snnc_op_get(r->node.op);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-    r->out[0] = (snnc_vinfo){.rank = -1, .n_symval = -1};
-    return d->infer(&r->c, r->in, r->out);
-}
-
-static void set_input(run *r, int i, const snnc_tensor *t, bool with_value)
-{
-    r->in[i] = (snnc_vinfo){.rank = -1, .n_symval = -1, .present = true};
-    snnc_op_set_shape(&r->in[i], t->dtype, t->rank, t->dims);
-    r->in[i].value = with_value ? t : NULL;
-}
-
-/* Infer on shapes (load time), then on contents (run time), then compute.
- * *y is the output on success; err (optional) receives the message. */
-static int eval(const char *op, int opset, int n_attrs, const snnc_attr *attrs, int n_in,
-                snnc_tensor *const *x, snnc_tensor **y, snnc_err *err)
-{
-    run r;
-    setup(&r, op, opset, n_in, n_attrs, attrs);
-    *y = NULL;
-    for (int i = 0; i < n_in; i++)
-        set_input(&r, i, x[i], false);
-    int rc = infer(&r);
-    if (rc == SNNC_OK) {
-        r.c.runtime = true;
-        for (int i = 0; i < n_in; i++)
-            set_input(&r, i, x[i], true);
-        rc = infer(&r);
-    }
-    if (rc == SNNC_OK) {
-        *y = snnc_tensor_new(r.out[0].dtype, r.out[0].rank, r.out[0].dims, &r.err);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(*y);
-        rc = snnc_op_get(r.node.op)->compute(&r.c, (const snnc_tensor *const *)x, y);
-        if (rc) {
-            snnc_tensor_free(*y);
-            *y = NULL;
-        }
-    }
-    if (err)
-        *err = r.err;
-    snnc_graph_free(r.g);
-    return rc;
-}
+/* ---- building tensors (the node and its hooks: op_harness.h) ---- */
 
 static snnc_tensor *tensor(snnc_dtype d, int rank, const int64_t *dims, const void *v)
 {
-    snnc_tensor *t = snnc_tensor_new(d, rank, dims, NULL);
+    snnc_tensor *t = op_tensor(d, rank, dims, v);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    if (v && t->count)
-        memcpy(t->data, v, (size_t)t->count * snnc_dtype_size(d));
     return t;
 }
 #define TF(rank, dims, ...) tensor(SNNC_F32, rank, dims, (float[]){__VA_ARGS__})
@@ -110,11 +24,8 @@ static snnc_tensor *tensor(snnc_dtype d, int rank, const int64_t *dims, const vo
 
 static void check_shape(const snnc_tensor *t, snnc_dtype dtype, int rank, const int64_t *dims)
 {
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    op_check_shape(t, rank, dims);
     CU_ASSERT_EQUAL(t->dtype, dtype);
-    CU_ASSERT_EQUAL_FATAL(t->rank, rank);
-    for (int i = 0; i < rank; i++)
-        CU_ASSERT_EQUAL(t->dims[i], dims[i]);
 }
 
 static void check_bool(const snnc_tensor *t, int n, const uint8_t *want)
@@ -129,18 +40,12 @@ static void check_bool(const snnc_tensor *t, int n, const uint8_t *want)
     check_bool(t, (int)(sizeof((uint8_t[]){__VA_ARGS__}) / sizeof(uint8_t)), \
                (uint8_t[]){__VA_ARGS__})
 
-static void free_all(snnc_tensor **t, int n)
-{
-    for (int i = 0; i < n; i++)
-        snnc_tensor_free(t[i]);
-}
-
 /* Run a binary operator on a and b (freed here); returns the output. */
 static snnc_tensor *binary(const char *op, int opset, snnc_tensor *a, snnc_tensor *b)
 {
     snnc_tensor *x[2] = {a, b}, *y = NULL;
     snnc_err err = {0};
-    int rc = eval(op, opset, 0, NULL, 2, x, &y, &err);
+    int rc = op_eval(op, opset, 0, NULL, 2, (const snnc_tensor *const *)x, &y, &err);
     CU_ASSERT_EQUAL(rc, SNNC_OK);
     if (rc)
         printf("\n  %s failed: %s\n", op, err.msg);
@@ -154,7 +59,7 @@ static int binary_fails(const char *op, int opset, snnc_tensor *a, snnc_tensor *
 {
     snnc_tensor *x[2] = {a, b}, *y = NULL;
     snnc_err err = {0};
-    int rc = eval(op, opset, 0, NULL, 2, x, &y, &err);
+    int rc = op_eval(op, opset, 0, NULL, 2, (const snnc_tensor *const *)x, &y, &err);
     CU_ASSERT_PTR_NULL(y);
     snnc_tensor_free(y);
     char want[64];
@@ -169,7 +74,8 @@ static int binary_fails(const char *op, int opset, snnc_tensor *a, snnc_tensor *
 static void test_equal_float_broadcast_nan(void)
 {
     /* [2,3] == [3]: row 0 {1==1, 2==5, NaN==NaN}, row 1 {4==1, 5==5, 6==NaN} */
-    snnc_tensor *y = binary("Equal", 13, TF(2, D(2, 3), 1, 2, NAN, 4, 5, 6), TF(1, D(3), 1, 5, NAN));
+    snnc_tensor *y =
+        binary("Equal", 13, TF(2, D(2, 3), 1, 2, NAN, 4, 5, 6), TF(1, D(3), 1, 5, NAN));
     check_shape(y, SNNC_BOOL, 2, D(2, 3));
     CHECK_BOOL(y, 1, 0, 0, 0, 1, 0);
     snnc_tensor_free(y);
@@ -232,24 +138,24 @@ static void test_equal_rank4_broadcast(void)
 static void test_infer_symbolic(void)
 {
     /* [N,3] > [3] at load time: bool [N,3] */
-    run r;
-    setup(&r, "Greater", 13, 2, 0, NULL);
+    op_run r;
+    op_setup(&r, "Greater", 13, 2, 0, NULL);
     int64_t n = SNNC_SYM(snnc_graph_symbol(r.g, "N"));
     r.in[0] = (snnc_vinfo){.present = true, .dtype = SNNC_F32, .rank = 2, .dims = {n, 3},
                            .n_symval = -1};
     r.in[1] = (snnc_vinfo){.present = true, .dtype = SNNC_F32, .rank = 1, .dims = {3},
                            .n_symval = -1};
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].dtype, SNNC_BOOL);
     CU_ASSERT_EQUAL(r.out[0].rank, 2);
     CU_ASSERT_EQUAL(r.out[0].dims[0], n);
     CU_ASSERT_EQUAL(r.out[0].dims[1], 3);
     /* unknown rank: type still known, shape left unknown */
     r.in[1].rank = -1;
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].dtype, SNNC_BOOL);
     CU_ASSERT_EQUAL(r.out[0].rank, -1);
-    snnc_graph_free(r.g);
+    op_teardown(&r);
 }
 
 /* ---- logic ---- */
@@ -283,13 +189,15 @@ static void test_logic_broadcast(void)
 static void test_not(void)
 {
     snnc_tensor *x[1] = {TB(2, D(1, 3), 1, 0, 1)}, *y;
-    CU_ASSERT_EQUAL(eval("Not", 9, 0, NULL, 1, x, &y, NULL), SNNC_OK);
+    CU_ASSERT_EQUAL(op_eval("Not", 9, 0, NULL, 1, (const snnc_tensor *const *)x, &y, NULL),
+                    SNNC_OK);
     check_shape(y, SNNC_BOOL, 2, D(1, 3));
     CHECK_BOOL(y, 0, 1, 0);
     snnc_tensor_free(y);
     snnc_tensor_free(x[0]);
     x[0] = TF(1, D(1), 1);
-    CU_ASSERT_EQUAL(eval("Not", 9, 0, NULL, 1, x, &y, NULL), SNNC_EINVALID);
+    CU_ASSERT_EQUAL(op_eval("Not", 9, 0, NULL, 1, (const snnc_tensor *const *)x, &y, NULL),
+                    SNNC_EINVALID);
     snnc_tensor_free(x[0]);
 }
 
@@ -314,11 +222,11 @@ static void test_compare_failures(void)
                                  TF(1, D(2), 1, 2)),
                     SNNC_EINVALID);
     /* a missing input */
-    run r;
-    setup(&r, "Equal", 13, 2, 0, NULL);
+    op_run r;
+    op_setup(&r, "Equal", 13, 2, 0, NULL);
     r.in[0] = (snnc_vinfo){.present = true, .dtype = SNNC_F32, .rank = 0, .n_symval = -1};
-    CU_ASSERT_EQUAL(infer(&r), SNNC_EINVALID);
-    snnc_graph_free(r.g);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_EINVALID);
+    op_teardown(&r);
 }
 
 /* ---- Cast ---- */
@@ -328,21 +236,12 @@ static snnc_tensor *cast(int64_t to, snnc_tensor *x)
     snnc_attr a = a_int("to", to);
     snnc_tensor *in[1] = {x}, *y = NULL;
     snnc_err err = {0};
-    int rc = eval("Cast", 13, 1, &a, 1, in, &y, &err);
+    int rc = op_eval("Cast", 13, 1, &a, 1, (const snnc_tensor *const *)in, &y, &err);
     CU_ASSERT_EQUAL(rc, SNNC_OK);
     if (rc)
         printf("\n  Cast failed: %s\n", err.msg);
     snnc_tensor_free(x);
     return y;
-}
-
-static void check_i64(const snnc_tensor *t, int n, const int64_t *want)
-{
-    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-    CU_ASSERT_EQUAL_FATAL(t->dtype, SNNC_I64);
-    CU_ASSERT_EQUAL_FATAL(t->count, n);
-    for (int i = 0; i < n; i++)
-        CU_ASSERT_EQUAL(snnc_i64(t)[i], want[i]);
 }
 
 enum { T_FLOAT = 1, T_UINT8, T_INT8, T_UINT16, T_INT16, T_INT32, T_INT64, T_STRING, T_BOOL,
@@ -425,7 +324,7 @@ static int cast_fails(const snnc_attr *a, const char *what)
 {
     snnc_tensor *x[1] = {TF(1, D(1), 1)}, *y = NULL;
     snnc_err err = {0};
-    int rc = eval("Cast", 13, a ? 1 : 0, a, 1, x, &y, &err);
+    int rc = op_eval("Cast", 13, a ? 1 : 0, a, 1, (const snnc_tensor *const *)x, &y, &err);
     CU_ASSERT_PTR_NULL(y);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, what));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "node 'n0' (Cast)"));
@@ -457,13 +356,13 @@ static void test_cast_failures(void)
 static void test_cast_keeps_shape_value(void)
 {
     /* Cast(Shape(x) = [N, 4, 5], to=int64) still tracks [N, 4, 5] */
-    run r;
+    op_run r;
     snnc_attr a = a_int("to", T_INT64);
-    setup(&r, "Cast", 13, 1, 1, &a);
+    op_setup(&r, "Cast", 13, 1, 1, &a);
     int64_t n = SNNC_SYM(snnc_graph_symbol(r.g, "N"));
     r.in[0] = (snnc_vinfo){.present = true, .dtype = SNNC_I64, .rank = 1, .dims = {3},
                            .n_symval = 3, .symval = {n, 4, 5}};
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].dtype, SNNC_I64);
     CU_ASSERT_EQUAL_FATAL(r.out[0].n_symval, 3);
     CU_ASSERT_EQUAL(r.out[0].symval[0], n);
@@ -471,13 +370,13 @@ static void test_cast_keeps_shape_value(void)
     CU_ASSERT_EQUAL(r.out[0].symval[2], 5);
     /* to float or to a narrower integer: no longer a tracked shape value */
     r.attrs[0] = a_int("to", T_FLOAT);
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].dtype, SNNC_F32);
     CU_ASSERT_EQUAL(r.out[0].n_symval, -1);
     r.attrs[0] = a_int("to", T_INT8);
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].n_symval, -1);
-    snnc_graph_free(r.g);
+    op_teardown(&r);
 }
 
 static void test_where_keeps_shape_value(void)
@@ -485,15 +384,15 @@ static void test_where_keeps_shape_value(void)
     /* PyTorch's expand(-1 -> keep): Where(shape == -1, ones, shape) with the
      * condition known {F,T,F,F}, X = {1,1,1,1}, Y tracked [N,-1?..]: here
      * Y = [N, 7, 7, 3] and the result picks X only at index 1: [N, 1, 7, 3]. */
-    run r;
-    setup(&r, "Where", 13, 3, 0, NULL);
+    op_run r;
+    op_setup(&r, "Where", 13, 3, 0, NULL);
     int64_t n = SNNC_SYM(snnc_graph_symbol(r.g, "N"));
     snnc_tensor *cond = TB(1, D(4), 0, 1, 0, 0), *ones = TI(1, D(4), 1, 1, 1, 1);
-    set_input(&r, 0, cond, true);
-    set_input(&r, 1, ones, true);
+    op_set_input(&r, 0, cond, true);
+    op_set_input(&r, 1, ones, true);
     r.in[2] = (snnc_vinfo){.present = true, .dtype = SNNC_I64, .rank = 1, .dims = {4},
                            .n_symval = 4, .symval = {n, 7, 7, 3}};
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].dtype, SNNC_I64);
     CU_ASSERT_EQUAL_FATAL(r.out[0].n_symval, 4);
     CU_ASSERT_EQUAL(r.out[0].symval[0], n);
@@ -502,18 +401,18 @@ static void test_where_keeps_shape_value(void)
     CU_ASSERT_EQUAL(r.out[0].symval[3], 3);
     /* choosing a negative constant (-1) ends tracking: it would read as a symbol */
     snnc_tensor *neg = TI(1, D(4), -1, -1, -1, -1);
-    set_input(&r, 1, neg, true);
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    op_set_input(&r, 1, neg, true);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].n_symval, -1);
     /* an unknown condition: nothing tracked */
-    set_input(&r, 1, ones, true);
-    set_input(&r, 0, cond, false);
-    CU_ASSERT_EQUAL(infer(&r), SNNC_OK);
+    op_set_input(&r, 1, ones, true);
+    op_set_input(&r, 0, cond, false);
+    CU_ASSERT_EQUAL(op_infer(&r), SNNC_OK);
     CU_ASSERT_EQUAL(r.out[0].n_symval, -1);
     snnc_tensor_free(cond);
     snnc_tensor_free(ones);
     snnc_tensor_free(neg);
-    snnc_graph_free(r.g);
+    op_teardown(&r);
 }
 
 static void test_registered(void)

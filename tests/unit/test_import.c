@@ -205,17 +205,26 @@ static int load_expect_fail(builder *b, const char *needle)
     return rc;
 }
 
-static void test_short_raw_data(void)
+/* The model of the initializer refusals: x[N,2] -> MatMul(x, W) -> y[N,3],
+ * W a float initializer of dims w_dims without data.  Returns W, for the
+ * test to alter. */
+static Onnx__TensorProto *b_matmul_w(builder *b, const int64_t *w_dims)
 {
-    builder *b = b_new(13);
     b_input(b, "x", 2, d_n2);
-    Onnx__TensorProto *t = b_init_f32(b, "W", 2, d23, NULL, 0);
-    t->has_raw_data = 1;
-    t->raw_data.len = 8; /* 6 floats need 24 bytes */
-    t->raw_data.data = (uint8_t *)w23;
+    Onnx__TensorProto *t = b_init_f32(b, "W", 2, w_dims, NULL, 0);
     static const char *in[] = {"x", "W"}, *out[] = {"y"};
     b_node(b, "MatMul", "mm", 2, in, 1, out);
     b_output(b, "y", 2, d_n3);
+    return t;
+}
+
+static void test_short_raw_data(void)
+{
+    builder *b = b_new(13);
+    Onnx__TensorProto *t = b_matmul_w(b, d23);
+    t->has_raw_data = 1;
+    t->raw_data.len = 8; /* 6 floats need 24 bytes */
+    t->raw_data.data = (uint8_t *)w23;
     CU_ASSERT_EQUAL(load_expect_fail(b, "initializer 'W': dims need 24 bytes of raw_data but it holds 8"),
                     SNNC_EINVALID);
 }
@@ -223,11 +232,7 @@ static void test_short_raw_data(void)
 static void test_dims_without_data(void)
 {
     builder *b = b_new(13);
-    b_input(b, "x", 2, d_n2);
-    b_init_f32(b, "W", 2, d23, NULL, 0);
-    static const char *in[] = {"x", "W"}, *out[] = {"y"};
-    b_node(b, "MatMul", "mm", 2, in, 1, out);
-    b_output(b, "y", 2, d_n3);
+    b_matmul_w(b, d23);
     CU_ASSERT_EQUAL(load_expect_fail(b, "initializer 'W': dims need 6 elements but the data holds 0"),
                     SNNC_EINVALID);
 }
@@ -235,12 +240,8 @@ static void test_dims_without_data(void)
 static void test_absurd_dims(void)
 {
     builder *b = b_new(13);
-    b_input(b, "x", 2, d_n2);
     static const int64_t huge[] = {(int64_t)1 << 40, (int64_t)1 << 40};
-    b_init_f32(b, "W", 2, huge, NULL, 0);
-    static const char *in[] = {"x", "W"}, *out[] = {"y"};
-    b_node(b, "MatMul", "mm", 2, in, 1, out);
-    b_output(b, "y", 2, d_n3);
+    b_matmul_w(b, huge);
     CU_ASSERT_EQUAL(load_expect_fail(b, "initializer 'W': dims [1099511627776,1099511627776] exceed"),
                     SNNC_EINVALID);
 }
@@ -248,13 +249,9 @@ static void test_absurd_dims(void)
 static void test_external_data(void)
 {
     builder *b = b_new(13);
-    b_input(b, "x", 2, d_n2);
-    Onnx__TensorProto *t = b_init_f32(b, "W", 2, d23, NULL, 0);
+    Onnx__TensorProto *t = b_matmul_w(b, d23);
     t->has_data_location = 1;
     t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
-    static const char *in[] = {"x", "W"}, *out[] = {"y"};
-    b_node(b, "MatMul", "mm", 2, in, 1, out);
-    b_output(b, "y", 2, d_n3);
     CU_ASSERT_EQUAL(load_expect_fail(b, "initializer 'W': stored as external data"), SNNC_EUNSUPPORTED);
 }
 

@@ -3,7 +3,9 @@
  * docs/CONVERSION.md §3).  Inputs become rate-coded generators (two
  * populations when the input is signed), every layer one population of
  * integrate-and-fire neurons (tanh: a signed pair), the recurrence a
- * projection of delay W, feedforward projections delay 1.  Neuron
+ * projection of delay W, feedforward projections delay 1.  Connector
+ * names (`tensor`): the graph's input and output names, the defining ONNX
+ * node's name for the layers in between (the ANN keeps no tensor names).  Neuron
  * parameters start from the analytic choice m/alpha ~ s, W lambda/alpha ~ b'. */
 #include <math.h>
 #include <stdio.h>
@@ -180,7 +182,8 @@ static int build(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraint
         snnc_pop_role role = last ? SNNC_POP_READOUT : SNNC_POP_HIDDEN;
         int cur[2] = {-1, -1}, cur_n = pair ? 2 : 1;
         for (int s = 0; s < cur_n; s++) {
-            cur[s] = add_pop(n, L->name, L->name, role, s ? -1 : 1, L->n_out);
+            cur[s] = add_pop(n, L->name, last && q->output_name[0] ? q->output_name : L->name, role, s ? -1 : 1,
+                             L->n_out);
             if (cur[s] < 0)
                 return -1;
             init_params(&n->pops[cur[s]], L, S, W, last && L->act == SNNC_ACT_NONE);

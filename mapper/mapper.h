@@ -81,12 +81,14 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
                const snnc_tensor *calib, snnc_match_curve **curves, int *n_curves, snnc_err *err);
 
 /* Counts of the constrained network in the count domain, per layer:
- * P[l] = [steps][batch][n_out] code-weighted input sums (integers) and
+ * P[l] = [steps][batch][n_out] code-weighted input sums (integers; a split
+ * layer's z' sums its groups at their own scales) and
  * cnt[l] the layer's signed output counts (readout without quantiser: the
  * pre-activation z'); only the last step for readout layers (t = 0). */
 typedef struct snnc_count_trace {
     int n_layers, steps;
     int64_t batch;
+    double *in;              /* [steps][batch][n_inputs] signed input counts */
     int64_t **P;
     double **cnt;
     double **z;              /* z' = s P + b' */

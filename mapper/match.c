@@ -56,6 +56,7 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
     double *x = malloc((size_t)(T * B * q->n_inputs) * sizeof *x + 1);
     if (!tr->P || !tr->cnt || !tr->z || !x) {
         free(x);
+        tr->in = NULL;
         snnc_count_trace_free(tr);
         return snnc_fail(err, SNNC_ENOMEM, "out of memory");
     }
@@ -66,6 +67,7 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
                 int64_t src = q->batch_first ? ((b * T + t) * q->n_inputs + f) : (((int64_t)t * B + b) * q->n_inputs + f);
                 x[((size_t)t * B + b) * q->n_inputs + f] = clampd(floor(snnc_tensor_get_f(input, src) / step + 0.5), lo, W);
             }
+    tr->in = x;
     const double *prev = x;
     int prev_n = q->n_inputs, prev_T = T;
     int rc = SNNC_OK;
@@ -89,16 +91,20 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
                 for (int j = 0; j < H; j++) {
                     const int8_t *c = S->codes + (size_t)j * S->n_cols;
                     const double *u = prev + ((size_t)tp * B + b) * prev_n;
+                    const double *h = rec && t > 0 ? tr->cnt[l] + ((size_t)(t - 1) * B + b) * H : NULL;
                     int64_t P = 0;
-                    for (int i = 0; i < prev_n; i++)
-                        P += c[i] * (int64_t)u[i];
-                    if (rec && t > 0) {
-                        const double *h = tr->cnt[l] + ((size_t)(t - 1) * B + b) * H;
-                        for (int k = 0; k < H; k++)
-                            P += c[L->n_in + k] * (int64_t)h[k];
+                    double z = L->b[j] * W / a_out;
+                    for (int g = 0; g < S->n_groups; g++) { /* split: a scale per group */
+                        int64_t Pg = 0;
+                        for (int i = S->group_start[g]; i < S->group_start[g + 1]; i++)
+                            if (i < L->n_in)
+                                Pg += c[i] * (int64_t)u[i];
+                            else if (h)
+                                Pg += c[i] * (int64_t)h[i - L->n_in];
+                        P += Pg;
+                        z += S->scales[(size_t)j * S->n_groups + g] * (double)Pg;
                     }
                     size_t o = ((size_t)t * B + b) * H + j;
-                    double z = S->scales[(size_t)j * S->n_groups] * (double)P + L->b[j] * W / a_out;
                     tr->P[l][o] = P;
                     tr->z[l][o] = z;
                     tr->cnt[l][o] = count_of(L, z, W, a_out, last);
@@ -108,7 +114,6 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
         prev_n = H;
         prev_T = Tl;
     }
-    free(x);
     if (rc)
         snnc_count_trace_free(tr);
     return rc;
@@ -120,10 +125,14 @@ typedef struct fit_data {
     int W, T;             /* window, windows per sequence */
     int nseq;
     const int64_t *Q;     /* [nseq][T] the neuron's own input sums (sign applied) */
+    const int32_t *X;     /* [nseq][T][W] the same per tick (NULL: Q spread evenly) */
     const double *target; /* [nseq][T] counts to reach */
 } fit_data;
 
-/* Spike counts of neuron u driven by Q spread evenly over each window. */
+static int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+/* Spike counts of neuron u driven by Q spread evenly over each window, as
+ * the rate code spreads its spikes: ceil((p+1) Q / W) by phase p. */
 static double sim_error(const snnc_neuron *u, const fit_data *d, int *counts_out)
 {
     double e = 0;
@@ -131,9 +140,11 @@ static double sim_error(const snnc_neuron *u, const fit_data *d, int *counts_out
         int64_t V = u->v0;
         for (int t = 0; t < d->T; t++) {
             int64_t Q = d->Q[(size_t)s * d->T + t];
+            const int32_t *X = d->X ? d->X + ((size_t)s * d->T + t) * d->W : NULL;
             int cnt = 0;
             for (int ph = 0; ph < d->W; ph++) {
-                V += (int64_t)u->mult * (Q * (ph + 1) / d->W - Q * ph / d->W) + u->leak;
+                int64_t in = X ? X[ph] : ceil_div(Q * (ph + 1), d->W) - ceil_div(Q * ph, d->W);
+                V += (int64_t)u->mult * in + u->leak;
                 if (V >= u->threshold) {
                     V -= u->threshold;
                     cnt++;
@@ -261,6 +272,7 @@ static int add_curve_points(snnc_match_curve *cv, const double *z, const double 
 }
 
 typedef struct pop_work {
+    int32_t *X;
     int64_t *Q;
     double *target, *z;
     int *cnt;
@@ -287,6 +299,46 @@ static double readout_residual(const snnc_population *P, const snnc_count_trace 
     return n > 0 ? e / n : 0;
 }
 
+/* Spikes of a source of signed count c at phase ph of its window (the
+ * rate code's pattern, also taken for hidden neurons): +-1 or 0. */
+static int spike_at(double c, int ph, int W)
+{
+    int n = (int)fabs(c);
+    n = n > W ? W : n;
+    int on = snnc_rate_spike(n, W, ph);
+    return on ? (c > 0 ? 1 : -1) : 0;
+}
+
+/* Per-tick input (codes times source spikes, sign of the population
+ * applied) of neuron j of the layer over the calibration sequences: the
+ * sources' counts are the constrained ANN's, spread as rate codes. */
+static void spike_inputs(const snnc_population *P, int j, int l, const snnc_ann *q, const snnc_layer_constraints *st,
+                         const snnc_count_trace *tr, int64_t stride, int nseq, int T, int W, int32_t *X)
+{
+    const snnc_ann_layer *L = &q->layers[l];
+    const int8_t *code = st[l].codes + (size_t)j * st[l].n_cols;
+    const double *src = l ? tr->cnt[l - 1] : tr->in;
+    int src_T = l ? (q->layers[l - 1].role == SNNC_ANN_READOUT ? 1 : tr->steps) : tr->steps;
+    int64_t B = tr->batch;
+    memset(X, 0, (size_t)nseq * T * W * sizeof *X);
+    for (int s = 0; s < nseq; s++)
+        for (int t = 0; t < T; t++) {
+            int32_t *x = X + ((size_t)s * T + t) * W;
+            int64_t b = (int64_t)s * stride;
+            int ts = src_T == T ? t : src_T - 1;
+            const double *u = src + ((size_t)ts * B + b) * L->n_in;
+            for (int i = 0; i < L->n_in; i++)
+                for (int ph = 0; code[i] && u[i] != 0 && ph < W; ph++)
+                    x[ph] += P->sign * code[i] * spike_at(u[i], ph, W);
+            if (L->role != SNNC_ANN_RECURRENT || t == 0)
+                continue;
+            const double *h = tr->cnt[l] + ((size_t)(t - 1) * B + b) * L->n_out;
+            for (int k = 0; k < L->n_out; k++)
+                for (int ph = 0; code[L->n_in + k] && h[k] != 0 && ph < W; ph++)
+                    x[ph] += P->sign * code[L->n_in + k] * spike_at(h[k], ph, W);
+        }
+}
+
 static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer_constraints *st,
                      const snnc_count_trace *tr, snnc_match_curve *cv, pop_work *w)
 {
@@ -310,7 +362,8 @@ static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer
                 w->target[k] = fmax(P->sign * tr->cnt[l][o], 0);
                 w->z[k] = P->sign * tr->z[l][o];
             }
-        fit_data d = {W, T, nseq, w->Q, w->target};
+        spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, w->X);
+        fit_data d = {W, T, nseq, w->Q, w->X, w->target};
         double s = st[l].scales[(size_t)j * st[l].n_groups], b = P->sign * L->b[j] * W / a_out, e;
         fit_relaxed(&d, &s, &b);
         snnc_neuron start = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
@@ -338,6 +391,13 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
         *curves = NULL;
     if (n_curves)
         *n_curves = 0;
+    for (int p = 0; n && q && p < n->n_pops; p++) {
+        int l = snnc_lower_layer_of(n, p);
+        if (n->pops[p].role != SNNC_POP_INPUT && (l < 0 || l >= q->n_layers || n->pops[p].n != q->layers[l].n_out))
+            return snnc_fail(err, SNNC_EUSAGE, "match: population '%s' does not match the network", n->pops[p].name);
+    }
+    if (!n || !q || !st || !n->residual)
+        return snnc_fail(err, SNNC_EUSAGE, "match: no netlist, network or statistics");
     snnc_count_trace tr;
     int rc = snnc_count_forward(q, st, calib, &tr, err);
     if (rc)
@@ -345,12 +405,13 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
     pop_work w = {0};
     size_t cap = (size_t)MATCH_SAMPLES * 2 * (size_t)tr.steps + 1;
     w.Q = malloc(cap * sizeof *w.Q);
+    w.X = malloc(cap * (size_t)n->window * sizeof *w.X);
     w.target = malloc(cap * sizeof *w.target);
     w.z = malloc(cap * sizeof *w.z);
     w.cnt = malloc(cap * sizeof *w.cnt);
     snnc_match_curve *cv = curves ? calloc((size_t)n->n_pops, sizeof *cv) : NULL;
     int ncv = 0;
-    if (!w.Q || !w.target || !w.z || !w.cnt || (curves && !cv))
+    if (!w.Q || !w.X || !w.target || !w.z || !w.cnt || (curves && !cv))
         rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
     for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++) {
         if (n->pops[p].role == SNNC_POP_INPUT)
@@ -371,6 +432,7 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
             c->residual = n->residual[p];
     }
     free(w.Q);
+    free(w.X);
     free(w.target);
     free(w.z);
     free(w.cnt);

@@ -65,6 +65,8 @@ void snnc_count_trace_free(snnc_count_trace *tr)
             free(tr->z[l]);
     }
     if (tr) {
+        free(tr->in);
+        tr->in = NULL;
         free(tr->P);
         free(tr->cnt);
         free(tr->z);

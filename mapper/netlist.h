@@ -8,7 +8,16 @@
  * deterministic TrueNorth neuron: per tick
  *   V += sum over input spikes of mult * code;  V += leak;
  *   if V >= threshold: spike, V -= threshold;  else if V < -floor: V = -floor.
- * Time: step t of the sequence is window t, ticks [t W, (t+1) W). */
+ * Time: step t of the sequence is window t, ticks [t W, (t+1) W).  A spike
+ * emitted at tick k through a projection of delay d is integrated at tick
+ * k + d.  Input generators emit step t's n spikes at the phases p of window t
+ * where ceil((p+1) n / W) > ceil(p n / W).  A population's own window t is
+ * shifted by its lag, the largest sum of feedforward delays from an input
+ * (projections between populations of the same `tensor` are recurrences and
+ * add no lag).  The readout's score is the growth of threshold*count + V
+ * over its own window of the last step (docs/NETLIST.md).  Codes of a
+ * projection already include the signs of both populations, so a projection
+ * from or to a sign -1 population may carry +L/2 (8), the negated -L/2. */
 #ifndef SNNC_NETLIST_H
 #define SNNC_NETLIST_H
 
@@ -60,6 +69,14 @@ typedef struct snnc_netlist {
     /* matching residual per population (mean squared count error), filled by match.c */
     double *residual;
 } snnc_netlist;
+
+/* The rate code: does a source of n spikes per window (0 <= n <= W) spike at
+ * phase p of the window?  Spikes at the phases where ceil((p+1) n / W) >
+ * ceil(p n / W), the first at phase 0.  One rule for every stage. */
+static inline int snnc_rate_spike(int64_t n, int64_t W, int64_t p)
+{
+    return ((p + 1) * n + W - 1) / W > (p * n + W - 1) / W;
+}
 
 void snnc_netlist_free(snnc_netlist *n);
 /* Ticks one sample takes: (steps + readout_windows) * window. */

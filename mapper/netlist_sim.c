@@ -3,7 +3,8 @@
  * semantics: mapper/netlist.h).  Inputs are deterministic rate codes: step
  * t's value x on a population of sign s gives n = round(s x / scale)
  * clamped to [0, W] spikes in window t, at the phases p where
- * floor((p+1) n / W) > floor(p n / W).  A spike emitted at tick k through a
+ * ceil((p+1) n / W) > ceil(p n / W) (the first at phase 0, so that neurons
+ * downstream have the rest of the window to emit their counts).  A spike emitted at tick k through a
  * projection of delay d is integrated at tick k + d.  Each population counts
  * in its own windows, shifted by its lag (the feedforward delays from the
  * input); the readout's score is the growth of threshold*count + V over
@@ -227,13 +228,15 @@ static void run_sample(sim_ctx *c, const int *incount, int64_t b, int64_t B, snn
             const snnc_population *P = &n->pops[p];
             bool ro = P->role == SNNC_POP_READOUT;
             int64_t rstart = (int64_t)(c->T - 1) * c->W + c->lag[p], rend = rstart + c->W;
+            rend = rend > ticks ? ticks : rend; /* a lag beyond the readout windows: read at the end */
+            rstart = rstart > rend - 1 ? rend - 1 : rstart;
             for (int j = 0; j < P->n; j++) {
                 int g = c->off[p] + j;
                 if (P->role == SNNC_POP_INPUT) {
                     if (k < (int64_t)c->T * c->W) {
                         int cnt = incount[(k / c->W) * c->N + g];
                         int64_t ph = k % c->W;
-                        if ((ph + 1) * cnt / c->W > ph * cnt / c->W)
+                        if (snnc_rate_spike(cnt, c->W, ph))
                             c->spiked[ns++] = g;
                     }
                     continue;

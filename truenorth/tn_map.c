@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ir/error.h"
+#include "mapper/mapper.h"
 #include "tn_map.h"
 
 #define V_MIN (-(1 << (TN_V_BITS - 1)))
@@ -44,6 +45,14 @@ typedef struct pcore {
     int slots;                      /* neuron slots reserved (sum of costs) */
 } pcore;
 
+/* One key on one core, chained per source neuron. */
+typedef struct kentry {
+    int64_t key;
+    int core, next;
+} kentry;
+
+#define OPEN_SCAN 32
+
 typedef struct mapper {
     const snnc_netlist *n;
     tn_map_options opt;
@@ -58,11 +67,20 @@ typedef struct mapper {
     int *core_of;         /* [n_total] core index, -1 inputs */
     pcore *cores;
     int n_cores, cap_cores;
+    int *head;            /* [n_total] key index: first entry of each source, -1 */
+    kentry *ent;          /* (key, core) pairs placed so far, chained per source */
+    int n_ent, cap_ent;
+    int *stamp, *overlap; /* [cap_cores] candidate marks and key overlaps */
+    int stamp_now;
+    int *open, n_open;    /* cores not yet full, in creation order */
+    int *cand, n_cand;    /* candidate cores of one neuron */
     int64_t *grp_start;   /* [n_total + 1] CSR: destination groups of each source */
     int *grp_core;        /* core index of each group */
     int *grp_pos;         /* axon group position on that core */
     int *slot_of;         /* [n_total] first slot of each placed neuron */
     int *need;            /* [n_total] slots used */
+    bool *flip;           /* [n_total] codes and mult negated (a code +8 made -8) */
+    int clipped_codes;
     snnc_err *err;
 } mapper;
 
@@ -147,9 +165,9 @@ static int check_netlist(mapper *mp)
             return snnc_fail(err, SNNC_EINVALID, "projection '%s' -> '%s': no codes", S->name,
                              D->name);
         for (int64_t i = 0; i < (int64_t)S->n * D->n; i++)
-            if (pr->code[i] < -8 || pr->code[i] > 7)
+            if (pr->code[i] < -8 || pr->code[i] > 8)
                 return snnc_fail(err, SNNC_EUNSUPPORTED, "projection '%s' -> '%s': weight code "
-                                 "%d (neuron %lld, input %lld) is not a 4-bit code -8..7",
+                                 "%d (neuron %lld, input %lld) is outside -8..8",
                                  S->name, D->name, pr->code[i], (long long)(i / S->n),
                                  (long long)(i % S->n));
     }
@@ -164,6 +182,26 @@ static int cmp_syn(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* First i in [from, n) with row[i] != 0, or n; skips zero words (the code
+ * matrices are dense and mostly zero in split layers). */
+static int next_nonzero(const int8_t *row, int from, int n)
+{
+    int i = from;
+    while (i < n && ((uintptr_t)(row + i) & 7))
+        if (row[i++])
+            return i - 1;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, row + i, 8);
+        if (w)
+            break;
+    }
+    for (; i < n; i++)
+        if (row[i])
+            return i;
+    return n;
+}
+
 /* Each neuron's inputs (CSR, sorted by key); refuses duplicates and fan-in
  * above 64. */
 static int build_inputs(mapper *mp)
@@ -176,8 +214,9 @@ static int build_inputs(mapper *mp)
         const snnc_projection *pr = &n->projs[k];
         int ns = n->pops[pr->src].n, nd = n->pops[pr->dst].n;
         for (int j = 0; j < nd; j++)
-            for (int i = 0; i < ns; i++)
-                cnt[mp->off[pr->dst] + j] += pr->code[(int64_t)j * ns + i] != 0;
+            for (int i = next_nonzero(pr->code + (int64_t)j * ns, 0, ns); i < ns;
+                 i = next_nonzero(pr->code + (int64_t)j * ns, i + 1, ns))
+                cnt[mp->off[pr->dst] + j]++;
     }
     mp->syn_start = malloc(((size_t)mp->n_total + 1) * sizeof *mp->syn_start);
     int64_t total = 0;
@@ -196,13 +235,12 @@ static int build_inputs(mapper *mp)
     for (int k = 0; k < n->n_projs; k++) {
         const snnc_projection *pr = &n->projs[k];
         int ns = n->pops[pr->src].n, nd = n->pops[pr->dst].n;
-        for (int j = 0; j < nd; j++)
-            for (int i = 0; i < ns; i++) {
-                int c = pr->code[(int64_t)j * ns + i];
-                if (c)
-                    mp->syns[cnt[mp->off[pr->dst] + j]++] =
-                        (syn){key_of(mp->off[pr->src] + i, pr->delay), c};
-            }
+        for (int j = 0; j < nd; j++) {
+            const int8_t *row = pr->code + (int64_t)j * ns;
+            for (int i = next_nonzero(row, 0, ns); i < ns; i = next_nonzero(row, i + 1, ns))
+                mp->syns[cnt[mp->off[pr->dst] + j]++] =
+                    (syn){key_of(mp->off[pr->src] + i, pr->delay), row[i]};
+        }
     }
     free(cnt);
     for (int g = 0; g < mp->n_total; g++) {
@@ -211,13 +249,14 @@ static int build_inputs(mapper *mp)
         const snnc_population *P = &n->pops[mp->pop_of[g]];
         int j = g - mp->off[mp->pop_of[g]];
         qsort(s, (size_t)m, sizeof *s, cmp_syn);
-        for (int64_t i = 1; i < m; i++)
-            if (s[i].key == s[i - 1].key)
-                return snnc_fail(mp->err, SNNC_EINVALID, "population '%s' neuron %d: two "
-                                 "projections with the same delay connect neuron %lld of '%s' "
-                                 "to it", P->name, j,
-                                 (long long)(key_src(s[i].key) - mp->off[mp->pop_of[key_src(s[i].key)]]),
-                                 n->pops[mp->pop_of[key_src(s[i].key)]].name);
+        for (int64_t i = 1; i < m; i++) {
+            if (s[i].key != s[i - 1].key)
+                continue;
+            int src = (int)key_src(s[i].key), sp = mp->pop_of[src];
+            return snnc_fail(mp->err, SNNC_EINVALID, "population '%s' neuron %d: two "
+                             "projections with the same delay connect neuron %d of '%s' to it",
+                             P->name, j, src - mp->off[sp], n->pops[sp].name);
+        }
         if (m > TN_MAP_FANIN_MAX)
             return snnc_fail(mp->err, SNNC_EUNSUPPORTED, "population '%s' neuron %d has %lld "
                              "inputs: a core has room for %d (4 axons each); split the fan-in",
@@ -226,11 +265,38 @@ static int build_inputs(mapper *mp)
     return SNNC_OK;
 }
 
+/* Codes -8..8 (a projection from or to a sign -1 population carries the
+ * negated -8 as +8) into 4-bit two's complement -8..7: a neuron with +8
+ * and no -8 is negated (codes and mult: (-m)(-c) = m c, exact); one with
+ * both keeps the more frequent extreme and clips the others to +-7
+ * (counted in the report). */
+static int fit_codes(mapper *mp)
+{
+    mp->flip = calloc((size_t)(mp->n_total > 0 ? mp->n_total : 1), sizeof *mp->flip);
+    if (!mp->flip)
+        return nomem(mp->err);
+    for (int g = 0; g < mp->n_total; g++) {
+        int plus = 0, minus = 0;
+        for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++)
+            plus += mp->syns[i].code == 8, minus += mp->syns[i].code == -8;
+        if (!plus)
+            continue;
+        mp->flip[g] = plus > minus;
+        for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
+            int c = mp->flip[g] ? -mp->syns[i].code : mp->syns[i].code;
+            if (c == 8)
+                c = 7, mp->clipped_codes++;
+            mp->syns[i].code = c;
+        }
+    }
+    return SNNC_OK;
+}
+
 /* Initial slot cost: 4 per distinct delay its spikes are received with (at
  * least one destination group each), 1 when nothing receives them. */
 static void initial_costs(mapper *mp)
 {
-    unsigned *delays = calloc((size_t)mp->n_total, sizeof *delays);
+    unsigned *delays = calloc((size_t)(mp->n_total > 0 ? mp->n_total : 1), sizeof *delays);
     if (delays)
         for (int64_t i = 0; i < mp->syn_start[mp->n_total]; i++)
             delays[key_src(mp->syns[i].key)] |= 1u << key_delay(mp->syns[i].key);
@@ -278,21 +344,10 @@ static int build_order(mapper *mp)
     return SNNC_OK;
 }
 
-/* Keys of neuron g not yet on core c. */
-static int new_keys(const mapper *mp, const pcore *c, int g)
+/* Adds neuron g's keys to core ci, recording new ones in the key index. */
+static int add_keys(mapper *mp, int ci, int g)
 {
-    int fresh = 0, k = 0;
-    for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
-        int64_t key = mp->syns[i].key;
-        while (k < c->n_keys && c->keys[k] < key)
-            k++;
-        fresh += !(k < c->n_keys && c->keys[k] == key);
-    }
-    return fresh;
-}
-
-static void add_keys(const mapper *mp, pcore *c, int g)
-{
+    pcore *c = &mp->cores[ci];
     for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
         int64_t key = mp->syns[i].key;
         int k = 0;
@@ -303,7 +358,18 @@ static void add_keys(const mapper *mp, pcore *c, int g)
         memmove(c->keys + k + 1, c->keys + k, (size_t)(c->n_keys - k) * sizeof *c->keys);
         c->keys[k] = key;
         c->n_keys++;
+        if (mp->n_ent == mp->cap_ent) {
+            int cap = mp->cap_ent ? 2 * mp->cap_ent : 1024;
+            kentry *e = realloc(mp->ent, (size_t)cap * sizeof *e);
+            if (!e)
+                return nomem(mp->err);
+            mp->ent = e, mp->cap_ent = cap;
+        }
+        int src = (int)key_src(key);
+        mp->ent[mp->n_ent] = (kentry){key, ci, mp->head[src]};
+        mp->head[src] = mp->n_ent++;
     }
+    return SNNC_OK;
 }
 
 static int find_key(const pcore *c, int64_t key)
@@ -321,36 +387,112 @@ static int find_key(const pcore *c, int64_t key)
     return -1;
 }
 
+static bool core_full(const pcore *c)
+{
+    return c->slots >= TN_NEURONS || c->n_keys >= TN_MAP_FANIN_MAX;
+}
+
+/* Best core for neuron g among the cores already holding one of its keys
+ * (overlaps counted through the key index) and the last OPEN_SCAN cores
+ * with room: fewest new axon groups, then lowest index; -1 for none. */
+static int best_core(mapper *mp, int g)
+{
+    int nk = (int)(mp->syn_start[g + 1] - mp->syn_start[g]), best = -1, best_new = nk + 1;
+    int stamp = ++mp->stamp_now;
+    mp->n_cand = 0;
+    for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
+        int64_t key = mp->syns[i].key;
+        for (int e = mp->head[key_src(key)]; e >= 0; e = mp->ent[e].next) {
+            if (mp->ent[e].key != key)
+                continue;
+            int c = mp->ent[e].core;
+            if (mp->stamp[c] != stamp)
+                mp->stamp[c] = stamp, mp->overlap[c] = 0, mp->cand[mp->n_cand++] = c;
+            mp->overlap[c]++;
+        }
+    }
+    for (int i = mp->n_open - 1, seen = 0; i >= 0 && seen < OPEN_SCAN; i--) {
+        int c = mp->open[i];
+        if (core_full(&mp->cores[c]))
+            continue;
+        seen++;
+        if (mp->stamp[c] != stamp)
+            mp->stamp[c] = stamp, mp->overlap[c] = 0, mp->cand[mp->n_cand++] = c;
+    }
+    for (int k = 0; k < mp->n_cand; k++) {
+        int c = mp->cand[k];
+        const pcore *pc = &mp->cores[c];
+        int fresh = nk - mp->overlap[c];
+        if (pc->slots + mp->cost[g] > TN_NEURONS || pc->n_keys + fresh > TN_MAP_FANIN_MAX)
+            continue;
+        if (fresh < best_new || (fresh == best_new && c < best))
+            best = c, best_new = fresh;
+    }
+    return best;
+}
+
+static int new_core(mapper *mp)
+{
+    if (mp->n_cores == mp->cap_cores) {
+        int cap = mp->cap_cores ? 2 * mp->cap_cores : 16;
+        pcore *nc = realloc(mp->cores, (size_t)cap * sizeof *nc);
+        int *st = realloc(mp->stamp, (size_t)cap * sizeof *st);
+        if (st)
+            mp->stamp = st;
+        int *ov = realloc(mp->overlap, (size_t)cap * sizeof *ov);
+        if (ov)
+            mp->overlap = ov;
+        int *op = realloc(mp->open, (size_t)cap * sizeof *op);
+        if (op)
+            mp->open = op;
+        int *ca = realloc(mp->cand, (size_t)cap * sizeof *ca);
+        if (ca)
+            mp->cand = ca;
+        if (nc)
+            mp->cores = nc;
+        if (!nc || !st || !ov || !op || !ca)
+            return -1;
+        mp->cap_cores = cap;
+    }
+    int c = mp->n_cores++;
+    mp->cores[c].n_keys = mp->cores[c].slots = 0;
+    mp->stamp[c] = 0;
+    mp->open[mp->n_open++] = c;
+    return c;
+}
+
+/* Drops full cores from the open list (order kept). */
+static void compact_open(mapper *mp)
+{
+    int k = 0;
+    for (int i = 0; i < mp->n_open; i++)
+        if (!core_full(&mp->cores[mp->open[i]]))
+            mp->open[k++] = mp->open[i];
+    mp->n_open = k;
+}
+
 /* One greedy placement with the current costs: each neuron goes to the core
- * where it adds the fewest axon groups (first such core), or a new one. */
+ * where it adds the fewest axon groups (best_core), or a new one. */
 static int place(mapper *mp)
 {
-    mp->n_cores = 0;
+    mp->n_cores = mp->n_open = mp->n_ent = mp->stamp_now = 0;
+    for (int i = 0; i < mp->n_total; i++)
+        mp->head[i] = -1;
+    int closed = 0;
     for (int o = 0; o < mp->n_order; o++) {
         int g = mp->order[o];
-        int best = -1, best_new = TN_MAP_FANIN_MAX + 1;
-        for (int c = 0; c < mp->n_cores && best_new > 0; c++) {
-            const pcore *pc = &mp->cores[c];
-            if (pc->slots + mp->cost[g] > TN_NEURONS)
-                continue;
-            int fresh = new_keys(mp, pc, g);
-            if (pc->n_keys + fresh <= TN_MAP_FANIN_MAX && fresh < best_new)
-                best = c, best_new = fresh;
-        }
-        if (best < 0) {
-            if (mp->n_cores == mp->cap_cores) {
-                int cap = mp->cap_cores ? 2 * mp->cap_cores : 16;
-                pcore *nc = realloc(mp->cores, (size_t)cap * sizeof *nc);
-                if (!nc)
-                    return nomem(mp->err);
-                mp->cores = nc, mp->cap_cores = cap;
-            }
-            best = mp->n_cores++;
-            mp->cores[best].n_keys = mp->cores[best].slots = 0;
-        }
-        add_keys(mp, &mp->cores[best], g);
+        int best = best_core(mp, g);
+        if (best < 0 && (best = new_core(mp)) < 0)
+            return nomem(mp->err);
+        int rc = add_keys(mp, best, g);
+        if (rc)
+            return rc;
         mp->cores[best].slots += mp->cost[g];
         mp->core_of[g] = best;
+        if (core_full(&mp->cores[best]) && ++closed > 64) {
+            compact_open(mp);
+            closed = 0;
+        }
     }
     return SNNC_OK;
 }
@@ -405,7 +547,9 @@ static int place_all(mapper *mp, int *passes)
                 return snnc_fail(mp->err, SNNC_EUNSUPPORTED,
                                  "population '%s' neuron %d: its spikes must reach %lld axon "
                                  "groups (cores x delays), which need %lld copies: more than a "
-                                 "core's %d neurons (splitter trees are not implemented)",
+                                 "core's %d neurons (splitter cores are not implemented; a "
+                                 "recurrent layer whose units all feed each other fits only "
+                                 "when it has at most 64 units)",
                                  mp->n->pops[p].name, g - mp->off[p], (long long)groups,
                                  (long long)need, TN_NEURONS);
             }
@@ -486,11 +630,11 @@ static int type_index(type_table *tt, const tn_neuron_type *t)
 }
 
 /* The TrueNorth parameters of neuron j of population P. */
-static tn_neuron_type neuron_type(const snnc_population *P, int j, bool *clipped)
+static tn_neuron_type neuron_type(const snnc_population *P, int j, bool flip, bool *clipped)
 {
     tn_neuron_type t;
     memset(&t, 0, sizeof t);
-    int m = P->mult[j];
+    int m = flip ? -P->mult[j] : P->mult[j];
     *clipped = m > TN_MAP_MULT_MAX || m < -TN_MAP_MULT_MAX;
     if (*clipped)
         m = m > 0 ? TN_MAP_MULT_MAX : -TN_MAP_MULT_MAX;
@@ -516,9 +660,18 @@ static void set_bit(tn_crossbar *x, int axon, int neuron)
     x->row[axon][neuron >> 6] |= 1ull << (neuron & 63);
 }
 
+/* Appends the string unless the array has it (a signed pair shares a tensor). */
+static void append_unique(json_t *arr, const char *str)
+{
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (!strcmp(json_string_value(json_array_get(arr, i)), str))
+            return;
+    json_array_append_new(arr, json_string(str));
+}
+
 /* Metadata of core c: corelet of its first population, connectors named
  * after the tensors that feed it and that it carries. */
-static char *core_metadata(const mapper *mp, int c, int first_pop)
+static char *core_metadata(const mapper *mp, int c, int first_pop, const char *on_core)
 {
     const snnc_netlist *n = mp->n;
     const snnc_population *P = &n->pops[first_pop];
@@ -533,15 +686,14 @@ static char *core_metadata(const mapper *mp, int c, int first_pop)
     if (seen) {
         for (int k = 0; k < mp->cores[c].n_keys; k++)
             seen[mp->pop_of[key_src(mp->cores[c].keys[k])]] |= 1;
-        for (int o = 0; o < mp->n_order; o++)
-            if (mp->core_of[mp->order[o]] == c)
-                seen[mp->pop_of[mp->order[o]]] |= 2;
+        for (int p = 0; p < n->n_pops; p++)
+            seen[p] |= on_core[(size_t)c * (size_t)n->n_pops + (size_t)p] ? 2 : 0;
         for (int p = 0; p < n->n_pops; p++) {
             if (seen[p] & 1)
-                json_array_append_new(ins, json_string(n->pops[p].tensor));
+                append_unique(ins, n->pops[p].tensor);
             if (seen[p] & 2) {
-                json_array_append_new(outs, json_string(n->pops[p].tensor));
-                json_array_append_new(pops, json_string(n->pops[p].name));
+                append_unique(outs, n->pops[p].tensor);
+                append_unique(pops, n->pops[p].name);
             }
         }
         free(seen);
@@ -588,7 +740,7 @@ static int build_model(mapper *mp, tn_model *m, int *clipped)
         tn_core *core = &m->cores[c];
         tn_crossbar *x = &m->crossbars[c];
         bool clip;
-        tn_neuron_type t = neuron_type(&n->pops[p], j, &clip);
+        tn_neuron_type t = neuron_type(&n->pops[p], j, mp->flip[g], &clip);
         *clipped += clip;
         int ti = type_index(&tt, &t);
         if (ti < 0)
@@ -621,9 +773,20 @@ static int build_model(mapper *mp, tn_model *m, int *clipped)
                         set_bit(x, 4 * pos + t2, s);
         }
     }
+    char *on_core = calloc((size_t)(mp->n_cores ? mp->n_cores : 1) * (size_t)(n->n_pops + 1), 1);
+    if (!on_core)
+        goto oom;
+    for (int o = 0; o < mp->n_order; o++) {
+        int g = mp->order[o];
+        on_core[(size_t)mp->core_of[g] * (size_t)n->n_pops + (size_t)mp->pop_of[g]] = 1;
+    }
     for (int c = 0; c < mp->n_cores; c++)
-        if (!(m->cores[c].metadata_json = core_metadata(mp, c, first_pop[c] < 0 ? 0 : first_pop[c])))
+        if (!(m->cores[c].metadata_json =
+                  core_metadata(mp, c, first_pop[c] < 0 ? 0 : first_pop[c], on_core))) {
+            free(on_core);
             goto oom;
+        }
+    free(on_core);
     free(fill), free(first_pop), free(tt.slot);
     m->types = tt.types;
     m->n_types = tt.n;
@@ -651,8 +814,20 @@ static void build_report(const mapper *mp, tn_mapping *r)
         free(drivers), free(originals);
         return;
     }
-    for (int o = 0; o < mp->n_order; o++)
-        originals[mp->core_of[mp->order[o]]]++;
+    int *first_pop = malloc((size_t)(m->n_cores ? m->n_cores : 1) * sizeof *first_pop);
+    if (!first_pop) {
+        rep->one_destination_ok = false;
+        free(drivers), free(originals);
+        return;
+    }
+    for (int c = 0; c < m->n_cores; c++)
+        first_pop[c] = -1;
+    for (int o = 0; o < mp->n_order; o++) {
+        int c = mp->core_of[mp->order[o]];
+        originals[c]++;
+        if (first_pop[c] < 0)
+            first_pop[c] = mp->pop_of[mp->order[o]];
+    }
     for (int i = 0; i < r->n_inputs; i++)
         for (int f = 0; f < r->inputs[i].n_feeds; f++) {
             int ci = tn_model_core_index(m, r->inputs[i].feeds[f].core);
@@ -681,10 +856,7 @@ static void build_report(const mapper *mp, tn_mapping *r)
         const tn_core *core = &m->cores[c];
         const tn_crossbar *x = &m->crossbars[core->crossbar];
         u->id = core->id;
-        u->population = -1;
-        for (int o = 0; o < mp->n_order && u->population < 0; o++)
-            if (mp->core_of[mp->order[o]] == c)
-                u->population = mp->pop_of[mp->order[o]];
+        u->population = first_pop[c];
         for (int j = 0; j < TN_NEURONS; j++)
             u->neurons += core->type[j] >= 0;
         u->originals = originals[c];
@@ -711,7 +883,7 @@ static void build_report(const mapper *mp, tn_mapping *r)
     }
     rep->axons_ok = rep->max_axons <= TN_AXONS;
     rep->neurons_ok = rep->max_neurons <= TN_NEURONS;
-    free(drivers), free(originals);
+    free(drivers), free(originals), free(first_pop);
 }
 
 /* ------------------------------------------------------------ inputs, readout */
@@ -728,6 +900,10 @@ static int build_io(const mapper *mp, tn_mapping *r)
             r->n_readout += n->pops[p].n;
         }
     }
+    r->n_classes = n->n_classes;
+    for (int p = 0; p < n->n_pops && n->n_classes <= 0; p++)
+        if (n->pops[p].role == SNNC_POP_READOUT && n->pops[p].n > r->n_classes)
+            r->n_classes = n->pops[p].n;
     r->n_neurons = mp->n_total;
     r->place = malloc((size_t)(mp->n_total ? mp->n_total : 1) * sizeof *r->place);
     if (!r->place)
@@ -746,8 +922,7 @@ static int build_io(const mapper *mp, tn_mapping *r)
             if (P->role == SNNC_POP_INPUT) {
                 tn_map_input *in = &r->inputs[ni++];
                 *in = (tn_map_input){.pop = p, .neuron = j, .feature = P->input_feature0 + j,
-                                     .sign = P->sign, .scale = P->input_scale,
-                                     .window_offset = P->window_offset};
+                                     .sign = P->sign, .scale = P->input_scale};
                 int64_t ng = mp->grp_start[g + 1] - mp->grp_start[g];
                 in->feeds = malloc((size_t)(ng ? 4 * ng : 1) * sizeof *in->feeds);
                 if (!in->feeds)
@@ -761,38 +936,22 @@ static int build_io(const mapper *mp, tn_mapping *r)
                 }
             } else if (P->role == SNNC_POP_READOUT) {
                 r->readout[nr++] = (tn_map_readout){p, j, mp->core_of[g], mp->slot_of[g],
-                                                    P->threshold[j]};
+                                                    P->threshold[j], P->sign,
+                                                    j < r->n_classes ? j : -1,
+                                                    snnc_netlist_lag(n, p)};
             }
         }
     }
     return SNNC_OK;
 }
 
-/* Lag of each population: shortest sum of delays from an input population
- * over projections between different populations (recurrent ones excluded). */
+/* The largest lag of a readout population (snnc_netlist_lag). */
 static int readout_lag(const snnc_netlist *n)
 {
-    int *lag = malloc((size_t)(n->n_pops ? n->n_pops : 1) * sizeof *lag);
-    if (!lag)
-        return 0;
-    for (int p = 0; p < n->n_pops; p++)
-        lag[p] = n->pops[p].role == SNNC_POP_INPUT ? 0 : -1;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int k = 0; k < n->n_projs; k++) {
-            const snnc_projection *pr = &n->projs[k];
-            if (pr->src == pr->dst || lag[pr->src] < 0)
-                continue;
-            int l = lag[pr->src] + pr->delay;
-            if (lag[pr->dst] < 0 || l < lag[pr->dst])
-                lag[pr->dst] = l, changed = true;
-        }
-    }
     int out = 0;
     for (int p = 0; p < n->n_pops; p++)
-        if (n->pops[p].role == SNNC_POP_READOUT && lag[p] > out)
-            out = lag[p];
-    free(lag);
+        if (n->pops[p].role == SNNC_POP_READOUT && snnc_netlist_lag(n, p) > out)
+            out = snnc_netlist_lag(n, p);
     return out;
 }
 
@@ -803,6 +962,8 @@ static void mapper_free(mapper *mp)
     free(mp->off), free(mp->pop_of), free(mp->syn_start), free(mp->syns), free(mp->cost);
     free(mp->order), free(mp->core_of), free(mp->cores), free(mp->grp_start);
     free(mp->grp_core), free(mp->grp_pos), free(mp->slot_of), free(mp->need);
+    free(mp->head), free(mp->ent), free(mp->stamp), free(mp->overlap), free(mp->open);
+    free(mp->cand), free(mp->flip);
 }
 
 static int mapper_init(mapper *mp)
@@ -826,7 +987,8 @@ static int mapper_init(mapper *mp)
     mp->core_of = malloc(nt * sizeof *mp->core_of);
     mp->slot_of = malloc(nt * sizeof *mp->slot_of);
     mp->need = malloc(nt * sizeof *mp->need);
-    if (!mp->pop_of || !mp->cost || !mp->core_of || !mp->slot_of || !mp->need)
+    mp->head = malloc(nt * sizeof *mp->head);
+    if (!mp->pop_of || !mp->cost || !mp->core_of || !mp->slot_of || !mp->need || !mp->head)
         return nomem(mp->err);
     for (int p = 0; p < n->n_pops; p++)
         for (int j = 0; j < n->pops[p].n; j++)
@@ -853,6 +1015,8 @@ int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping 
         rc = mapper_init(&mp);
     if (!rc)
         rc = build_inputs(&mp);
+    if (!rc)
+        rc = fit_codes(&mp);
     if (!rc) {
         initial_costs(&mp);
         rc = build_order(&mp);
@@ -875,6 +1039,7 @@ int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping 
         build_report(&mp, r);
         r->report.placement_passes = passes;
         r->report.clipped_mult = clipped;
+        r->report.clipped_codes = mp.clipped_codes;
         if (!r->report.axons_ok || !r->report.neurons_ok || !r->report.one_destination_ok)
             rc = snnc_fail(err, SNNC_EINVALID, "mapping invariants violated (internal error): "
                            "max axons %d, max neurons %d, one destination %s",
@@ -930,6 +1095,7 @@ char *tn_map_report_json(const tn_mapping *m, const snnc_netlist *n, snnc_err *e
                           "axons", (json_int_t)r->axons, "synapses", (json_int_t)r->synapses,
                           "neuron_types", r->n_types, "placement_passes", r->placement_passes,
                           "clipped_mult", r->clipped_mult, "invariants", inv, "per_core", cores);
+    json_object_set_new(o, "clipped_codes", json_integer(r->clipped_codes));
     char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
     json_decref(o);
     if (!s)
@@ -963,13 +1129,17 @@ static int cmp_in_spike(const void *a, const void *b)
     return (x->axon > y->axon) - (x->axon < y->axon);
 }
 
-/* Spikes of one input neuron in one window: n = round(v / scale) in [0, W]. */
+/* Spikes of one input neuron in one window: n = floor(v / scale + 1/2) in
+ * [0, W] (as mapper/netlist_sim.c). */
 static int spike_count(const tn_map_input *in, float x, int window)
 {
-    double v = in->sign * (double)x / in->scale, r = round(v);
+    double r = floor(in->sign * (double)x / in->scale + 0.5);
     return r <= 0 ? 0 : r >= window ? window : (int)r;
 }
 
+/* Does a window of n spikes in W ticks spike at phase p?  The ideal
+ * stage's rule (mapper/netlist_sim.c): ceil((p+1) n / W) > ceil(p n / W),
+ * the first spike at phase 0.  test_tn_map checks the two agree. */
 int tn_map_encode_input(const tn_mapping *m, const float *x, int steps, int n_features,
                         int64_t t0, tn_input_spike **out, size_t *n_out, snnc_err *err)
 {
@@ -996,9 +1166,11 @@ int tn_map_encode_input(const tn_mapping *m, const float *x, int steps, int n_fe
         const tn_map_input *in = &m->inputs[i];
         for (int t = 0; t < steps; t++) {
             int cnt = spike_count(in, x[(int64_t)t * n_features + in->feature], m->window);
-            int64_t w0 = t0 + (int64_t)(t + in->window_offset) * m->window;
-            for (int q = 0; q < cnt; q++) {
-                int64_t tick = w0 + (int64_t)q * m->window / cnt;
+            int64_t w0 = t0 + (int64_t)t * m->window;
+            for (int64_t ph = 0; ph < m->window; ph++) {
+                if (!snnc_rate_spike(cnt, m->window, ph))
+                    continue;
+                int64_t tick = w0 + ph;
                 for (int f = 0; f < in->n_feeds; f++)
                     s[k++] = (tn_input_spike){tick + in->feeds[f].delay, in->feeds[f].core,
                                               in->feeds[f].axon};
@@ -1012,58 +1184,118 @@ int tn_map_encode_input(const tn_mapping *m, const float *x, int steps, int n_fe
 
 /* ------------------------------------------------------------ decoder */
 
+static int readout_index(const tn_mapping *m, int ci, int slot)
+{
+    for (int r = 0; r < m->n_readout; r++)
+        if (m->readout[r].core_index == ci && m->readout[r].slot == slot)
+            return r;
+    return -1;
+}
+
+static void argmax(const tn_mapping *m, tn_map_result *res)
+{
+    res->cls = -1;
+    for (int k = 0; k < m->n_classes; k++)
+        if (res->cls < 0 || res->scores[k] > res->scores[res->cls])
+            res->cls = k;
+}
+
 void tn_map_decode(const tn_mapping *m, const tn_sim *s, const tn_output_spike *spk, size_t n_spk,
                    int64_t t_begin, int64_t t_end, const int32_t *v_begin, tn_map_result *res)
 {
     for (int r = 0; r < m->n_readout; r++)
         res->counts[r] = 0;
+    for (int k = 0; k < m->n_classes; k++)
+        res->scores[k] = 0;
     for (size_t i = 0; i < n_spk; i++) {
         if (spk[i].tick < t_begin || spk[i].tick >= t_end)
             continue;
-        int ci = tn_model_core_index(m->model, spk[i].core);
-        for (int r = 0; r < m->n_readout; r++)
-            if (m->readout[r].core_index == ci && m->readout[r].slot == spk[i].neuron)
-                res->counts[r]++;
+        int r = readout_index(m, tn_model_core_index(m->model, spk[i].core), spk[i].neuron);
+        if (r >= 0)
+            res->counts[r]++;
     }
-    res->cls = -1;
     for (int r = 0; r < m->n_readout; r++) {
         const tn_map_readout *ro = &m->readout[r];
-        res->scores[r] = (int64_t)ro->alpha * res->counts[r] +
-                         tn_sim_potential(s, ro->core_index, ro->slot) - (v_begin ? v_begin[r] : 0);
-        if (res->cls < 0 || res->scores[r] > res->scores[res->cls])
-            res->cls = r;
+        if (ro->cls >= 0)
+            res->scores[ro->cls] += ro->sign * ((int64_t)ro->alpha * res->counts[r] +
+                                                tn_sim_potential(s, ro->core_index, ro->slot) -
+                                                (v_begin ? v_begin[r] : 0));
     }
+    argmax(m, res);
+}
+
+/* V of readout r now: the simulator's, or the initial one before any tick. */
+static int32_t readout_v(const tn_mapping *m, const tn_sim *s, int r)
+{
+    const tn_map_readout *ro = &m->readout[r];
+    if (tn_sim_tick(s) == 0)
+        return m->model->types[m->model->cores[ro->core_index].type[ro->slot]].V;
+    return tn_sim_potential(s, ro->core_index, ro->slot);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 int tn_map_run_sample(const tn_mapping *m, tn_sim *s, const tn_input_spike *in, size_t n_in,
-                      int64_t t_begin, int64_t t_end, tn_map_result *res, tn_activity *act,
-                      snnc_err *err)
+                      int64_t t0, tn_map_result *res, tn_activity *act, snnc_err *err)
 {
     tn_activity local = {0};
-    tn_output_spike *spk = NULL;
-    size_t n_spk = 0;
     int64_t now = tn_sim_tick(s);
-    if (t_begin < now || t_end < t_begin)
-        return snnc_fail(err, SNNC_EINVALID, "readout window [%lld, %lld) before tick %lld",
-                         (long long)t_begin, (long long)t_end, (long long)now);
-    int32_t *v0 = malloc((size_t)(m->n_readout ? m->n_readout : 1) * sizeof *v0);
-    if (!v0)
-        return nomem(err);
-    int rc = tn_sim_run(s, t_begin - now, in, n_in, NULL, NULL, act ? act : &local, err);
-    size_t first = 0;
-    while (first < n_in && in[first].tick < t_begin)
-        first++;
-    if (!rc) {
-        for (int r = 0; r < m->n_readout; r++)
-            v0[r] = t_begin > 0 || now > 0 ? tn_sim_potential(s, m->readout[r].core_index,
-                                                             m->readout[r].slot)
-                                           : m->model->types[m->model->cores[m->readout[r]
-                                                 .core_index].type[m->readout[r].slot]].V;
-        rc = tn_sim_run(s, t_end - t_begin, in + first, n_in - first, &spk, &n_spk,
-                        act ? act : &local, err);
+    if (t0 < now)
+        return snnc_fail(err, SNNC_EINVALID, "sample starts at tick %lld, before tick %lld",
+                         (long long)t0, (long long)now);
+    size_t nr = (size_t)(m->n_readout ? m->n_readout : 1);
+    int64_t *bounds = malloc(2 * nr * sizeof *bounds), *vb = calloc(nr, sizeof *vb),
+            *ve = calloc(nr, sizeof *ve);
+    int32_t *cnt = res->counts;
+    tn_output_spike *spk = NULL;
+    size_t n_spk = 0, first = 0;
+    int nb = 0, rc = SNNC_OK;
+    if (!bounds || !vb || !ve)
+        rc = nomem(err);
+    for (int r = 0; r < m->n_readout && !rc; r++) {
+        int64_t b = t0 + (int64_t)(m->steps - 1) * m->window + m->readout[r].lag;
+        bounds[nb++] = b, bounds[nb++] = b + m->window;
+        cnt[r] = 0;
     }
     if (!rc)
-        tn_map_decode(m, s, spk, n_spk, t_begin, t_end, v0, res);
-    free(spk), free(v0);
+        qsort(bounds, (size_t)nb, sizeof *bounds, cmp_i64);
+    for (int k = 0; k < nb && !rc; k++) {
+        if (k && bounds[k] == bounds[k - 1])
+            continue;
+        int64_t t = tn_sim_tick(s);
+        /* before the first window starts no spike is needed */
+        rc = tn_sim_run(s, bounds[k] - t, in + first, n_in - first, k ? &spk : NULL,
+                        k ? &n_spk : NULL, act ? act : &local, err);
+        while (first < n_in && in[first].tick < bounds[k])
+            first++;
+        for (int r = 0; r < m->n_readout && !rc; r++) {
+            int64_t b = t0 + (int64_t)(m->steps - 1) * m->window + m->readout[r].lag;
+            if (b == bounds[k])
+                vb[r] = readout_v(m, s, r);
+            if (b + m->window == bounds[k])
+                ve[r] = readout_v(m, s, r);
+        }
+    }
+    for (size_t i = 0; i < n_spk && !rc; i++) {
+        int r = readout_index(m, tn_model_core_index(m->model, spk[i].core), spk[i].neuron);
+        int64_t b = r >= 0 ? t0 + (int64_t)(m->steps - 1) * m->window + m->readout[r].lag : 0;
+        if (r >= 0 && spk[i].tick >= b && spk[i].tick < b + m->window)
+            cnt[r]++;
+    }
+    if (!rc) {
+        for (int k = 0; k < m->n_classes; k++)
+            res->scores[k] = 0;
+        for (int r = 0; r < m->n_readout; r++) {
+            const tn_map_readout *ro = &m->readout[r];
+            if (ro->cls >= 0)
+                res->scores[ro->cls] += ro->sign * ((int64_t)ro->alpha * cnt[r] + ve[r] - vb[r]);
+        }
+        argmax(m, res);
+    }
+    free(spk), free(bounds), free(vb), free(ve);
     return rc;
 }

@@ -39,6 +39,7 @@ typedef struct tn_map_report {
     int n_types;
     int placement_passes;      /* placements until every neuron's copies fitted */
     int clipped_mult;          /* neurons whose mult was clipped (clip_mult) */
+    int clipped_codes;         /* codes +8 made +7 (neurons with both +8 and -8) */
     int max_axons, max_neurons;            /* largest per core */
     bool axons_ok, neurons_ok;             /* no core over 256 axons / neurons */
     bool one_destination_ok;   /* every used neuron one valid destination, every fed
@@ -59,16 +60,19 @@ typedef struct tn_map_input {
     int pop, neuron;
     int feature, sign;         /* spikes/window = round(sign x[feature] / scale) in [0, W] */
     float scale;
-    int window_offset;
     int n_feeds;
     tn_map_feed *feeds;        /* 4 per destination group: axon types 0..3 */
 } tn_map_input;
 
-/* One readout neuron (SNNC_POP_READOUT populations, in order). */
+/* One readout neuron (SNNC_POP_READOUT populations, in order).  Its score,
+ * sign (alpha count + V_end - V_begin) over its window, adds to class cls
+ * (-1: none; cls = its index in the population when below n_classes). */
 typedef struct tn_map_readout {
     int pop, neuron;
     int core_index, slot;      /* where it sits in the model */
     int32_t alpha;
+    int sign, cls;
+    int lag;                   /* its population's lag (snnc_netlist_lag) */
 } tn_map_readout;
 
 /* Where one netlist neuron sits: its original in `slot`, its copies in
@@ -86,7 +90,8 @@ typedef struct tn_mapping {
     tn_map_input *inputs;
     int n_readout;
     tn_map_readout *readout;
-    int readout_lag;           /* ticks from a step's first input tick to the readout's window */
+    int n_classes;             /* netlist's n_classes, else the largest readout population */
+    int readout_lag;           /* largest readout lag: ticks from a step's first input tick */
     int n_neurons;             /* all netlist neurons, populations in order */
     tn_map_place *place;       /* [n_neurons] */
 } tn_mapping;
@@ -102,39 +107,44 @@ void tn_mapping_free(tn_mapping *m);
  * (may be NULL). */
 char *tn_map_report_json(const tn_mapping *m, const snnc_netlist *n, snnc_err *err);
 
-/* Ticks one sample runs: until the end of the readout window. */
+/* Ticks one sample runs: (steps + readout_windows) W, or to the end of
+ * the last readout window if later. */
 int64_t tn_map_ticks(const tn_mapping *m);
-/* The readout window of a sample starting at tick t0: the window of the
- * last step at the readout's lag, [t0 + (T-1) W + lag, + W). */
+/* The readout window (of the readout population with the largest lag) of
+ * a sample starting at tick t0: the window of the last step at the
+ * readout's lag, [t0 + (T-1) W + lag, + W) — as snnc_netlist_simulate. */
 void tn_map_readout_window(const tn_mapping *m, int64_t t0, int64_t *t_begin, int64_t *t_end);
 
 /* Rate code of one sample x[steps][n_features] (row-major) starting at
- * tick t0: per input neuron and step, n = round(sign x / scale) clamped to
- * [0, W] spikes at window offsets floor(i W / n), i < n, each delivered to
- * every axon the neuron feeds.  *out is sorted by (tick, core, axon);
- * caller frees.  Non-finite x is refused. */
+ * tick t0, the ideal stage's (mapper/netlist_sim.c): per input neuron and
+ * step t, n = floor(sign x / scale + 1/2) clamped to [0, W] spikes in
+ * window t at the phases p where ceil((p+1) n / W) > ceil(p n / W); a
+ * spike at tick k is injected at k + delay on every axon the neuron feeds.
+ * *out is sorted by (tick, core, axon); caller frees.  Non-finite x is
+ * refused. */
 int tn_map_encode_input(const tn_mapping *m, const float *x, int steps, int n_features,
                         int64_t t0, tn_input_spike **out, size_t *n_out, snnc_err *err);
 
-/* The readout of one sample. */
+/* The readout of one sample (arrays caller-provided). */
 typedef struct tn_map_result {
     int32_t *counts;           /* [n_readout] spikes in the readout window */
-    int64_t *scores;           /* [n_readout] alpha count + V_end - V_begin */
+    int64_t *scores;           /* [n_classes] sum of sign (alpha count + V_end - V_begin) */
     int cls;                   /* argmax of scores (first on ties) */
 } tn_map_result;
 
-/* Decode from the spikes of a run: counts of readout spikes with tick in
- * [t_begin, t_end), V_end from the simulator (its state after the last
- * tick run), V_begin given (NULL = 0).  res arrays are caller-provided. */
+/* Decode one window from the spikes of a run: counts of readout spikes
+ * with tick in [t_begin, t_end), V_end = the simulator's potentials now
+ * (after the last tick run, normally t_end - 1), V_begin given (NULL = 0,
+ * which gives the brief's alpha count + V). */
 void tn_map_decode(const tn_mapping *m, const tn_sim *s, const tn_output_spike *spk, size_t n_spk,
                    int64_t t_begin, int64_t t_end, const int32_t *v_begin, tn_map_result *res);
 
-/* Run one sample on a simulator at tick t_begin' <= t_begin: inputs `in`
- * (sorted, ticks >= tn_sim_tick(s)), run to t_begin, record the readout
- * potentials, run to t_end, decode.  Activity accumulates into act (may be
- * NULL). */
+/* Run one sample that starts at tick t0 >= tn_sim_tick(s) (inputs `in`
+ * from tn_map_encode_input with the same t0): runs to the end of every
+ * readout window, recording each readout neuron's V at the start and end
+ * of its own window, so scores are exactly snnc_netlist_simulate's.  The
+ * simulator stops at the last window's end.  act may be NULL. */
 int tn_map_run_sample(const tn_mapping *m, tn_sim *s, const tn_input_spike *in, size_t n_in,
-                      int64_t t_begin, int64_t t_end, tn_map_result *res, tn_activity *act,
-                      snnc_err *err);
+                      int64_t t0, tn_map_result *res, tn_activity *act, snnc_err *err);
 
 #endif

@@ -18,6 +18,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1 /* compiled for AVX2 by function attribute, chosen at run time */
+#endif
 
 #include "ir/error.h"
 #include "tn_sim.h"
@@ -63,6 +67,8 @@ typedef struct core_rt {
     const uint32_t *tmap;             /* local type -> sim_type index */
     uint32_t *wide;                   /* 32-bit U once a value left 16 bits, else NULL */
     uint32_t rng;
+    int32_t dense;                    /* sim_type index shared by every neuron (dense
+                                       * update, see step_dense), or -1 */
 } core_rt;
 
 /* The axons of a core active in the coming tick: a bitmap, and the same
@@ -122,6 +128,10 @@ typedef struct worker {
     uint64_t seen[TN_AXON_TYPES][WORDS];
     uint64_t more[WORDS];
     uint16_t extra[TN_AXON_TYPES][TN_NEURONS];
+    /* the dense update: synaptic input per neuron (zero between cores) and
+     * the new U until the core's tick is known to be valid */
+    _Alignas(64) int16_t in16[TN_NEURONS];
+    _Alignas(64) uint16_t tmp[TN_NEURONS];
 } worker;
 
 struct tn_sim {
@@ -153,6 +163,7 @@ struct tn_sim {
     int ids_dense;                /* ids are 0 .. n_cores - 1, in order */
     int direct;                   /* at most 256 types: ltype is the type index itself */
     int n_wide;
+    int simd;                     /* dense update: 0 SSE2, 1 AVX2, 2 AVX-512BW */
     int bar_count, bar_gen, bar_n; /* the per-tick barrier */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -417,6 +428,44 @@ static int build_ids(tn_sim *s, snnc_err *err)
     return SNNC_OK;
 }
 
+/* Same dynamics (everything but the initial potential)? */
+static int same_dynamics(const sim_type *a, const sim_type *b)
+{
+    for (int g = 0; g < TN_AXON_TYPES; g++)
+        if (a->w[g] != b->w[g])
+            return 0;
+    return a->det == b->det && a->L == b->L && a->alpha == b->alpha && a->beta == b->beta &&
+           a->pos_keep == b->pos_keep && a->pos_add == b->pos_add && a->neg_keep == b->neg_keep &&
+           a->neg_add == b->neg_add;
+}
+
+/* The type index of a 16-bit core whose used neurons all have the same
+ * deterministic dynamics with resets inside 16 bits (the dense update), or
+ * -1. */
+static int32_t dense_type(const tn_sim *s, const tn_core *mc)
+{
+#ifdef __SSE2__
+    int32_t first = -1;
+    for (int j = 0; j < TN_NEURONS; j++) {
+        int k = mc->type[j];
+        if (k < 0)
+            continue;
+        const sim_type *ty = &s->types[k];
+        if (!ty->det || ty->pos_add < -NARROW_BOUND || ty->pos_add > NARROW_BOUND ||
+            ty->neg_add < -NARROW_BOUND || ty->neg_add > NARROW_BOUND)
+            return -1;
+        if (first < 0)
+            first = k;
+        else if (!same_dynamics(&s->types[first], ty))
+            return -1;
+    }
+    return first;
+#else
+    (void)s, (void)mc;
+    return -1;
+#endif
+}
+
 /* Neurons, destinations and the local type table of core c; `local` is
  * scratch of n_types entries, all -1 on entry and on return. */
 static int build_core(tn_sim *s, int c, int32_t *local, uint32_t **tmap_next, snnc_err *err)
@@ -475,6 +524,7 @@ static int build_core(tn_sim *s, int c, int32_t *local, uint32_t **tmap_next, sn
         local[tmap[k]] = -1;
     if (rc_err)
         return rc_err;
+    rc->dense = narrow ? dense_type(s, mc) : -1;
     rc->tmap = tmap;
     *tmap_next += n_local;
     if (!narrow) {
@@ -579,6 +629,16 @@ int tn_sim_new(const tn_model *m, int threads, tn_sim **out, snnc_err *err)
         return snnc_fail(err, SNNC_ENOMEM, "out of memory");
     s->m = m;
     s->n_cores = m->n_cores;
+#ifdef HAVE_AVX2_PATH
+    /* SNNC_TN_SIMD=0/1 caps the instruction set (to test every variant) */
+    __builtin_cpu_init();
+    const char *cap = getenv("SNNC_TN_SIMD");
+    int max = cap && *cap >= '0' && *cap <= '2' ? *cap - '0' : 2;
+    s->simd = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") ? 2
+              : __builtin_cpu_supports("avx2")                                        ? 1
+                                                                                      : 0;
+    s->simd = s->simd < max ? s->simd : max;
+#endif
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;
@@ -917,11 +977,313 @@ static inline __attribute__((always_inline)) void run_updates(tn_sim *s, worker 
         }
 }
 
+#ifdef __SSE2__
+/* The events of active axon i (weight wg) into the dense core's input. */
+static inline int64_t dense_axon(int16_t *in, const core_rt *rc, const uint64_t *row, int16_t wg)
+{
+    int64_t events = 0;
+    for (int r = 0; r < WORDS; r++)
+        for (uint64_t bits = row[r] & rc->used[r]; bits; bits &= bits - 1, events++)
+            in[r * 64 + __builtin_ctzll(bits)] += wg;
+    return events;
+}
+
+/* The vector part of step_dense: the new U into w->tmp, the firing neurons
+ * into fire; returns whether a value reached the 16-bit bounds.  `full`:
+ * every neuron is used. */
+static inline __attribute__((always_inline)) int dense_pass(const tn_sim *s, worker *w,
+                                                            const core_rt *rc, int c, int64_t t,
+                                                            const sim_type *ty,
+                                                            uint64_t fire[WORDS], int full)
+{
+    int16_t *in = w->in16;
+    uint32_t off = ty->Ll * (uint32_t)t; /* U = V - off after tick t */
+    const __m128i offv = _mm_set1_epi16((short)off), prev = _mm_set1_epi16((short)(off - ty->Ll));
+    const __m128i leak = _mm_set1_epi16((short)ty->L), am1 = _mm_set1_epi16((short)(ty->alpha - 1));
+    const __m128i nbeta = _mm_set1_epi16((short)-ty->beta);
+    const __m128i pkeep = _mm_set1_epi16(ty->pos_keep), padd = _mm_set1_epi16((short)ty->pos_add);
+    const __m128i nkeep = _mm_set1_epi16(ty->neg_keep), nadd = _mm_set1_epi16((short)ty->neg_add);
+    const __m128i lane = _mm_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128), zero = _mm_setzero_si128();
+    /* saturating adds: a result at a bound may have overflowed */
+    __m128i vmax = _mm_set1_epi16(INT16_MIN + 1), vmin = _mm_set1_epi16(INT16_MAX - 1);
+    const uint16_t *u16 = s->u16[c];
+    for (int r = 0; r < WORDS; r++) {
+        uint64_t word = 0;
+        for (int b = 0; b < 8; b++) {
+            int k = r * 64 + b * 8;
+            __m128i used = _mm_set1_epi16(-1);
+            if (!full) {
+                used = _mm_set1_epi16((short)((rc->used[r] >> (b * 8)) & 255));
+                used = _mm_cmpeq_epi16(_mm_and_si128(used, lane), lane);
+            }
+            __m128i u = _mm_load_si128((const __m128i *)(u16 + k));
+            __m128i x = _mm_load_si128((const __m128i *)(in + k));
+            _mm_store_si128((__m128i *)(in + k), zero);
+            __m128i v = _mm_adds_epi16(_mm_add_epi16(u, prev), x);
+            if (!full)
+                v = _mm_and_si128(v, used);
+            vmax = _mm_max_epi16(vmax, v);
+            vmin = _mm_min_epi16(vmin, v);
+            v = _mm_adds_epi16(v, leak);
+            if (!full)
+                v = _mm_and_si128(v, used);
+            vmax = _mm_max_epi16(vmax, v);
+            vmin = _mm_min_epi16(vmin, v);
+            __m128i sp = _mm_cmpgt_epi16(v, am1);
+            if (!full)
+                sp = _mm_and_si128(sp, used);
+            __m128i ng = _mm_andnot_si128(sp, _mm_cmplt_epi16(v, nbeta));
+            __m128i vs = _mm_add_epi16(_mm_and_si128(v, pkeep), padd);
+            __m128i vn = _mm_add_epi16(_mm_and_si128(v, nkeep), nadd);
+            v = _mm_or_si128(_mm_or_si128(_mm_and_si128(sp, vs), _mm_and_si128(ng, vn)),
+                             _mm_andnot_si128(_mm_or_si128(sp, ng), v));
+            v = _mm_sub_epi16(v, offv);
+            if (!full)
+                v = _mm_or_si128(_mm_and_si128(used, v), _mm_andnot_si128(used, u));
+            _mm_store_si128((__m128i *)(w->tmp + k), v);
+            word |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi16(sp, zero)) << (b * 8);
+        }
+        fire[r] = word;
+    }
+    __m128i bad = _mm_or_si128(_mm_cmpeq_epi16(vmax, _mm_set1_epi16(INT16_MAX)),
+                               _mm_cmpeq_epi16(vmin, _mm_set1_epi16(INT16_MIN)));
+    return _mm_movemask_epi8(bad) != 0;
+}
+
+#ifdef HAVE_AVX2_PATH
+/* dense_pass with AVX2: 16 neurons per vector, two vectors per step. */
+__attribute__((target("avx2"))) static inline int dense_pass_avx2_body(const tn_sim *s, worker *w,
+                                                                        const core_rt *rc, int c,
+                                                                        int64_t t, const sim_type *ty,
+                                                                        uint64_t fire[WORDS], int full)
+{
+    int16_t *in = w->in16;
+    uint32_t off = ty->Ll * (uint32_t)t;
+    const __m256i offv = _mm256_set1_epi16((short)off), prev = _mm256_set1_epi16((short)(off - ty->Ll));
+    const __m256i leak = _mm256_set1_epi16((short)ty->L), am1 = _mm256_set1_epi16((short)(ty->alpha - 1));
+    const __m256i nbeta = _mm256_set1_epi16((short)-ty->beta);
+    const __m256i pkeep = _mm256_set1_epi16(ty->pos_keep), padd = _mm256_set1_epi16((short)ty->pos_add);
+    const __m256i nkeep = _mm256_set1_epi16(ty->neg_keep), nadd = _mm256_set1_epi16((short)ty->neg_add);
+    const __m256i lane = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096,
+                                           8192, 16384, INT16_MIN);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i vmax = _mm256_set1_epi16(INT16_MIN + 1), vmin = _mm256_set1_epi16(INT16_MAX - 1);
+    const uint16_t *u16 = s->u16[c];
+    for (int r = 0; r < WORDS; r++) {
+        uint64_t word = 0;
+        for (int b = 0; b < 2; b++) {
+            __m256i sp2[2];
+            for (int h = 0; h < 2; h++) {
+                int k = r * 64 + b * 32 + h * 16;
+                __m256i used = _mm256_set1_epi16(-1);
+                if (!full) {
+                    used = _mm256_set1_epi16((short)((rc->used[r] >> (b * 32 + h * 16)) & 0xFFFF));
+                    used = _mm256_cmpeq_epi16(_mm256_and_si256(used, lane), lane);
+                }
+                __m256i u = _mm256_load_si256((const __m256i *)(u16 + k));
+                __m256i x = _mm256_load_si256((const __m256i *)(in + k));
+                _mm256_store_si256((__m256i *)(in + k), zero);
+                __m256i v = _mm256_adds_epi16(_mm256_add_epi16(u, prev), x);
+                if (!full)
+                    v = _mm256_and_si256(v, used);
+                vmax = _mm256_max_epi16(vmax, v);
+                vmin = _mm256_min_epi16(vmin, v);
+                v = _mm256_adds_epi16(v, leak);
+                if (!full)
+                    v = _mm256_and_si256(v, used);
+                vmax = _mm256_max_epi16(vmax, v);
+                vmin = _mm256_min_epi16(vmin, v);
+                __m256i sp = _mm256_cmpgt_epi16(v, am1);
+                if (!full)
+                    sp = _mm256_and_si256(sp, used);
+                __m256i ng = _mm256_andnot_si256(sp, _mm256_cmpgt_epi16(nbeta, v));
+                __m256i vs = _mm256_add_epi16(_mm256_and_si256(v, pkeep), padd);
+                __m256i vn = _mm256_add_epi16(_mm256_and_si256(v, nkeep), nadd);
+                v = _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(sp, vs), _mm256_and_si256(ng, vn)),
+                                    _mm256_andnot_si256(_mm256_or_si256(sp, ng), v));
+                v = _mm256_sub_epi16(v, offv);
+                if (!full)
+                    v = _mm256_or_si256(_mm256_and_si256(used, v), _mm256_andnot_si256(used, u));
+                _mm256_store_si256((__m256i *)(w->tmp + k), v);
+                sp2[h] = sp;
+            }
+            /* bytes per 128-bit lane: [lo0 hi0 | lo1 hi1] -> neuron order */
+            __m256i pk = _mm256_permute4x64_epi64(_mm256_packs_epi16(sp2[0], sp2[1]), 0xD8);
+            word |= (uint64_t)(uint32_t)_mm256_movemask_epi8(pk) << (b * 32);
+        }
+        fire[r] = word;
+    }
+    __m256i bad = _mm256_or_si256(_mm256_cmpeq_epi16(vmax, _mm256_set1_epi16(INT16_MAX)),
+                                  _mm256_cmpeq_epi16(vmin, _mm256_set1_epi16(INT16_MIN)));
+    return _mm256_movemask_epi8(bad) != 0;
+}
+
+__attribute__((target("avx2"))) static int dense_pass_avx2(const tn_sim *s, worker *w,
+                                                            const core_rt *rc, int c, int64_t t,
+                                                            const sim_type *ty, uint64_t fire[WORDS])
+{
+    int full = (rc->used[0] & rc->used[1] & rc->used[2] & rc->used[3]) == ~0ull;
+    return full ? dense_pass_avx2_body(s, w, rc, c, t, ty, fire, 1)
+                : dense_pass_avx2_body(s, w, rc, c, t, ty, fire, 0);
+}
+#endif
+
+/* The dense tick with AVX-512BW, 32 neurons per vector: the synaptic input
+ * of each group of 32 neurons as masked adds of the active axons' weights
+ * (the row bits are the masks), then the steps of dense_pass. */
+__attribute__((target("avx512f,avx512bw,popcnt"))) static int
+dense_step_avx512(const tn_sim *s, worker *w, const core_rt *rc, int c, int64_t t, const sim_type *ty,
+                  uint64_t fire[WORDS], int64_t *events_out)
+{
+    const pending_axons *p = &s->act[c];
+    const uint32_t *rowp[128]; /* step_dense: at most 128 active axons */
+    uint8_t gt[128];
+    int n = 0;
+    const uint8_t *at = s->atype[c];
+    if (p->n <= PENDING_LIST) {
+        for (uint32_t k = 0; k < p->n; k++) {
+            int i = p->list[k];
+            rowp[n] = (const uint32_t *)rc->rows[i];
+            gt[n++] = (uint8_t)((at[i >> 2] >> ((i & 3) * 2)) & 3);
+        }
+    } else {
+        for (int q = 0; q < WORDS; q++)
+            for (uint64_t a = p->bits[q]; a; a &= a - 1) {
+                int i = q * 64 + __builtin_ctzll(a);
+                rowp[n] = (const uint32_t *)rc->rows[i];
+                gt[n++] = (uint8_t)((at[i >> 2] >> ((i & 3) * 2)) & 3);
+            }
+    }
+    __m512i wv[TN_AXON_TYPES];
+    for (int g = 0; g < TN_AXON_TYPES; g++)
+        wv[g] = _mm512_set1_epi16((short)ty->w[g]);
+    uint32_t off = ty->Ll * (uint32_t)t;
+    const __m512i offv = _mm512_set1_epi16((short)off), prev = _mm512_set1_epi16((short)(off - ty->Ll));
+    const __m512i leak = _mm512_set1_epi16((short)ty->L), am1 = _mm512_set1_epi16((short)(ty->alpha - 1));
+    const __m512i nbeta = _mm512_set1_epi16((short)-ty->beta);
+    const __m512i pkeep = _mm512_set1_epi16(ty->pos_keep), padd = _mm512_set1_epi16((short)ty->pos_add);
+    const __m512i nkeep = _mm512_set1_epi16(ty->neg_keep), nadd = _mm512_set1_epi16((short)ty->neg_add);
+    const __m512i hi = _mm512_set1_epi16(INT16_MAX), lo = _mm512_set1_epi16(INT16_MIN);
+    const uint16_t *u16 = s->u16[c];
+    const uint32_t *used32 = (const uint32_t *)rc->used;
+    __mmask32 bad = 0;
+    int64_t events = 0;
+    for (int gi = 0; gi < TN_NEURONS / 32; gi++) {
+        __mmask32 used = used32[gi];
+        __m512i x = _mm512_setzero_si512();
+        for (int a = 0; a < n; a++) {
+            __mmask32 m = rowp[a][gi] & used;
+            events += _mm_popcnt_u32(m);
+            x = _mm512_mask_add_epi16(x, m, x, wv[gt[a]]);
+        }
+        __m512i u = _mm512_load_si512((const void *)(u16 + gi * 32));
+        __m512i v = _mm512_adds_epi16(_mm512_add_epi16(u, prev), x);
+        bad |= _mm512_mask_cmpeq_epi16_mask(used, v, hi) | _mm512_mask_cmpeq_epi16_mask(used, v, lo);
+        v = _mm512_adds_epi16(v, leak);
+        bad |= _mm512_mask_cmpeq_epi16_mask(used, v, hi) | _mm512_mask_cmpeq_epi16_mask(used, v, lo);
+        __mmask32 sp = _mm512_mask_cmpgt_epi16_mask(used, v, am1);
+        __mmask32 ng = _mm512_mask_cmplt_epi16_mask(used & ~sp, v, nbeta);
+        __m512i nv = _mm512_mask_mov_epi16(v, sp, _mm512_add_epi16(_mm512_and_si512(v, pkeep), padd));
+        nv = _mm512_mask_mov_epi16(nv, ng, _mm512_add_epi16(_mm512_and_si512(v, nkeep), nadd));
+        nv = _mm512_mask_mov_epi16(u, used, _mm512_sub_epi16(nv, offv));
+        _mm512_store_si512((void *)(w->tmp + gi * 32), nv);
+        if (gi & 1)
+            fire[gi >> 1] |= (uint64_t)sp << 32;
+        else
+            fire[gi >> 1] = sp;
+    }
+    *events_out = events;
+    return bad != 0;
+}
+
+/* A dense core's tick (every used neuron has the deterministic dynamics of
+ * type rc->dense): the model's steps for all 256 neurons at once, 8 per
+ * vector, in 16-bit saturating arithmetic.  A value reaching the 16-bit
+ * bounds (or more than 128 active axons, where the input might not fit)
+ * makes the tick invalid: returns -1, nothing changed (the scalar update
+ * then does the tick, widening the core if needed). */
+static int step_dense(tn_sim *s, worker *w, core_rt *rc, int c, int64_t t)
+{
+    const pending_axons *p = &s->act[c];
+    if (p->n > 128) /* 128 x 255 fits 16 bits */
+        return -1;
+    const sim_type *ty = &s->types[rc->dense];
+    int16_t *in = w->in16, wg[TN_AXON_TYPES];
+    uint16_t *u16 = s->u16[c];
+    for (int g = 0; g < TN_AXON_TYPES; g++)
+        wg[g] = (int16_t)ty->w[g];
+    const uint64_t(*rows)[WORDS] = rc->rows;
+    const uint8_t *at = s->atype[c];
+    int64_t events = 0;
+    uint64_t fire[WORDS];
+    int bad;
+#ifdef HAVE_AVX2_PATH
+    if (s->simd == 2) {
+        bad = dense_step_avx512(s, w, rc, c, t, ty, fire, &events);
+    } else
+#endif
+    {
+        if (p->n <= PENDING_LIST) {
+            for (uint32_t k = 0; k < p->n; k++) {
+                int i = p->list[k];
+                events += dense_axon(in, rc, rows[i], wg[(at[i >> 2] >> ((i & 3) * 2)) & 3]);
+            }
+        } else {
+            for (int q = 0; q < WORDS; q++)
+                for (uint64_t a = p->bits[q]; a; a &= a - 1) {
+                    int i = q * 64 + __builtin_ctzll(a);
+                    events += dense_axon(in, rc, rows[i], wg[(at[i >> 2] >> ((i & 3) * 2)) & 3]);
+                }
+        }
+        int full = (rc->used[0] & rc->used[1] & rc->used[2] & rc->used[3]) == ~0ull;
+#ifdef HAVE_AVX2_PATH
+        if (s->simd == 1)
+            bad = dense_pass_avx2(s, w, rc, c, t, ty, fire);
+        else
+#endif
+            bad = full ? dense_pass(s, w, rc, c, t, ty, fire, 1)
+                       : dense_pass(s, w, rc, c, t, ty, fire, 0);
+    }
+    if (bad)
+        return -1;
+    memcpy(u16, w->tmp, sizeof s->u16[c]);
+    w->syn_events += events;
+    for (int r = 0; r < WORDS; r++)
+        for (uint64_t f = fire[r]; f; f &= f - 1)
+            note_fire(w, c, r * 64 + __builtin_ctzll(f));
+    return 0;
+}
+#endif
+
+/* The wake ticks of a core's lazy neurons from their potentials after tick
+ * t - 1 (the dense update does not keep them). */
+static void refresh_wakes(tn_sim *s, core_rt *rc, int c, int64_t t)
+{
+    for (int j = 0; j < TN_NEURONS; j++) {
+        if (!((rc->used[j >> 6] >> (j & 63)) & 1))
+            continue;
+        const sim_type *ty = type_of(s, rc, c, j);
+        if (ty->lazy)
+            set_wake(s, c, j, t - 1, load_v(s, rc, c, j, ty->Ll * (uint32_t)(t - 1)), ty);
+    }
+}
+
 static void step_core(tn_sim *s, worker *w, int c, int64_t t)
 {
     core_rt *rc = &s->cores[c];
     uint64_t touched[WORDS] = {0}, todo[WORDS];
     pending_axons *p = &s->act[c];
+    if (rc->dense >= 0 && !rc->wide) {
+#ifdef __SSE2__
+        if (!step_dense(s, w, rc, c, t)) {
+            for (int q = 0; q < WORDS; q++)
+                p->bits[q] = 0;
+            p->n = 0;
+            return;
+        }
+#endif
+        refresh_wakes(s, rc, c, t);
+    }
     due_mask(s->wake[c], (uint8_t)t, todo);
     uint64_t any = p->n;
     for (int q = 0; q < WORDS; q++) {
@@ -968,7 +1330,7 @@ static inline void prefetch_core(const tn_sim *s, int c)
     const char *p = (const char *)s->u16[c];
     for (int k = 0; k < (int)sizeof s->u16[c]; k += 64)
         prefetch(p + k);
-    for (int k = 0; k < (int)sizeof s->wake[c]; k += 64) {
+    for (int k = 0; k < (int)sizeof s->wake[c] && s->cores[c].dense < 0; k += 64) {
         prefetch((const char *)s->wake[c] + k);
         prefetch((const char *)s->ltype[c] + k);
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "mapper/mapper.h"
 #include "truenorth/tn_map.h"
 
 /* ------------------------------------------------------------ netlists */
@@ -19,7 +20,7 @@
 typedef struct net {
     snnc_netlist n;
     snnc_population pops[8];
-    snnc_projection projs[8];
+    snnc_projection projs[16];
 } net;
 
 static net *net_new(int window, int steps, int readout_windows)
@@ -384,6 +385,8 @@ static void test_neuron_cores(void)
     CU_ASSERT_EQUAL(m->report.n_cores, 3);
     CU_ASSERT_EQUAL(m->report.max_neurons, 256);
     CU_ASSERT_EQUAL(m->report.neurons, 64 * 4 + 6 + 1);
+    CU_ASSERT_EQUAL(m->report.copies, 64 * 3);
+    CU_ASSERT_EQUAL(m->report.axons, 4 + 4 + 64 * 4);
     CU_ASSERT_EQUAL(m->inputs[0].n_feeds, 8); /* the two hidden cores */
     check_limits(m);
     CU_ASSERT_EQUAL(check_function(t, m), 0);
@@ -484,18 +487,79 @@ static void test_refusals(void)
     net_free(t);
 }
 
+/* Code +8 (the negated -8 of a sign -1 source): a neuron with +8 and no -8
+ * is negated, exactly (check_function: weight = mult * code); one with
+ * both keeps the more frequent extreme and clips the other (+8 -> +7). */
+static void test_code_plus8(void)
+{
+    net *t = net_new(15, 1, 0);
+    int in = add_input(t, "x", 3, 0.1f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 2, 9, 0, 2, 0, 0);
+    snnc_projection *p = add_proj(t, in, h, 1);
+    set_code(t, p, 0, 0, 8);
+    set_code(t, p, 0, 1, 3);
+    set_code(t, p, 0, 2, -7);
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    CU_ASSERT_EQUAL(m->report.clipped_codes, 0);
+    const tn_neuron_type *ty = &m->model->types[m->model->cores[0].type[m->place[3].slot]];
+    CU_ASSERT_EQUAL(ty->sigma[0] * ty->s[0], -2);
+    CU_ASSERT_EQUAL(ty->sigma[3] * ty->s[3], 16);
+    tn_mapping_free(m);
+    set_code(t, p, 1, 0, 8);
+    set_code(t, p, 1, 1, -8);
+    set_code(t, p, 1, 2, 8);
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.clipped_codes, 1);
+    CU_ASSERT_EQUAL(check_function(t, m), 1); /* the one clipped weight */
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+/* A neuron read on 65 cores needs 260 copies: refused, naming it. */
+static void test_fanout_refused(void)
+{
+    net *t = net_new(15, 1, 0);
+    int in = add_input(t, "x", 65 * 63, 0.1f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 1, 9, 1, 1, 0, 0);
+    int q = add_pop(t, "q", SNNC_POP_HIDDEN, 65, 9, 0, 1, 0, 0);
+    snnc_projection *p1 = add_proj(t, in, q, 1), *p2 = add_proj(t, h, q, 1);
+    for (int j = 0; j < 65; j++) {
+        set_code(t, p2, j, 0, 1);
+        for (int i = 0; i < 63; i++)
+            set_code(t, p1, j, j * 63 + i, 1);
+    }
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_EUNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "population 'h' neuron 0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "65 axon groups"));
+    /* 64 readers fit: 256 copies, a full core */
+    set_code(t, p2, 64, 0, 0);
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->place[65 * 63].slots, 256);
+    CU_ASSERT_EQUAL(m->report.n_cores, 66);
+    check_limits(m);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
 /* Input x (1 feature) -> hidden (code 5 = types 0,2 -> (1+4) x mult 3 = 15
  * per spike, alpha 10, delay 1) -> readouts r0 (code -3 = types 0,2,3 ->
  * 1+4-8 = -3 x mult 1, leak +3, alpha 20) and r1 (code 7 x mult 3 = 21,
  * leak -1, alpha 20), delay 15, floors 100.  W = 15, 2 steps, 1 readout
- * window: 45 ticks.  x = (1.5, 0), scale 0.25: 6 spikes in window 0 at
- * offsets floor(15 i / 6) = 0 2 5 7 10 12, integrated at 1 3 6 8 11 13.
- * Hidden: 15 per input spike, linear reset at 10 -> spikes at 1 3 4 6 8 9
- * 11 13 14: 9 spikes (= 90 / 10), 4 copies each.  Readouts never reach the
- * floor nor fire twice in a tick, so alpha count + V = total input:
- * r0: 9 x -3 + 45 x 3 = 108 -> 5 spikes, V 8;  r1: 9 x 21 - 45 = 144 ->
- * 7 spikes, V 4; class 1.  Readout window [31, 46) (lag 1 + 15): the
- * hidden spikes arrived by tick 29, so it only leaks: r0 +45, r1 -15. */
+ * window: 45 ticks.  x = (1.5, 0), scale 0.25: n = 6 spikes in window 0 at
+ * the phases p with ceil((p+1) 6/15) > ceil(6p/15): 0 2 5 7 10 12,
+ * integrated at 1 3 6 8 11 13.  Hidden: 15 per input spike, linear reset
+ * at 10 -> spikes at 1 3 4 6 8 9 11 13 14: 9 (= 90 / 10), 4 copies each,
+ * all in its window 0 = [1, 16) (lag 1).  They reach the readouts at
+ * 16 18 19 21 23 24 26 28 29.  Readouts never reach the floor nor fire
+ * twice in a tick, so alpha count + V = total input: r0: 9 x -3 + 45 x 3 =
+ * 108 -> 5 spikes, V 8;  r1: 9 x 21 - 45 = 144 -> 7 spikes, V 4: class 1.
+ * Readout window [31, 46) (lag 1 + 15): no hidden spike, 15 leaks:
+ * r0 +45, r1 -15: class 0. */
 static net *two_neuron_net(void)
 {
     net *t = net_new(15, 2, 1);
@@ -508,6 +572,7 @@ static net *two_neuron_net(void)
     set_code(t, p1, 0, 0, 5);
     set_code(t, p2, 0, 0, -3);
     set_code(t, p2, 1, 0, 7);
+    t->n.n_classes = 2;
     return t;
 }
 
@@ -535,6 +600,8 @@ static void test_encode(void)
     CU_ASSERT_EQUAL(n_in, 15 * 4);
     CU_ASSERT_EQUAL(in[0].tick, 1001);
     CU_ASSERT_EQUAL(in[n_in - 1].tick, 1015);
+    for (size_t i = 0; i < n_in; i++)
+        CU_ASSERT_EQUAL(in[i].tick, 1001 + (int64_t)(i / 4));
     free(in);
     float nan[2] = {NAN, 0.0f};
     CU_ASSERT_EQUAL(tn_map_encode_input(m, nan, 2, 1, 0, &in, &n_in, &err), SNNC_EINVALID);
@@ -579,7 +646,7 @@ static void test_simulate_two_neurons(void)
         int g = owner(m, tn_model_core_index(back, out[i].core), out[i].neuron);
         if (g == 1) {
             hidden++;
-            hidden_w0 += out[i].tick < 15;
+            hidden_w0 += out[i].tick < 16;
         }
     }
     CU_ASSERT_EQUAL(hidden, 9 * 4);
@@ -597,25 +664,138 @@ static void test_simulate_two_neurons(void)
     CU_ASSERT_EQUAL(res.cls, 1);
     free(out);
     tn_sim_free(s);
-    /* the readout window of a fresh run: leak only */
+    /* the readout window of a fresh run */
     int64_t b, e;
     tn_map_readout_window(m, 0, &b, &e);
     CU_ASSERT_EQUAL(b, 31);
     CU_ASSERT_EQUAL(e, 46);
     CU_ASSERT_EQUAL_FATAL(tn_sim_new(back, 1, &s, &err), SNNC_OK);
-    CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, in, n_in, b, e, &res, NULL, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, in, n_in, 0, &res, NULL, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(tn_sim_tick(s), 46);
     CU_ASSERT_EQUAL(scores[0], 45);
     CU_ASSERT_EQUAL(scores[1], -15);
     CU_ASSERT_EQUAL(res.cls, 0);
     tn_sim_free(s);
-    /* a whole run through tn_map_run_sample from tick 0 */
-    CU_ASSERT_EQUAL_FATAL(tn_sim_new(back, 1, &s, &err), SNNC_OK);
-    CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, in, n_in, 0, 45, &res, NULL, &err), SNNC_OK);
-    CU_ASSERT_EQUAL(counts[0], 5);
-    CU_ASSERT_EQUAL(scores[1], 144);
-    tn_sim_free(s);
     free(in);
     tn_model_free(back);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+/* The ideal spiking stage (mapper/netlist_sim.c, an independent
+ * simulator of the netlist) and TrueNorth must agree spike for spike: a
+ * random signed network — inputs on two channels, a hidden pair sharing one
+ * tensor (recurrent both ways, delay W), a signed readout pair — random
+ * parameters, three random samples; every original's spike train over the
+ * whole run (and every copy's), and the class scores, must be identical. */
+static void test_matches_ideal_stage(void)
+{
+    const int W = 15, T = 5, F = 4, H = 28, C = 10;
+    net *t = net_new(W, T, 2);
+    t->n.n_classes = C;
+    uint32_t seed = 2024;
+    int ip = add_input(t, "x+", F, 0.05f, 0, 1), in = add_input(t, "x-", F, 0.05f, 0, -1);
+    int hp = add_pop(t, "h+", SNNC_POP_HIDDEN, H, 1, 0, 1, 0, 0);
+    int hn = add_pop(t, "h-", SNNC_POP_HIDDEN, H, 1, 0, 1, 0, 0);
+    int rp = add_pop(t, "y+", SNNC_POP_READOUT, C, 1, 0, 1, 1000, 0);
+    int rn = add_pop(t, "y-", SNNC_POP_READOUT, C, 1, 0, 1, 1000, 0);
+    t->pops[rn].sign = t->pops[hn].sign = -1;
+    memcpy(t->pops[hn].tensor, t->pops[hp].tensor, sizeof t->pops[hn].tensor);
+    memcpy(t->pops[rn].tensor, t->pops[rp].tensor, sizeof t->pops[rn].tensor);
+    for (int p = hp; p <= rn; p++)
+        for (int j = 0; j < t->pops[p].n; j++) {
+            t->pops[p].threshold[j] = 8 + (int)(lcg(&seed) % 33);
+            t->pops[p].leak[j] = (int)(lcg(&seed) % 7) - 3;
+            t->pops[p].mult[j] = 1 + (int)(lcg(&seed) % 4);
+            if (p < rp)
+                t->pops[p].floor[j] = (int)(lcg(&seed) % 51);
+            t->pops[p].v0[j] = (int)(lcg(&seed) % (uint32_t)t->pops[p].threshold[j]);
+        }
+    int srcs[4] = {ip, in, hp, hn}, delays[4] = {1, 1, W, W};
+    for (int a = 0; a < 4; a++)
+        for (int d = hp; d <= hn; d++) {
+            snnc_projection *pr = add_proj(t, srcs[a], d, delays[a]);
+            for (int j = 0; j < H; j++)
+                for (int i = 0; i < t->pops[srcs[a]].n; i++)
+                    set_code(t, pr, j, i, (int)(lcg(&seed) % 16) - 8);
+        }
+    for (int a = hp; a <= hn; a++)
+        for (int d = rp; d <= rn; d++) {
+            snnc_projection *pr = add_proj(t, a, d, W);
+            for (int j = 0; j < C; j++)
+                for (int i = 0; i < H; i++)
+                    set_code(t, pr, j, i, (int)(lcg(&seed) % 16) - 8);
+        }
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 1);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    json_t *md = json_loads(m->model->cores[0].metadata_json, 0, NULL);
+    json_t *outs = json_object_get(json_object_get(md, "connectors"), "outputs");
+    CU_ASSERT_EQUAL(json_array_size(outs), 2); /* h+/h- and y+/y- share their tensors */
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(md, "populations")), 4);
+    json_decref(md);
+    const int B = 3;
+    int64_t dims[3] = {B, T, F};
+    snnc_tensor *x = snnc_tensor_new(SNNC_F32, 3, dims, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    float *xd = x->data;
+    for (int64_t i = 0; i < x->count; i++)
+        xd[i] = ((float)(lcg(&seed) % 2001) - 1000.0f) / 1000.0f;
+    snnc_sim_result ideal;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(&t->n, x, true, &ideal, &err), SNNC_OK);
+    int32_t counts[2 * 10];
+    int64_t scores[10];
+    tn_map_result res = {counts, scores, -1};
+    int spikes = 0, mismatched = 0, score_diff = 0;
+    for (int b = 0; b < B; b++) {
+        tn_input_spike *sp = NULL;
+        size_t n_sp = 0;
+        CU_ASSERT_EQUAL_FATAL(tn_map_encode_input(m, xd + (size_t)b * T * F, T, F, 0, &sp, &n_sp,
+                                                  &err), SNNC_OK);
+        tn_sim *s = NULL;
+        CU_ASSERT_EQUAL_FATAL(tn_sim_new(m->model, 1, &s, &err), SNNC_OK);
+        if (b == 0) { /* spike trains against the raster */
+            tn_output_spike *out = NULL;
+            size_t n_out = 0;
+            CU_ASSERT_EQUAL_FATAL(tn_sim_run(s, ideal.ticks, sp, n_sp, &out, &n_out, NULL, &err),
+                                  SNNC_OK);
+            uint8_t *tn = calloc((size_t)ideal.ticks * (size_t)m->n_neurons, 1);
+            for (size_t i = 0; i < n_out; i++) {
+                int g = owner(m, tn_model_core_index(m->model, out[i].core), out[i].neuron);
+                if (g >= 0 && out[i].neuron == m->place[g].slot)
+                    tn[out[i].tick * m->n_neurons + g] = 1;
+                /* a copy fires when its original does */
+                if (g >= 0 && out[i].neuron != m->place[g].slot) {
+                    bool orig = false;
+                    for (size_t k = 0; k < n_out; k++)
+                        orig |= out[k].tick == out[i].tick && out[k].core == out[i].core &&
+                                out[k].neuron == m->place[g].slot;
+                    mismatched += !orig;
+                }
+            }
+            for (int64_t k = 0; k < ideal.ticks; k++)
+                for (int g = 2 * F; g < m->n_neurons; g++) {
+                    uint8_t want = ideal.raster[k * ideal.n_neurons + g];
+                    spikes += want;
+                    mismatched += want != tn[k * m->n_neurons + g];
+                }
+            free(tn), free(out);
+            tn_sim_free(s);
+            CU_ASSERT_EQUAL_FATAL(tn_sim_new(m->model, 1, &s, &err), SNNC_OK);
+        }
+        CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, sp, n_sp, 0, &res, NULL, &err), SNNC_OK);
+        for (int k = 0; k < C; k++)
+            score_diff += (double)scores[k] != ideal.scores[b * C + k];
+        tn_sim_free(s);
+        free(sp);
+    }
+    CU_ASSERT(spikes > 200); /* the comparison is not vacuous */
+    CU_ASSERT_EQUAL(mismatched, 0);
+    CU_ASSERT_EQUAL(score_diff, 0);
+    snnc_sim_result_free(&ideal);
+    snnc_tensor_free(x);
     tn_mapping_free(m);
     net_free(t);
 }
@@ -626,8 +806,11 @@ static CU_TestInfo tests[] = {
     {"neuron copies force 3 cores", test_neuron_cores},
     {"crossbar bits = two's complement codes; type weights", test_twos_complement},
     {"refusals: mult, fan-in, delay, code", test_refusals},
+    {"fan-out beyond 64 destination groups refused", test_fanout_refused},
+    {"code +8: negated neuron, or clipped", test_code_plus8},
     {"rate code of one sample", test_encode},
     {"2-neuron netlist: write, read, simulate, decode", test_simulate_two_neurons},
+    {"TrueNorth = ideal spiking stage, spike for spike", test_matches_ideal_stage},
     CU_TEST_INFO_NULL,
 };
 

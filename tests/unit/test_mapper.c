@@ -1,0 +1,625 @@
+/* test_mapper.c — the mapper stage (mapper/): neuron traces derived by hand
+ * (spike ticks of an integrate-and-fire neuron with linear reset), rate
+ * encoding (counts and phases), the recurrent delay of W ticks, a tiny
+ * Elman network lowered and simulated against the constrained ANN run in
+ * float (snnc_ann_run) where its activations are on the grid, tanh signed
+ * pairs, the split fan-in pair relu(p) - relu(-p) = p over every pair of
+ * input counts, response-matching residual bounds on random networks, and
+ * the JSON writer (read back with jansson).  Netlists and networks are built
+ * by hand here. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "ir/error.h"
+#include "ir/tensor.h"
+#include "mapper/mapper.h"
+
+/* ------------------------------------------------------------ builders */
+
+static snnc_netlist *net_new(int window, int steps, int n_pops, int n_projs)
+{
+    snnc_netlist *n = calloc(1, sizeof *n);
+    n->window = window;
+    n->steps = steps;
+    n->readout_windows = 1;
+    n->weight_levels = 16;
+    n->activity_levels = window + 1;
+    n->pops = calloc((size_t)n_pops, sizeof *n->pops);
+    n->projs = calloc((size_t)n_projs, sizeof *n->projs);
+    n->residual = calloc((size_t)n_pops, sizeof *n->residual);
+    return n;
+}
+
+static int pop_add(snnc_netlist *n, const char *name, snnc_pop_role role, int sign, int size, int thr, int mult,
+                   int floor_, int v0)
+{
+    snnc_population *p = &n->pops[n->n_pops];
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->tensor, sizeof p->tensor, "%s", name);
+    p->role = role;
+    p->sign = sign;
+    p->n = size;
+    if (role == SNNC_POP_INPUT) {
+        p->input_scale = 1.0f;
+    } else {
+        p->threshold = calloc((size_t)size, 4);
+        p->leak = calloc((size_t)size, 4);
+        p->mult = calloc((size_t)size, 4);
+        p->floor = calloc((size_t)size, 4);
+        p->v0 = calloc((size_t)size, 4);
+        for (int j = 0; j < size; j++) {
+            p->threshold[j] = thr;
+            p->mult[j] = mult;
+            p->floor[j] = floor_;
+            p->v0[j] = v0;
+        }
+    }
+    return n->n_pops++;
+}
+
+static void proj_add(snnc_netlist *n, int src, int dst, int delay, const int8_t *codes)
+{
+    snnc_projection *pr = &n->projs[n->n_projs++];
+    size_t k = (size_t)n->pops[src].n * n->pops[dst].n;
+    pr->src = src;
+    pr->dst = dst;
+    pr->delay = delay;
+    pr->code = malloc(k);
+    memcpy(pr->code, codes, k);
+}
+
+/* [batch, steps, features] of counts (input_scale 1: value = count). */
+static snnc_tensor *counts_input(int64_t B, int T, int F, const float *v)
+{
+    snnc_err err = {0};
+    snnc_tensor *t = snnc_tensor_new(SNNC_F32, 3, (int64_t[]){B, T, F}, &err);
+    memcpy(t->data, v, (size_t)(B * T * F) * sizeof(float));
+    return t;
+}
+
+/* ------------------------------------------------------------ neuron traces */
+
+/* Two inputs spiking every tick (count W = 15), both code 1 onto one neuron
+ * of threshold 3, mult 1: it receives 2 per tick at ticks 1..15 (delay 1),
+ * so V = 2, 4 -> spike (1), 3 -> spike (0), 2, 4 -> ... : spikes at ticks
+ * 2, 3, 5, 6, 8, 9, 11, 12, 14, 15 (10 spikes = 30 / 3). */
+static void test_neuron_trace(void)
+{
+    snnc_netlist *n = net_new(15, 1, 2, 1);
+    int in = pop_add(n, "in", SNNC_POP_INPUT, 1, 2, 0, 0, 0, 0);
+    int h = pop_add(n, "h", SNNC_POP_HIDDEN, 1, 1, 3, 1, 0, 0);
+    proj_add(n, in, h, 1, (int8_t[]){1, 1});
+    snnc_tensor *x = counts_input(1, 1, 2, (float[]){15, 15});
+    snnc_sim_result r;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(r.ticks, 30);
+    int expect[30] = {0};
+    int ticks[] = {2, 3, 5, 6, 8, 9, 11, 12, 14, 15};
+    for (int i = 0; i < 10; i++)
+        expect[ticks[i]] = 1;
+    for (int k = 0; k < 30; k++)
+        CU_ASSERT_EQUAL(r.raster[k * r.n_neurons + 2], expect[k]);
+    CU_ASSERT_EQUAL(r.counts[2], 10); /* window 0 of h: ticks 1..15 */
+    CU_ASSERT_EQUAL(r.spikes, 30 + 10);
+    snnc_sim_result_free(&r);
+
+    /* leak -1 and floor 2 (threshold 3): tick 0 has no input, V = -1;
+     * then net +1 per tick (ticks 1..15): V = 0, 1, 2, 3 -> spike at tick 4,
+     * then ticks 7, 10, 13 (V ends at 2 after tick 15); then it falls by 1
+     * per tick to the floor -2 and stays silent. */
+    n->pops[h].leak[0] = -1;
+    n->pops[h].floor[0] = 2;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    for (int k = 0; k < 30; k++)
+        CU_ASSERT_EQUAL(r.raster[k * r.n_neurons + 2], k >= 4 && k <= 13 && (k - 4) % 3 == 0);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+}
+
+/* Rate encoding: n = round(x / scale) clamped to [0, W], spikes at the
+ * phases p with ceil((p+1) n / W) > ceil(p n / W); a negative input on the
+ * sign -1 population. */
+static void test_rate_encoding(void)
+{
+    snnc_netlist *n = net_new(15, 2, 2, 0);
+    int pos = pop_add(n, "x", SNNC_POP_INPUT, 1, 3, 0, 0, 0, 0);
+    int neg = pop_add(n, "x", SNNC_POP_INPUT, -1, 3, 0, 0, 0, 0);
+    n->pops[pos].input_scale = n->pops[neg].input_scale = 0.5f;
+    /* step 0: 2.5 -> 5, 100 -> 15 (clamped), -1.2 -> 0 / 2.4 on the negative side;
+     * step 1: 0.24 -> 0 (0.48 rounds down), 0.25 -> 1 (0.5 rounds up), -7.4 -> 15 */
+    snnc_tensor *x = counts_input(1, 2, 3, (float[]){2.5f, 100.0f, -1.2f, 0.24f, 0.25f, -7.4f});
+    snnc_sim_result r;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    int want[2][6] = {{5, 15, 0, 0, 0, 2}, {0, 1, 0, 0, 0, 15}};
+    for (int t = 0; t < 2; t++)
+        for (int j = 0; j < 6; j++)
+            CU_ASSERT_EQUAL(r.counts[t * 6 + j], want[t][j]);
+    /* 5 spikes in 15 ticks: phases 0, 3, 6, 9, 12 */
+    for (int k = 0; k < 15; k++)
+        CU_ASSERT_EQUAL(r.raster[k * 6 + 0], k % 3 == 0);
+    /* 1 spike: the first phase of window 1 (tick 15) */
+    for (int k = 15; k < 30; k++)
+        CU_ASSERT_EQUAL(r.raster[k * 6 + 1], k == 15);
+    /* 2 spikes in window 0 on the negative side: ceil(2 (p+1) / 15) steps at p = 0 and 7 */
+    for (int k = 0; k < 15; k++)
+        CU_ASSERT_EQUAL(r.raster[k * 6 + 5], k == 0 || k == 7);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+}
+
+/* Recurrence: a spike of window k through a delay-W projection arrives at
+ * the same phase of window k+1. */
+static void test_recurrent_delay(void)
+{
+    int W = 15;
+    snnc_netlist *n = net_new(W, 3, 2, 2);
+    int in = pop_add(n, "x", SNNC_POP_INPUT, 1, 1, 0, 0, 0, 0);
+    int h = pop_add(n, "h", SNNC_POP_HIDDEN, 1, 2, 1, 1, 0, 0);
+    proj_add(n, in, h, 1, (int8_t[]){1, 0});         /* x -> h0 */
+    proj_add(n, h, h, W, (int8_t[]){0, 0, 1, 0});    /* h0 -> h1, the recurrence */
+    snnc_tensor *x = counts_input(1, 3, 1, (float[]){1, 0, 0});
+    snnc_sim_result r;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    /* x spikes at tick 0 (phase 0), h0 at 1 (window 0 of h: ticks 1..15),
+     * h1 at 16: window 1 of h (ticks 16..30), same phase */
+    for (int k = 0; k < r.ticks; k++) {
+        CU_ASSERT_EQUAL(r.raster[k * 3 + 1], k == 1);
+        CU_ASSERT_EQUAL(r.raster[k * 3 + 2], k == 16);
+    }
+    int want[3][3] = {{1, 1, 0}, {0, 0, 1}, {0, 0, 0}};
+    for (int t = 0; t < 3; t++)
+        for (int j = 0; j < 3; j++)
+            CU_ASSERT_EQUAL(r.counts[t * 3 + j], want[t][j]);
+    CU_ASSERT_EQUAL(snnc_netlist_lag(n, h), 1);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+}
+
+/* ------------------------------------------------------------ split pair */
+
+/* Fan-in split (docs/CONVERSION.md §5): the partial sum p = n0 - n1 of two
+ * inputs (codes +1, -1) on a pair relu(p), relu(-p) (threshold 1, floor 0),
+ * summed by a final neuron with codes +1 and -1: count(+) - count(-) = p and
+ * the final score = p, for every n0, n1 in 0..W.  (Per window the pair's
+ * counts are relu of the running sum, not of p: interleaved spikes can make
+ * both fire, but each partner fires at most once per spike of its sign.) */
+static void test_split_pair_exact(void)
+{
+    int W = 15, B = (W + 1) * (W + 1);
+    snnc_netlist *n = net_new(W, 1, 4, 4);
+    int in = pop_add(n, "x", SNNC_POP_INPUT, 1, 2, 0, 0, 0, 0);
+    int pp = pop_add(n, "p", SNNC_POP_PARTIAL, 1, 1, 1, 1, 0, 0);
+    int pn = pop_add(n, "p", SNNC_POP_PARTIAL, -1, 1, 1, 1, 0, 0);
+    int out = pop_add(n, "y", SNNC_POP_READOUT, 1, 1, 1000, 1, 100000, 0);
+    n->n_classes = 1;
+    proj_add(n, in, pp, 1, (int8_t[]){1, -1});
+    proj_add(n, in, pn, 1, (int8_t[]){-1, 1});
+    proj_add(n, pp, out, 1, (int8_t[]){1});
+    proj_add(n, pn, out, 1, (int8_t[]){-1});
+    float *v = malloc((size_t)B * 2 * sizeof *v);
+    for (int a = 0; a <= W; a++)
+        for (int b = 0; b <= W; b++) {
+            v[(a * (W + 1) + b) * 2] = (float)a;
+            v[(a * (W + 1) + b) * 2 + 1] = (float)b;
+        }
+    snnc_tensor *x = counts_input(B, 1, 2, v);
+    snnc_sim_result r;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    int bad = 0;
+    for (int s = 0; s < B; s++) {
+        int p = (int)v[s * 2] - (int)v[s * 2 + 1];
+        const int32_t *c = r.counts + (size_t)s * r.n_neurons;
+        bad += c[2] - c[3] != p || r.scores[s] != p || c[2] > (int)v[s * 2] || c[3] > (int)v[s * 2 + 1];
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(x);
+    free(v);
+    snnc_netlist_free(n);
+}
+
+/* ------------------------------------------------------------ tiny Elman */
+
+typedef struct tiny {
+    snnc_ann a;
+    snnc_ann_layer L[2];
+    snnc_layer_constraints S[2];
+} tiny;
+
+static void set_stats(snnc_layer_constraints *S, const char *name, int rows, int cols, const int8_t *codes,
+                      const float *scales, float a_in, float a_out)
+{
+    memset(S, 0, sizeof *S);
+    snprintf(S->name, sizeof S->name, "%s", name);
+    S->n_rows = rows;
+    S->n_cols = cols;
+    S->n_groups = 1;
+    S->group_start = malloc(2 * sizeof(int));
+    S->group_start[0] = 0;
+    S->group_start[1] = cols;
+    S->codes = malloc((size_t)rows * cols);
+    memcpy(S->codes, codes, (size_t)rows * cols);
+    S->scales = malloc((size_t)rows * sizeof(float));
+    memcpy(S->scales, scales, (size_t)rows * sizeof(float));
+    S->in_range = a_in;
+    S->activity_range = a_out;
+}
+
+/* Float weights from codes: w = s c a_out / a_in (docs/QUANTIZE.md §1). */
+static float *dequant(const snnc_layer_constraints *S, int col0, int cols, double a_in, double a_out)
+{
+    float *w = malloc((size_t)S->n_rows * cols * sizeof *w);
+    for (int j = 0; j < S->n_rows; j++)
+        for (int i = 0; i < cols; i++)
+            w[j * cols + i] = (float)(S->scales[j] * S->codes[j * S->n_cols + col0 + i] * a_out / a_in);
+    return w;
+}
+
+/* 2 inputs on [0, 1], 2 hidden (ReLU or tanh) on [0, 1] (tanh [-1, 1]),
+ * readout 2 (linear, membranes); W = 15.  Count domain: hidden scale 1/4
+ * (threshold 4, mult 1), readout scale 1/2. */
+static void tiny_build(tiny *t, snnc_act act, const int8_t *hcodes /* [2][4] */, const int8_t *rcodes /* [2][2] */)
+{
+    memset(t, 0, sizeof *t);
+    snnc_ann *a = &t->a;
+    snprintf(a->input_name, sizeof a->input_name, "x");
+    a->n_inputs = 2;
+    a->steps = 3;
+    a->batch_first = true;
+    a->in_q = (snnc_act_quant){16, 0, 1};
+    a->n_layers = 2;
+    a->layers = t->L;
+    set_stats(&t->S[0], "rnn", 2, 4, hcodes, (float[]){0.25f, 0.25f}, 1, 1);
+    set_stats(&t->S[1], "fc", 2, 2, rcodes, (float[]){0.5f, 0.5f}, 1, 1);
+    snnc_ann_layer *h = &t->L[0], *r = &t->L[1];
+    snprintf(h->name, sizeof h->name, "rnn");
+    h->role = SNNC_ANN_RECURRENT;
+    h->act = act;
+    h->n_in = 2;
+    h->n_out = 2;
+    h->W = dequant(&t->S[0], 0, 2, 1, 1);
+    h->U = dequant(&t->S[0], 2, 2, 1, 1);
+    h->b = calloc(2, sizeof(float));
+    h->out_q = act == SNNC_ACT_TANH ? (snnc_act_quant){31, -1, 1} : (snnc_act_quant){16, 0, 1};
+    snprintf(r->name, sizeof r->name, "fc");
+    r->role = SNNC_ANN_READOUT;
+    r->act = SNNC_ACT_NONE;
+    r->n_in = 2;
+    r->n_out = 2;
+    r->W = dequant(&t->S[1], 0, 2, 1, 1);
+    r->b = calloc(2, sizeof(float));
+}
+
+static void tiny_free(tiny *t)
+{
+    for (int l = 0; l < 2; l++) {
+        free(t->L[l].W);
+        free(t->L[l].U);
+        free(t->L[l].b);
+        free(t->S[l].group_start);
+        free(t->S[l].codes);
+        free(t->S[l].scales);
+    }
+}
+
+static int argmax_f(const float *v, int n)
+{
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        b = v[i] > v[b] ? i : b;
+    return b;
+}
+
+/* Hidden codes 2 (half a count per spike, at most 4 = threshold per tick,
+ * so no neuron ever owes a spike at a window's end); inputs chosen so that
+ * every pre-activation is an integer count (on the grid): then every window
+ * count equals the constrained ANN's and the readout scores equal its
+ * outputs. */
+static void test_tiny_elman_exact(void)
+{
+    tiny t;
+    /* rows [W_j | U_j]: h0 = x0/2 ; h1 = x1/2 + h0/2 */
+    tiny_build(&t, SNNC_ACT_RELU, (int8_t[]){2, 0, 0, 0, 0, 2, 2, 0}, (int8_t[]){2, 0, 0, 2});
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(n->n_pops, 3);
+    CU_ASSERT_EQUAL(n->window, 15);
+    CU_ASSERT_EQUAL(n->pops[1].threshold[0], 4); /* m/alpha = 1/4 with m = 1 */
+    CU_ASSERT_EQUAL(n->pops[1].mult[0], 1);
+    CU_ASSERT_EQUAL(n->pops[1].v0[0], 2);
+    CU_ASSERT_EQUAL(n->n_classes, 2);
+    /* counts: x0 in {0, 4, 8, 12}, x1 even, x1 + x0/2 even */
+    float counts[4][3][2] = {
+        {{4, 2}, {8, 0}, {12, 2}},
+        {{12, 14}, {0, 6}, {8, 4}},
+        {{0, 0}, {4, 4}, {0, 2}},
+        {{8, 10}, {12, 12}, {4, 0}},
+    };
+    float xv[4 * 3 * 2];
+    for (int k = 0; k < 24; k++)
+        xv[k] = (&counts[0][0][0])[k] / 15.0f;
+    snnc_tensor *x = counts_input(4, 3, 2, xv), *y = NULL, *hid = NULL;
+    CU_ASSERT_EQUAL_FATAL(snnc_ann_run(&t.a, x, &y, &hid, &err), SNNC_OK);
+    snnc_sim_result r;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    int off = r.pop_offset[1], bad = 0;
+    for (int s = 0; s < 4; s++)
+        for (int step = 0; step < 3; step++)
+            for (int j = 0; j < 2; j++) {
+                float ann = snnc_f32(hid)[(step * 4 + s) * 2 + j] * 15.0f;
+                int32_t snn = r.counts[((size_t)step * 4 + s) * r.n_neurons + off + j];
+                bad += fabsf(ann - (float)snn) > 1e-4f;
+            }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* readout: score / threshold = z' = 15 y */
+    for (int s = 0; s < 4; s++) {
+        for (int c = 0; c < 2; c++)
+            SNNC_ASSERT_CLOSE(r.scores[s * 2 + c] / n->pops[2].threshold[c], 15 * snnc_f32(y)[s * 2 + c], 0, 1e-4);
+    }
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(y);
+    snnc_tensor_free(hid);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+    tiny_free(&t);
+}
+
+/* tanh: a signed pair; the negative population carries relu(-z) with the
+ * codes negated, and the readout reads + minus -. */
+static void test_tanh_pair(void)
+{
+    tiny t;
+    /* h0 = tanh(-x0 / 2 ...), h1 = tanh(x1 / 2) ; no recurrence */
+    tiny_build(&t, SNNC_ACT_TANH, (int8_t[]){-2, 0, 0, 0, 0, 2, 0, 0}, (int8_t[]){2, 0, 0, 2});
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(n->n_pops, 4);
+    CU_ASSERT_EQUAL(n->pops[1].sign, 1);
+    CU_ASSERT_EQUAL(n->pops[2].sign, -1);
+    CU_ASSERT_STRING_EQUAL(n->pops[1].tensor, n->pops[2].tensor);
+    /* input -> negative population: codes negated */
+    int found = 0;
+    for (int k = 0; k < n->n_projs; k++)
+        if (n->projs[k].src == 0 && n->projs[k].dst == 2) {
+            CU_ASSERT_EQUAL(n->projs[k].code[0], 2);
+            CU_ASSERT_EQUAL(n->projs[k].code[3], -2);
+            found = 1;
+        }
+    CU_ASSERT(found);
+    /* x0 = 4/15, x1 = 4/15: z' = -2, +2; 15 tanh(2/15) = 1.99 -> 2 counts */
+    float xv[6] = {4 / 15.0f, 4 / 15.0f, 4 / 15.0f, 4 / 15.0f, 4 / 15.0f, 4 / 15.0f};
+    snnc_tensor *x = counts_input(1, 3, 2, xv), *y = NULL, *hid = NULL;
+    CU_ASSERT_EQUAL_FATAL(snnc_ann_run(&t.a, x, &y, &hid, &err), SNNC_OK);
+    snnc_sim_result r;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    int pos = r.pop_offset[1], neg = r.pop_offset[2];
+    for (int step = 0; step < 3; step++) {
+        const int32_t *c = r.counts + (size_t)step * r.n_neurons;
+        CU_ASSERT_EQUAL(c[pos + 0], 0);
+        CU_ASSERT_EQUAL(c[neg + 0], 2);
+        CU_ASSERT_EQUAL(c[pos + 1], 2);
+        CU_ASSERT_EQUAL(c[neg + 1], 0);
+        SNNC_ASSERT_CLOSE(snnc_f32(hid)[step * 2 + 0] * 15, -2, 0, 1e-4);
+        SNNC_ASSERT_CLOSE(snnc_f32(hid)[step * 2 + 1] * 15, 2, 0, 1e-4);
+    }
+    /* scores: class 0 = 2 h0 / 2 = -2 counts, class 1 = +2 */
+    SNNC_ASSERT_CLOSE(r.scores[0] / n->pops[3].threshold[0], -2, 0, 1e-6);
+    SNNC_ASSERT_CLOSE(r.scores[1] / n->pops[3].threshold[1], 2, 0, 1e-6);
+    CU_ASSERT_EQUAL(argmax_f(snnc_f32(y), 2), 1);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(y);
+    snnc_tensor_free(hid);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+    tiny_free(&t);
+}
+
+/* ------------------------------------------------------------ matching */
+
+static uint64_t trng = 0x9e3779b97f4a7c15ull;
+static double tu(void)
+{
+    trng = trng * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(trng >> 11) * 0x1.0p-53;
+}
+
+/* Random Elman networks (3 inputs, 6 hidden ReLU, 3 outputs) through
+ * snnc_constrain, snnc_lower and snnc_match: hidden residual below a third
+ * of a count squared, readout within its rounding bound, matching never
+ * worse than the analytic parameters on its objective, and the reported
+ * residual equal to that objective recomputed here: one neuron simulated
+ * (netlist.h) on the rate-coded trains of the constrained ANN's counts. */
+static int rate_spike(int n, int ph, int W) /* ceil((p+1) n / W) > ceil(p n / W) */
+{
+    return ((ph + 1) * n + W - 1) / W > (ph * n + W - 1) / W;
+}
+
+static double neuron_mse(const snnc_population *P, int j, const snnc_count_trace *tr, const snnc_layer_constraints *S,
+                         int n_in, int W)
+{
+    double e = 0;
+    int64_t B = tr->batch;
+    int H = P->n;
+    const int8_t *code = S->codes + (size_t)j * S->n_cols;
+    for (int64_t b = 0; b < B; b++) {
+        int64_t V = P->v0[j];
+        for (int t = 0; t < tr->steps; t++) {
+            int cnt = 0;
+            for (int ph = 0; ph < W; ph++) {
+                int64_t in = 0;
+                for (int i = 0; i < n_in; i++)
+                    in += code[i] * rate_spike((int)tr->in[((size_t)t * B + b) * n_in + i], ph, W);
+                for (int k = 0; t > 0 && k < H; k++)
+                    in += code[n_in + k] * rate_spike((int)tr->cnt[0][((size_t)(t - 1) * B + b) * H + k], ph, W);
+                V += P->mult[j] * in + P->leak[j];
+                if (V >= P->threshold[j]) {
+                    V -= P->threshold[j];
+                    cnt++;
+                } else if (V < -P->floor[j]) {
+                    V = -P->floor[j];
+                }
+            }
+            double tgt = tr->cnt[0][((size_t)t * B + b) * H + j], d = cnt - tgt;
+            e += d * d;
+        }
+    }
+    return e / ((double)B * tr->steps);
+}
+
+static void test_match_residuals(void)
+{
+    for (int trial = 0; trial < 3; trial++) {
+        int I = 3, H = 6, C = 3, T = 5, B = 64;
+        snnc_ann a = {0};
+        snnc_ann_layer L[2] = {0};
+        snprintf(a.input_name, sizeof a.input_name, "x");
+        a.n_inputs = I;
+        a.steps = T;
+        a.batch_first = true;
+        a.n_layers = 2;
+        a.layers = L;
+        L[0] = (snnc_ann_layer){.role = SNNC_ANN_RECURRENT, .act = SNNC_ACT_RELU, .n_in = I, .n_out = H};
+        L[1] = (snnc_ann_layer){.role = SNNC_ANN_READOUT, .act = SNNC_ACT_NONE, .n_in = H, .n_out = C};
+        snprintf(L[0].name, sizeof L[0].name, "rnn");
+        snprintf(L[1].name, sizeof L[1].name, "fc");
+        L[0].W = malloc(sizeof(float) * H * I);
+        L[0].U = malloc(sizeof(float) * H * H);
+        L[0].b = malloc(sizeof(float) * H);
+        L[1].W = malloc(sizeof(float) * C * H);
+        L[1].b = malloc(sizeof(float) * C);
+        for (int k = 0; k < H * I; k++)
+            L[0].W[k] = (float)(2 * tu() - 0.7);
+        for (int k = 0; k < H * H; k++)
+            L[0].U[k] = (float)(0.6 * (tu() - 0.5));
+        for (int k = 0; k < H; k++)
+            L[0].b[k] = (float)(0.2 * (tu() - 0.3));
+        for (int k = 0; k < C * H; k++)
+            L[1].W[k] = (float)(2 * tu() - 1);
+        for (int k = 0; k < C; k++)
+            L[1].b[k] = (float)(0.2 * (tu() - 0.5));
+        snnc_err err = {0};
+        snnc_tensor *x = snnc_tensor_new(SNNC_F32, 3, (int64_t[]){B, T, I}, &err);
+        for (int k = 0; k < B * T * I; k++)
+            snnc_f32(x)[k] = (float)tu();
+        snnc_constraints c;
+        snnc_constraints_default(&c);
+        snnc_ann *q = NULL;
+        snnc_layer_constraints *st = NULL;
+        int ns = 0;
+        CU_ASSERT_EQUAL_FATAL(snnc_constrain(&a, &c, x, &q, &st, &ns, &err), SNNC_OK);
+        snnc_netlist *n = NULL;
+        CU_ASSERT_EQUAL_FATAL(snnc_lower(q, st, ns, &n, &err), SNNC_OK);
+        snnc_count_trace tr;
+        CU_ASSERT_EQUAL_FATAL(snnc_count_forward(q, st, x, &tr, &err), SNNC_OK);
+        double before = 0;
+        for (int j = 0; j < H; j++)
+            before += neuron_mse(&n->pops[1], j, &tr, &st[0], I, n->window) / H;
+        snnc_match_curve *cv = NULL;
+        int ncv = 0;
+        CU_ASSERT_EQUAL_FATAL(snnc_match(n, q, st, x, &cv, &ncv, &err), SNNC_OK);
+        double after = 0;
+        for (int j = 0; j < H; j++)
+            after += neuron_mse(&n->pops[1], j, &tr, &st[0], I, n->window) / H;
+        CU_ASSERT(after <= before + 1e-12);
+        SNNC_ASSERT_CLOSE(n->residual[1], after, 1e-9, 1e-12);
+        CU_ASSERT(n->residual[1] < 1.0 / 3);
+        CU_ASSERT(n->residual[2] < 0.05);
+        CU_ASSERT_EQUAL(ncv, 2);
+        CU_ASSERT(ncv == 2 && cv[0].n > 0 && cv[1].n > 0);
+        for (int j = 0; j < H; j++) {
+            const snnc_population *P = &n->pops[1];
+            CU_ASSERT(P->mult[j] >= 1 && P->mult[j] <= SNNC_MULT_MAX && abs(P->leak[j]) <= SNNC_LEAK_MAX &&
+                      P->threshold[j] >= 1 && P->floor[j] >= 0);
+        }
+        /* plots and JSON */
+        char dir[] = "/tmp/snnc_test_mapperXXXXXX";
+        CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+        CU_ASSERT_EQUAL(snnc_plots_write(dir, cv, ncv, &err), SNNC_OK);
+        char path[256];
+        snprintf(path, sizeof path, "%s/plots/rnn.svg", dir);
+        CU_ASSERT_EQUAL(access(path, R_OK), 0);
+        remove(path);
+        snprintf(path, sizeof path, "%s/plots/fc.svg", dir);
+        remove(path);
+        snprintf(path, sizeof path, "%s/plots", dir);
+        rmdir(path);
+        snprintf(path, sizeof path, "%s/network.json", dir);
+        CU_ASSERT_EQUAL(snnc_netlist_write_json(n, path, &err), SNNC_OK);
+        json_error_t je;
+        json_t *root = json_load_file(path, 0, &je);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "window")), 15);
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "ticks_per_sample")), (T + 1) * 15);
+        json_t *pops = json_object_get(root, "populations"), *projs = json_object_get(root, "projections");
+        CU_ASSERT_EQUAL(json_array_size(pops), 3);
+        CU_ASSERT_EQUAL(json_array_size(projs), 3);
+        /* synapse count = non-zero codes of the recurrent projection */
+        for (size_t k = 0; k < json_array_size(projs); k++) {
+            json_t *pj = json_array_get(projs, k);
+            int s = (int)json_integer_value(json_object_get(pj, "src"));
+            int d = (int)json_integer_value(json_object_get(pj, "dst"));
+            size_t nz = 0;
+            for (int e = 0; e < n->pops[d].n * n->pops[s].n; e++)
+                nz += n->projs[k].code[e] != 0;
+            CU_ASSERT_EQUAL(json_array_size(json_object_get(pj, "synapses")), nz);
+        }
+        json_t *th = json_object_get(json_array_get(pops, 1), "threshold");
+        CU_ASSERT_EQUAL(json_integer_value(json_array_get(th, 0)), n->pops[1].threshold[0]);
+        json_decref(root);
+        remove(path);
+        rmdir(dir);
+        snnc_match_curves_free(cv, ncv);
+        snnc_count_trace_free(&tr);
+        snnc_netlist_free(n);
+        snnc_layer_constraints_free(st, ns);
+        snnc_ann_free(q);
+        snnc_tensor_free(x);
+        for (int l = 0; l < 2; l++) {
+            free(L[l].W);
+            free(L[l].U);
+            free(L[l].b);
+        }
+    }
+}
+
+/* Split layers are refused by name (prune-only lowering). */
+static void test_split_refused(void)
+{
+    tiny t;
+    tiny_build(&t, SNNC_ACT_RELU, (int8_t[]){2, 0, 0, 0, 0, 2, 2, 0}, (int8_t[]){2, 0, 0, 2});
+    t.S[0].n_groups = 2;
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_EUNSUPPORTED);
+    CU_ASSERT_PTR_NULL(n);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "rnn"));
+    t.S[0].n_groups = 1;
+    tiny_free(&t);
+}
+
+static CU_TestInfo tests[] = {
+    {"neuron trace (threshold 3, 2 per tick)", test_neuron_trace},
+    {"rate encoding counts and phases", test_rate_encoding},
+    {"recurrent delay W", test_recurrent_delay},
+    {"split pair relu(p) - relu(-p) = p", test_split_pair_exact},
+    {"tiny Elman exact on the grid", test_tiny_elman_exact},
+    {"tanh signed pair", test_tanh_pair},
+    {"matching residuals, plots, JSON", test_match_residuals},
+    {"split fan-in refused", test_split_refused},
+    CU_TEST_INFO_NULL,
+};
+
+SNNC_TEST_MAIN("mapper")

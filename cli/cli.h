@@ -39,8 +39,21 @@ void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path);
 
 bool snnc_cli_is_help(const char *arg);
 
+int snnc_cmd_check(int argc, char **argv);
+int snnc_cmd_convert(int argc, char **argv);
 int snnc_cmd_inspect(int argc, char **argv);
 int snnc_cmd_run(int argc, char **argv);
 int snnc_cmd_simulate(int argc, char **argv);
+int snnc_cmd_report(int argc, char **argv);
+int snnc_cmd_evaluate(int argc, char **argv); /* simulate OUTDIR (cmd_evaluate.c) */
+
+/* Conversion helpers (cmd_convert.c, cmd_report.c): a float32 tensor file
+ * (float64 converted), removing a directory tree, the readable conversion
+ * report of OUTDIR/report.json (full: with the per-layer, matching and
+ * per-core tables). */
+struct json_t;
+int snnc_cli_read_f32(const char *path, snnc_tensor **out, snnc_err *err);
+void snnc_cli_remove_tree(const char *path);
+void snnc_cli_conversion_report_print(FILE *f, const struct json_t *report, bool full);
 
 #endif

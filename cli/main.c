@@ -12,9 +12,12 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"check", snnc_cmd_check, "check a model against a target's constraints (TrueNorth)"},
+    {"convert", snnc_cmd_convert, "convert a trained Elman network to a TrueNorth model (OUTDIR)"},
     {"inspect", snnc_cmd_inspect, "describe a model: inputs, outputs, layers, parameters"},
     {"run", snnc_cmd_run, "execute an ONNX model in float32 on .npy / .pb inputs"},
-    {"simulate", snnc_cmd_simulate, "simulate a TrueNorth model file bit-exactly, with power"},
+    {"simulate", snnc_cmd_simulate, "simulate a TrueNorth model file, or evaluate a conversion OUTDIR"},
+    {"report", snnc_cmd_report, "summarise a conversion OUTDIR: cores, power, energy, latency"},
 };
 
 static void print_help(FILE *f)

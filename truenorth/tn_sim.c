@@ -8,7 +8,11 @@
  * constant leak makes it cross a threshold (an 8-bit wake tick per neuron),
  * or every tick when it uses a stochastic mode or the leak reversal.
  * Potentials are kept as U = V - L t (L: the leak applied lazily), in 16
- * bits per neuron until a value of the core needs more, then in 32. */
+ * bits per neuron until a value of the core needs more, then in 32.  A
+ * 16-bit core whose neurons all share one deterministic dynamics is instead
+ * updated whole, every tick, with SIMD (step_dense: SSE2, or AVX2 /
+ * AVX-512BW chosen at run time), falling back to the per-neuron update for
+ * a tick whose values could leave 16 bits. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -129,7 +133,7 @@ typedef struct worker {
     uint64_t more[WORDS];
     uint16_t extra[TN_AXON_TYPES][TN_NEURONS];
     /* the dense update: synaptic input per neuron (zero between cores) and
-     * the new U until the core's tick is known to be valid */
+     * the old U until the core's tick is known to be valid */
     _Alignas(64) int16_t in16[TN_NEURONS];
     _Alignas(64) uint16_t tmp[TN_NEURONS];
 } worker;
@@ -988,8 +992,9 @@ static inline int64_t dense_axon(int16_t *in, const core_rt *rc, const uint64_t 
     return events;
 }
 
-/* The vector part of step_dense: the new U into w->tmp, the firing neurons
- * into fire; returns whether a value reached the 16-bit bounds.  `full`:
+/* The vector part of step_dense: the new U (the old one saved in w->tmp),
+ * the firing neurons into fire; returns whether a value reached the 16-bit
+ * bounds.  `full`:
  * every neuron is used. */
 static inline __attribute__((always_inline)) int dense_pass(const tn_sim *s, worker *w,
                                                             const core_rt *rc, int c, int64_t t,
@@ -1006,7 +1011,7 @@ static inline __attribute__((always_inline)) int dense_pass(const tn_sim *s, wor
     const __m128i lane = _mm_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128), zero = _mm_setzero_si128();
     /* saturating adds: a result at a bound may have overflowed */
     __m128i vmax = _mm_set1_epi16(INT16_MIN + 1), vmin = _mm_set1_epi16(INT16_MAX - 1);
-    const uint16_t *u16 = s->u16[c];
+    uint16_t *u16 = s->u16[c];
     for (int r = 0; r < WORDS; r++) {
         uint64_t word = 0;
         for (int b = 0; b < 8; b++) {
@@ -1040,7 +1045,8 @@ static inline __attribute__((always_inline)) int dense_pass(const tn_sim *s, wor
             v = _mm_sub_epi16(v, offv);
             if (!full)
                 v = _mm_or_si128(_mm_and_si128(used, v), _mm_andnot_si128(used, u));
-            _mm_store_si128((__m128i *)(w->tmp + k), v);
+            _mm_store_si128((__m128i *)(w->tmp + k), u);
+            _mm_store_si128((__m128i *)(u16 + k), v);
             word |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi16(sp, zero)) << (b * 8);
         }
         fire[r] = word;
@@ -1068,7 +1074,7 @@ __attribute__((target("avx2"))) static inline int dense_pass_avx2_body(const tn_
                                            8192, 16384, INT16_MIN);
     const __m256i zero = _mm256_setzero_si256();
     __m256i vmax = _mm256_set1_epi16(INT16_MIN + 1), vmin = _mm256_set1_epi16(INT16_MAX - 1);
-    const uint16_t *u16 = s->u16[c];
+    uint16_t *u16 = s->u16[c];
     for (int r = 0; r < WORDS; r++) {
         uint64_t word = 0;
         for (int b = 0; b < 2; b++) {
@@ -1104,7 +1110,8 @@ __attribute__((target("avx2"))) static inline int dense_pass_avx2_body(const tn_
                 v = _mm256_sub_epi16(v, offv);
                 if (!full)
                     v = _mm256_or_si256(_mm256_and_si256(used, v), _mm256_andnot_si256(used, u));
-                _mm256_store_si256((__m256i *)(w->tmp + k), v);
+                _mm256_store_si256((__m256i *)(w->tmp + k), u);
+                _mm256_store_si256((__m256i *)(u16 + k), v);
                 sp2[h] = sp;
             }
             /* bytes per 128-bit lane: [lo0 hi0 | lo1 hi1] -> neuron order */
@@ -1136,21 +1143,21 @@ dense_step_avx512(const tn_sim *s, worker *w, const core_rt *rc, int c, int64_t 
                   uint64_t fire[WORDS], int64_t *events_out)
 {
     const pending_axons *p = &s->act[c];
-    const uint32_t *rowp[128]; /* step_dense: at most 128 active axons */
+    const uint64_t *rowp[128]; /* step_dense: at most 128 active axons */
     uint8_t gt[128];
     int n = 0;
     const uint8_t *at = s->atype[c];
     if (p->n <= PENDING_LIST) {
         for (uint32_t k = 0; k < p->n; k++) {
             int i = p->list[k];
-            rowp[n] = (const uint32_t *)rc->rows[i];
+            rowp[n] = rc->rows[i];
             gt[n++] = (uint8_t)((at[i >> 2] >> ((i & 3) * 2)) & 3);
         }
     } else {
         for (int q = 0; q < WORDS; q++)
             for (uint64_t a = p->bits[q]; a; a &= a - 1) {
                 int i = q * 64 + __builtin_ctzll(a);
-                rowp[n] = (const uint32_t *)rc->rows[i];
+                rowp[n] = rc->rows[i];
                 gt[n++] = (uint8_t)((at[i >> 2] >> ((i & 3) * 2)) & 3);
             }
     }
@@ -1164,15 +1171,15 @@ dense_step_avx512(const tn_sim *s, worker *w, const core_rt *rc, int c, int64_t 
     const __m512i pkeep = _mm512_set1_epi16(ty->pos_keep), padd = _mm512_set1_epi16((short)ty->pos_add);
     const __m512i nkeep = _mm512_set1_epi16(ty->neg_keep), nadd = _mm512_set1_epi16((short)ty->neg_add);
     const __m512i hi = _mm512_set1_epi16(INT16_MAX), lo = _mm512_set1_epi16(INT16_MIN);
-    const uint16_t *u16 = s->u16[c];
-    const uint32_t *used32 = (const uint32_t *)rc->used;
+    uint16_t *u16 = s->u16[c];
     __mmask32 bad = 0;
     int64_t events = 0;
     for (int gi = 0; gi < TN_NEURONS / 32; gi++) {
-        __mmask32 used = used32[gi];
+        int q = gi >> 1, sh = (gi & 1) * 32;
+        __mmask32 used = (uint32_t)(rc->used[q] >> sh);
         __m512i x = _mm512_setzero_si512();
         for (int a = 0; a < n; a++) {
-            __mmask32 m = rowp[a][gi] & used;
+            __mmask32 m = (uint32_t)(rowp[a][q] >> sh) & used;
             events += _mm_popcnt_u32(m);
             x = _mm512_mask_add_epi16(x, m, x, wv[gt[a]]);
         }
@@ -1186,7 +1193,8 @@ dense_step_avx512(const tn_sim *s, worker *w, const core_rt *rc, int c, int64_t 
         __m512i nv = _mm512_mask_mov_epi16(v, sp, _mm512_add_epi16(_mm512_and_si512(v, pkeep), padd));
         nv = _mm512_mask_mov_epi16(nv, ng, _mm512_add_epi16(_mm512_and_si512(v, nkeep), nadd));
         nv = _mm512_mask_mov_epi16(u, used, _mm512_sub_epi16(nv, offv));
-        _mm512_store_si512((void *)(w->tmp + gi * 32), nv);
+        _mm512_store_si512((void *)(w->tmp + gi * 32), u);
+        _mm512_store_si512((void *)(u16 + gi * 32), nv);
         if (gi & 1)
             fire[gi >> 1] |= (uint64_t)sp << 32;
         else
@@ -1244,9 +1252,10 @@ static int step_dense(tn_sim *s, worker *w, core_rt *rc, int c, int64_t t)
             bad = full ? dense_pass(s, w, rc, c, t, ty, fire, 1)
                        : dense_pass(s, w, rc, c, t, ty, fire, 0);
     }
-    if (bad)
+    if (bad) { /* back to the state after tick t - 1 */
+        memcpy(u16, w->tmp, sizeof s->u16[c]);
         return -1;
-    memcpy(u16, w->tmp, sizeof s->u16[c]);
+    }
     w->syn_events += events;
     for (int r = 0; r < WORDS; r++)
         for (uint64_t f = fire[r]; f; f &= f - 1)

@@ -2,12 +2,15 @@
  * [--output-spikes OUT.csv] [--threads N] [--json]`: bit-exact simulation of
  * a TrueNorth model file (truenorth/tn_sim.h) with its power estimate
  * (truenorth/tn_power.c).  Spike files are CSV lines without header:
- * `tick,core,axon` in, `tick,core,neuron` out, core being the core's id. */
+ * `tick,core,axon` in, `tick,core,neuron` out, core being the core's id.
+ * With a directory argument (OUTDIR of snnc convert) it evaluates the
+ * conversion instead: cmd_evaluate.c. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../ir/error.h"
@@ -28,7 +31,10 @@ static const char usage[] =
     "  --json                  one JSON object: ticks, spikes, synaptic events, mean rate,\n"
     "                          power (static, dynamic, total, energy, constants and sources),\n"
     "                          wall time\n"
-    "Progress goes to stderr every few seconds in long runs.\n";
+    "Progress goes to stderr every few seconds in long runs.\n\n"
+    "snnc simulate OUTDIR --input [NAME=]FILE [--labels FILE.npy] [--output FILE.npy] [--json]\n"
+    "evaluates a conversion (OUTDIR of 'snnc convert') at four stages; see\n"
+    "'snnc simulate OUTDIR --help'.\n";
 
 typedef struct opts {
     const char *model, *spikes, *out;
@@ -366,8 +372,27 @@ static int run(const opts *o, snnc_err *err)
     return rc;
 }
 
+/* The first argument that is not an option (nor an option's value). */
+static bool first_arg_is_dir(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json") || snnc_cli_is_help(a))
+            continue;
+        if (a[0] == '-' && a[1]) {
+            i++;
+            continue;
+        }
+        struct stat sb;
+        return stat(a, &sb) == 0 && S_ISDIR(sb.st_mode);
+    }
+    return false;
+}
+
 int snnc_cmd_simulate(int argc, char **argv)
 {
+    if (first_arg_is_dir(argc, argv))
+        return snnc_cmd_evaluate(argc, argv); /* OUTDIR of snnc convert: cmd_evaluate.c */
     opts o;
     int st = parse_args(argc, argv, &o);
     if (st)

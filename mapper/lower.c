@@ -3,7 +3,8 @@
  * docs/CONVERSION.md §3).  Inputs become rate-coded generators (two
  * populations when the input is signed), every layer one population of
  * integrate-and-fire neurons (tanh: a signed pair), the recurrence a
- * projection of delay W, feedforward projections delay 1.  Connector
+ * projection of delay W, feedforward projections delay 1 (W out of a
+ * recurrent layer, so its readout shares the recurrence's axons).  Connector
  * names (`tensor`): the graph's input and output names, the defining ONNX
  * node's name for the layers in between (the ANN keeps no tensor names).  Neuron
  * parameters start from the analytic choice m/alpha ~ s, W lambda/alpha ~ b'. */
@@ -168,6 +169,7 @@ static int build(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraint
     int W = n->window;
     bool in_signed = q->in_q.lo < 0;
     int prev[2] = {-1, -1}, prev_n = in_signed ? 2 : 1;
+    int out_delay = 1; /* delay of the projections out of prev: W after a recurrence */
     for (int s = 0; s < prev_n; s++) {
         prev[s] = add_pop(n, q->input_name, q->input_name, SNNC_POP_INPUT, s ? -1 : 1, q->n_inputs);
         if (prev[s] < 0)
@@ -191,7 +193,7 @@ static int build(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraint
         for (int d = 0; d < cur_n; d++) {
             int dsign = n->pops[cur[d]].sign;
             for (int s = 0; s < prev_n; s++)
-                if (add_proj(n, prev[s], cur[d], 1, S, 0, dsign * n->pops[prev[s]].sign))
+                if (add_proj(n, prev[s], cur[d], out_delay, S, 0, dsign * n->pops[prev[s]].sign))
                     return -1;
             for (int s = 0; L->role == SNNC_ANN_RECURRENT && s < cur_n; s++)
                 if (add_proj(n, cur[s], cur[d], W, S, L->n_in, dsign * n->pops[cur[s]].sign))
@@ -199,6 +201,9 @@ static int build(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraint
         }
         memcpy(prev, cur, sizeof prev);
         prev_n = cur_n;
+        /* A recurrent population's spikes leave on the recurrence's axons:
+         * with the same delay W, its readout reads those axons too (no copies). */
+        out_delay = L->role == SNNC_ANN_RECURRENT ? W : 1;
         if (last)
             n->n_classes = L->n_out;
     }
@@ -239,11 +244,19 @@ int snnc_lower(const snnc_ann *q, const snnc_layer_constraints *st, int n_st, sn
         n->weight_levels = lv > n->weight_levels ? lv : n->weight_levels;
     }
     n->activity_levels = W + 1;
-    n->readout_windows = 1;
     if (build(n, q, st)) {
         snnc_netlist_free(n);
         return snnc_fail(err, SNNC_ENOMEM, "lower: out of memory");
     }
+    /* Enough windows after the last step for the readout's lag. */
+    int lag = 0;
+    for (int p = 0; p < n->n_pops; p++) {
+        int l = snnc_netlist_lag(n, p);
+        lag = l > lag ? l : lag;
+    }
+    n->readout_windows = (lag + W - 1) / W;
+    if (n->readout_windows < 1)
+        n->readout_windows = 1;
     *out = n;
     return SNNC_OK;
 }

@@ -562,7 +562,8 @@ static void test_match_residuals(void)
         json_t *root = json_load_file(path, 0, &je);
         CU_ASSERT_PTR_NOT_NULL_FATAL(root);
         CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "window")), 15);
-        CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "ticks_per_sample")), (T + 1) * 15);
+        /* hidden -> readout has delay W (lag 1 + W): two readout windows */
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "ticks_per_sample")), (T + 2) * 15);
         json_t *pops = json_object_get(root, "populations"), *projs = json_object_get(root, "projections");
         CU_ASSERT_EQUAL(json_array_size(pops), 3);
         CU_ASSERT_EQUAL(json_array_size(projs), 3);

@@ -1,0 +1,501 @@
+/* cmd_convert.c — `snnc convert MODEL.onnx --target truenorth -o OUTDIR
+ * [--calib [NAME=]FILE] [constraint options] [--force]`: the pass list of
+ * mapper/pipeline.h, then OUTDIR/{truenorth/model.json, network.json,
+ * plots/NAME.svg, report.json, report.txt, model.onnx, calib.npy}.  Built in
+ * OUTDIR.tmp-PID and renamed at the end: a failed convert leaves no OUTDIR.
+ * Files hold no times, so the same inputs and seed give the same bytes. */
+#include <errno.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../ir/error.h"
+#include "cli.h"
+#include "mapper/pipeline.h"
+
+static const char usage[] =
+    "usage: snnc convert MODEL.onnx --target truenorth -o OUTDIR [--calib [NAME=]FILE]\n"
+    "                    [--weight-levels 16] [--activity-levels 16] [--fan-in 64]\n"
+    "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
+    "                    [--seed N] [--force]\n\n"
+    "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
+    "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
+    "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
+    "copies of the model and calibration data that 'snnc simulate OUTDIR' rebuilds from.\n"
+    "  --calib [NAME=]FILE     calibration input batch (.npy/.pb) shaped like the model input:\n"
+    "                          activity ranges, response matching, dynamic power\n"
+    "  --weight-levels N       weight levels (default 16: codes -8..7)\n"
+    "  --activity-levels N     activity levels = spikes per window + 1 (default 16)\n"
+    "  --fan-in N              inputs per neuron (default 64)\n"
+    "  --fan-in-strategy S     split (default) or prune\n"
+    "  --rounding R            nearest (default) or stochastic\n"
+    "  --seed N                seed of stochastic rounding (default 0)\n"
+    "  --force                 replace an existing OUTDIR (otherwise refused)\n"
+    "The output is built in OUTDIR.tmp-PID and renamed when complete; on failure nothing is\n"
+    "left.  Exit 2 for models that cannot be converted (the message names the layer).\n"
+    "Progress and timings go to stderr.\n";
+
+typedef struct opts {
+    const char *model, *target, *outdir, *calib_arg;
+    snnc_constraints c;
+    bool force, help;
+} opts;
+
+static int parse_int(const char *flag, const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || errno || end == s || *end || v < lo || v > hi)
+        return snnc_cli_usage("convert", "%s needs an integer in %lld..%lld", flag, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static int parse_option(opts *o, const char *a, const char *v)
+{
+    long long n = 0;
+    int st = 0;
+    if (!v)
+        return snnc_cli_usage("convert", "%s needs a value", a);
+    if (!strcmp(a, "--target"))
+        o->target = v;
+    else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+        o->outdir = v;
+    else if (!strcmp(a, "--calib")) {
+        if (o->calib_arg)
+            return snnc_cli_usage("convert", "one --calib per model input (the network has one)");
+        o->calib_arg = v;
+    } else if (!strcmp(a, "--weight-levels")) {
+        st = parse_int(a, v, 2, 256, &n);
+        o->c.weight_levels = (int)n;
+    } else if (!strcmp(a, "--activity-levels")) {
+        st = parse_int(a, v, 2, 256, &n);
+        o->c.activity_levels = (int)n;
+    } else if (!strcmp(a, "--fan-in")) {
+        st = parse_int(a, v, 1, 1 << 20, &n);
+        o->c.fan_in = (int)n;
+    } else if (!strcmp(a, "--seed")) {
+        st = parse_int(a, v, 0, ((long long)1 << 62), &n);
+        o->c.seed = (uint64_t)n;
+    } else if (!strcmp(a, "--fan-in-strategy")) {
+        if (strcmp(v, "split") && strcmp(v, "prune"))
+            return snnc_cli_usage("convert", "--fan-in-strategy: split or prune, not '%s'", v);
+        o->c.fanin = v[0] == 's' ? SNNC_FANIN_SPLIT : SNNC_FANIN_PRUNE;
+    } else if (!strcmp(a, "--rounding")) {
+        if (strcmp(v, "nearest") && strcmp(v, "stochastic"))
+            return snnc_cli_usage("convert", "--rounding: nearest or stochastic, not '%s'", v);
+        o->c.rounding = v[0] == 'n' ? SNNC_ROUND_NEAREST : SNNC_ROUND_STOCHASTIC;
+    } else
+        return snnc_cli_usage("convert", "unknown option '%s'", a);
+    return st;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    snnc_constraints_default(&o->c);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (snnc_cli_is_help(a)) {
+            o->help = true;
+            return 0;
+        } else if (!strcmp(a, "--force")) {
+            o->force = true;
+        } else if (a[0] == '-' && a[1]) {
+            int st = parse_option(o, a, i + 1 < argc ? argv[i + 1] : NULL);
+            if (st)
+                return st;
+            i++;
+        } else if (!o->model) {
+            o->model = a;
+        } else {
+            return snnc_cli_usage("convert", "unexpected argument '%s'", a);
+        }
+    }
+    if (!o->model)
+        return snnc_cli_usage("convert", "no MODEL.onnx given");
+    if (!o->target || strcmp(o->target, "truenorth"))
+        return snnc_cli_usage("convert", "--target truenorth is required (the only target)");
+    if (!o->outdir || !o->outdir[0])
+        return snnc_cli_usage("convert", "-o OUTDIR is required");
+    struct stat sb;
+    if (!o->force && stat(o->outdir, &sb) == 0)
+        return snnc_cli_usage("convert", "'%s' exists (use --force to replace it)", o->outdir);
+    return 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+int snnc_cli_read_f32(const char *path, snnc_tensor **out, snnc_err *err)
+{
+    snnc_tensor *t = NULL;
+    int rc = snnc_cli_read_tensor(path, &t, err);
+    if (rc)
+        return rc;
+    if (t->dtype == SNNC_F64) {
+        snnc_tensor *f = snnc_tensor_new(SNNC_F32, t->rank, t->dims, err);
+        if (!f) {
+            snnc_tensor_free(t);
+            return err->code ? err->code : SNNC_ENOMEM;
+        }
+        for (int64_t i = 0; i < t->count; i++)
+            ((float *)f->data)[i] = (float)((const double *)t->data)[i];
+        snnc_tensor_free(t);
+        t = f;
+    }
+    if (t->dtype != SNNC_F32) {
+        snnc_tensor_free(t);
+        return snnc_fail(err, SNNC_EINVALID, "%s: expected float32 or float64 values", path);
+    }
+    *out = t;
+    return SNNC_OK;
+}
+
+/* Remove a tree this command created (no symbolic links followed). */
+void snnc_cli_remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb))
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            size_t n = strlen(path) + strlen(e->d_name) + 2;
+            char *sub = malloc(n);
+            if (sub) {
+                snprintf(sub, n, "%s/%s", path, e->d_name);
+                snnc_cli_remove_tree(sub);
+                free(sub);
+            }
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int copy_file(const char *from, const char *to, snnc_err *err)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    int rc = SNNC_OK;
+    if (!in || !out)
+        rc = snnc_fail(err, SNNC_EIO, "%s: %s", in ? to : from, strerror(errno));
+    char buf[1 << 16];
+    size_t k;
+    while (!rc && (k = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, k, out) != k)
+            rc = snnc_fail(err, SNNC_EIO, "%s: write error", to);
+    if (!rc && ferror(in))
+        rc = snnc_fail(err, SNNC_EIO, "%s: read error", from);
+    if (out && fclose(out) && !rc)
+        rc = snnc_fail(err, SNNC_EIO, "%s: write error", to);
+    if (in)
+        fclose(in);
+    return rc;
+}
+
+/* ------------------------------------------------------------- report */
+
+static const char *fanin_name(snnc_fanin_strategy s) { return s == SNNC_FANIN_PRUNE ? "prune" : "split"; }
+static const char *rounding_name(snnc_rounding r)
+{
+    return r == SNNC_ROUND_STOCHASTIC ? "stochastic" : "nearest";
+}
+
+static json_t *constraints_json(const snnc_constraints *c)
+{
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b}", "weight_levels",
+                     c->weight_levels, "activity_levels", c->activity_levels, "fan_in", c->fan_in,
+                     "fan_in_strategy", fanin_name(c->fanin), "rounding", rounding_name(c->rounding),
+                     "seed", (json_int_t)c->seed, "percentile", c->percentile, "scale",
+                     c->scale == SNNC_SCALE_LAYER ? "layer" : "neuron", "compensate",
+                     c->compensate);
+}
+
+static json_t *layers_json(const snnc_pipeline *p)
+{
+    json_t *a = json_array();
+    for (int l = 0; l < p->n_stats; l++) {
+        const snnc_layer_constraints *s = &p->stats[l];
+        json_array_append_new(
+            a, json_pack("{s:s, s:i, s:i, s:f, s:f, s:i, s:f, s:f, s:i, s:I}", "layer", s->name,
+                         "fan_in", s->fan_in, "fan_in_max_neuron", s->fan_in_max_neuron,
+                         "weight_rel_error", s->weight_rel_error, "output_rel_error",
+                         s->output_rel_error, "levels_for_1pct", s->levels_for_1pct,
+                         "activity_range", (double)s->activity_range, "input_range",
+                         (double)s->in_range, "fan_in_groups", s->n_groups, "pruned",
+                         (json_int_t)s->pruned));
+    }
+    return a;
+}
+
+static json_t *matching_json(const snnc_pipeline *p)
+{
+    json_t *a = json_array();
+    const snnc_netlist *n = p->netlist;
+    for (int k = 0; k < n->n_pops; k++) {
+        if (n->pops[k].role == SNNC_POP_INPUT)
+            continue;
+        json_t *o = json_pack("{s:s, s:i, s:i}", "population", n->pops[k].name, "sign",
+                              n->pops[k].sign, "neurons", n->pops[k].n);
+        json_object_set_new(o, "residual", p->curves ? json_real(n->residual[k]) : json_null());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *violations_json(const snnc_pipeline *p, const snnc_constraints *c)
+{
+    json_t *a = json_array();
+    const tn_map_report *r = &p->mapping->report;
+    for (int l = 0; l < p->n_stats; l++)
+        if (p->stats[l].pruned > 0)
+            json_array_append_new(
+                a, json_pack("{s:s, s:s, s:i, s:i, s:s}", "layer", p->stats[l].name, "kind",
+                             "fan_in_pruned", "value", p->stats[l].fan_in, "limit", c->fan_in,
+                             "detail",
+                             "weights dropped to meet the fan-in limit (see layers[].pruned)"));
+    if (r->clipped_codes > 0)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:s}", "layer", "*", "kind",
+                                           "code_clipped", "value", r->clipped_codes, "limit", 0,
+                                           "detail", "weight codes +8 made +7"));
+    if (r->clipped_mult > 0)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:s}", "layer", "*", "kind",
+                                           "mult_clipped", "value", r->clipped_mult, "limit", 0,
+                                           "detail", "neuron multipliers clipped to 31"));
+    return a;
+}
+
+/* Power at real time, per sample, from the TrueNorth activity of the
+ * calibration batch (no batch: static power only). */
+static json_t *power_json(const snnc_pipeline *p, const snnc_tensor *calib, snnc_err *err,
+                          int *rc)
+{
+    tn_activity act = {0};
+    int64_t samples = 0;
+    if (calib) {
+        samples = calib->dims[p->ann->batch_first ? 0 : 1];
+        *rc = snnc_pipeline_run_truenorth(p->mapping, p->mapping->model, p->ann, calib, NULL,
+                                          NULL, &act, err);
+        if (*rc)
+            return NULL;
+    } else {
+        act.ticks = tn_map_ticks(p->mapping);
+        samples = 1;
+    }
+    act.cores = p->mapping->model->n_cores;
+    snnc_power_report pr;
+    snnc_pipeline_power(&act, samples, &pr);
+    json_t *o = snnc_power_report_json(&pr);
+    json_object_set_new(o, "activity_source",
+                        json_string(calib ? "TrueNorth simulation of the calibration batch "
+                                            "(calib.npy), mean per sample"
+                                          : "no calibration data: static power only"));
+    json_object_set_new(o, "samples", json_integer(samples));
+    if (calib) { /* the same power from the ideal stage's activity (no copies, one synapse
+                  * per nonzero code): what the netlist needs before the TrueNorth encoding */
+        snnc_sim_result res;
+        *rc = snnc_netlist_simulate(p->netlist, calib, p->ann->batch_first, &res, err);
+        if (*rc) {
+            json_decref(o);
+            return NULL;
+        }
+        tn_activity ia = {.ticks = act.ticks, .cores = act.cores, .spikes = res.spikes,
+                          .synaptic_events = res.events};
+        snnc_power_report ip;
+        snnc_pipeline_power(&ia, samples, &ip);
+        json_object_set_new(o, "ideal_stage",
+                            json_pack("{s:f, s:f, s:f, s:f, s:s}", "spikes_per_sample",
+                                      (double)res.spikes / (double)samples,
+                                      "synaptic_events_per_sample",
+                                      (double)res.events / (double)samples, "total_w",
+                                      ip.total_power_w, "energy_j", ip.energy_j, "note",
+                                      "activity of the ideal spiking netlist: no neuron copies, "
+                                      "one event per nonzero code; a lower bound"));
+        snnc_sim_result_free(&res);
+    }
+    json_object_set_new(o, "spikes_per_sample", json_real((double)act.spikes / (double)samples));
+    json_object_set_new(o, "synaptic_events_per_sample",
+                        json_real((double)act.synaptic_events / (double)samples));
+    return o;
+}
+
+static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_tensor *calib,
+                            snnc_err *err, int *rc)
+{
+    char *mj = tn_map_report_json(p->mapping, p->netlist, err);
+    if (!mj) {
+        *rc = err->code ? err->code : SNNC_ENOMEM;
+        return NULL;
+    }
+    json_t *mapping = json_loads(mj, 0, NULL);
+    free(mj);
+    json_t *power = power_json(p, calib, err, rc);
+    if (*rc) {
+        json_decref(mapping);
+        return NULL;
+    }
+    double latency = (double)tn_map_ticks(p->mapping) * 1e-3;
+    json_t *r = json_object();
+    json_object_set_new(r, "target", json_string("truenorth"));
+    json_object_set_new(r, "model", json_string("model.onnx"));
+    json_object_set_new(r, "calib", calib ? json_string("calib.npy") : json_null());
+    json_object_set_new(r, "input_name", json_string(p->ann->input_name));
+    json_object_set_new(r, "output_name", json_string(p->ann->output_name));
+    json_object_set_new(r, "constraints", constraints_json(&o->c));
+    json_object_set_new(r, "cores", json_integer(p->mapping->report.n_cores));
+    json_object_set_new(r, "power_w", json_copy(json_object_get(power, "total_w")));
+    json_object_set_new(r, "energy_per_sample_j", json_copy(json_object_get(power, "energy_j")));
+    json_object_set_new(r, "latency_per_sample_s", json_real(latency));
+    json_object_set_new(r, "ticks_per_sample", json_integer(tn_map_ticks(p->mapping)));
+    json_object_set_new(r, "seconds_per_tick", json_real(1e-3));
+    json_object_set_new(r, "window", json_integer(p->netlist->window));
+    json_object_set_new(r, "steps", json_integer(p->netlist->steps));
+    json_object_set_new(r, "violations", violations_json(p, &o->c));
+    json_object_set_new(r, "layers", layers_json(p));
+    json_object_set_new(r, "matching", matching_json(p));
+    json_object_set_new(r, "mapping", mapping ? mapping : json_null());
+    json_object_set_new(r, "power", power);
+    return r;
+}
+
+/* -------------------------------------------------------------- emit */
+
+static int emit(const opts *o, const snnc_pipeline *p, const snnc_tensor *calib, const char *dir,
+                snnc_err *err)
+{
+    char *tn = join(dir, "truenorth"), *model = join(dir, "truenorth/model.json");
+    char *net = join(dir, "network.json"), *onnx = join(dir, "model.onnx");
+    char *cal = join(dir, "calib.npy"), *rj = join(dir, "report.json");
+    char *rt = join(dir, "report.txt");
+    int rc = SNNC_OK;
+    if (!tn || !model || !net || !onnx || !cal || !rj || !rt)
+        rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (!rc && mkdir(tn, 0777))
+        rc = snnc_fail(err, SNNC_EIO, "%s: %s", tn, strerror(errno));
+    if (!rc) {
+        fprintf(stderr, "snnc convert: emitting %s\n", o->outdir);
+        rc = tn_model_write(model, p->mapping->model, err);
+    }
+    if (!rc)
+        rc = snnc_netlist_write_json(p->netlist, net, err);
+    if (!rc && p->curves)
+        rc = snnc_plots_write(dir, p->curves, p->n_curves, err);
+    if (!rc)
+        rc = copy_file(o->model, onnx, err);
+    if (!rc && calib)
+        rc = snnc_npy_write(cal, calib, err);
+    json_t *rep = NULL;
+    if (!rc) {
+        fprintf(stderr, "snnc convert: power from the calibration batch\n");
+        rep = build_report(o, p, calib, err, &rc);
+    }
+    if (!rc && json_dump_file(rep, rj, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                           JSON_REAL_PRECISION(12)))
+        rc = snnc_fail(err, SNNC_EIO, "%s: write error", rj);
+    if (!rc) {
+        FILE *f = fopen(rt, "w");
+        if (!f)
+            rc = snnc_fail(err, SNNC_EIO, "%s: %s", rt, strerror(errno));
+        else {
+            snnc_cli_conversion_report_print(f, rep, true);
+            if (fclose(f))
+                rc = snnc_fail(err, SNNC_EIO, "%s: write error", rt);
+        }
+    }
+    json_decref(rep);
+    free(tn), free(model), free(net), free(onnx), free(cal), free(rj), free(rt);
+    return rc;
+}
+
+static int run(const opts *o, snnc_err *err)
+{
+    snnc_tensor *calib = NULL;
+    char *buf = NULL;
+    const char *name = NULL, *file = NULL;
+    int rc = SNNC_OK;
+    if (o->calib_arg) {
+        snnc_cli_split_binding(o->calib_arg, &buf, &name, &file);
+        rc = snnc_cli_read_f32(file, &calib, err);
+    }
+    snnc_pipeline p;
+    if (!rc)
+        rc = snnc_pipeline_build(o->model, calib, &o->c, true, "convert", &p, err);
+    if (!rc && name && strcmp(name, p.ann->input_name)) {
+        rc = snnc_fail(err, SNNC_EUSAGE, "--calib %s: the model's input is '%s'", name,
+                       p.ann->input_name);
+        snnc_pipeline_free(&p);
+    }
+    if (rc) {
+        snnc_tensor_free(calib);
+        free(buf);
+        return rc;
+    }
+    size_t n = strlen(o->outdir) + 64;
+    char *tmp = malloc(n), *old = malloc(n);
+    if (!tmp || !old)
+        rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (!rc) {
+        snprintf(tmp, n, "%s.tmp-%ld", o->outdir, (long)getpid());
+        snprintf(old, n, "%s.old-%ld", o->outdir, (long)getpid());
+        if (mkdir(tmp, 0777))
+            rc = snnc_fail(err, SNNC_EIO, "%s: %s", tmp, strerror(errno));
+        else if ((rc = emit(o, &p, calib, tmp, err)))
+            snnc_cli_remove_tree(tmp);
+    }
+    if (!rc) {
+        struct stat sb;
+        bool replace = o->force && stat(o->outdir, &sb) == 0;
+        if (replace && rename(o->outdir, old))
+            rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->outdir, strerror(errno));
+        else if (rename(tmp, o->outdir)) {
+            rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->outdir, strerror(errno));
+            if (replace)
+                rename(old, o->outdir);
+        } else if (replace)
+            snnc_cli_remove_tree(old);
+        if (rc)
+            snnc_cli_remove_tree(tmp);
+    }
+    if (!rc)
+        fprintf(stderr, "snnc convert: wrote %s (%d cores)\n", o->outdir,
+                p.mapping->report.n_cores);
+    free(tmp), free(old);
+    snnc_pipeline_free(&p);
+    snnc_tensor_free(calib);
+    free(buf);
+    return rc;
+}
+
+int snnc_cmd_convert(int argc, char **argv)
+{
+    opts o;
+    int st = parse_args(argc, argv, &o);
+    if (st)
+        return st;
+    if (o.help) {
+        fputs(usage, stdout);
+        return SNNC_EXIT_OK;
+    }
+    snnc_err err = {0};
+    return run(&o, &err) ? snnc_cli_fail("convert", &err) : SNNC_EXIT_OK;
+}

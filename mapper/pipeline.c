@@ -1,0 +1,158 @@
+/* pipeline.c — the conversion pass list (interface: mapper/pipeline.h;
+ * stages: docs/CONVERSION.md): load and extract the float Elman network,
+ * check its parameters, constrain (quantize/), lower and match (mapper/),
+ * place on TrueNorth cores (truenorth/tn_map.c); and the TrueNorth batch
+ * run of the evaluation.  Stage timings go to stderr only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ir/error.h"
+#include "pipeline.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress(const char *cmd, const char *stage, double *t)
+{
+    double t1 = now();
+    if (cmd)
+        fprintf(stderr, "snnc %s: %-10s %.3f s\n", cmd, stage, t1 - *t);
+    *t = t1;
+}
+
+void snnc_pipeline_free(snnc_pipeline *p)
+{
+    if (!p)
+        return;
+    snnc_ann_free(p->ann);
+    snnc_ann_free(p->constrained);
+    snnc_layer_constraints_free(p->stats, p->n_stats);
+    snnc_netlist_free(p->netlist);
+    snnc_match_curves_free(p->curves, p->n_curves);
+    tn_mapping_free(p->mapping);
+    memset(p, 0, sizeof *p);
+}
+
+static int extract(const char *model, const snnc_tensor *calib, snnc_pipeline *p, snnc_err *err)
+{
+    snnc_graph *g = NULL;
+    int rc = snnc_load_onnx_file(model, &g, err);
+    if (!rc)
+        rc = snnc_ann_extract(g, calib, &p->ann, err);
+    snnc_graph_free(g);
+    if (!rc)
+        rc = snnc_ann_check_finite(p->ann, err);
+    return rc;
+}
+
+int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,
+                        bool map, const char *cmd, snnc_pipeline *p, snnc_err *err)
+{
+    memset(p, 0, sizeof *p);
+    double t = now();
+    int rc = extract(model, calib, p, err);
+    if (!rc) {
+        progress(cmd, "extract", &t);
+        rc = snnc_constrain(p->ann, c, calib, &p->constrained, &p->stats, &p->n_stats, err);
+    }
+    if (!rc) {
+        progress(cmd, "constrain", &t);
+        rc = snnc_lower(p->constrained, p->stats, p->n_stats, &p->netlist, err);
+    }
+    if (!rc) {
+        progress(cmd, "lower", &t);
+        if (calib)
+            rc = snnc_match(p->netlist, p->constrained, p->stats, calib, &p->curves, &p->n_curves,
+                            err);
+    }
+    if (!rc) {
+        progress(cmd, "match", &t);
+        if (map)
+            rc = tn_map_netlist(p->netlist, NULL, &p->mapping, err);
+    }
+    if (!rc && map)
+        progress(cmd, "map", &t);
+    if (rc)
+        snnc_pipeline_free(p);
+    return rc;
+}
+
+/* Sample b of x as [steps][features] (x is [B,T,F] or [T,B,F]). */
+static void gather(const snnc_ann *a, const snnc_tensor *x, int64_t b, float *dst)
+{
+    const float *src = x->data;
+    int64_t T = a->steps, F = a->n_inputs, B = x->dims[a->batch_first ? 0 : 1];
+    for (int64_t t = 0; t < T; t++) {
+        int64_t off = a->batch_first ? (b * T + t) * F : (t * B + b) * F;
+        memcpy(dst + t * F, src + off, (size_t)F * sizeof *dst);
+    }
+}
+
+static int check_input(const snnc_ann *a, const snnc_tensor *x, snnc_err *err)
+{
+    if (!x || x->dtype != SNNC_F32 || x->rank != 3 || x->dims[2] != a->n_inputs ||
+        x->dims[a->batch_first ? 1 : 0] != a->steps)
+        return snnc_fail(err, SNNC_EINVALID,
+                         "input: expected float32 %s with %d steps of %d features",
+                         a->batch_first ? "[batch, steps, features]" : "[steps, batch, features]",
+                         a->steps, a->n_inputs);
+    return SNNC_OK;
+}
+
+int snnc_pipeline_run_truenorth(const tn_mapping *m, const tn_model *model, const snnc_ann *a,
+                                const snnc_tensor *x, double *scores, int64_t *cls,
+                                tn_activity *act, snnc_err *err)
+{
+    int rc = check_input(a, x, err);
+    if (rc)
+        return rc;
+    int64_t B = x->dims[a->batch_first ? 0 : 1];
+    int T = a->steps, F = a->n_inputs, C = m->n_classes;
+    float *xs = malloc((size_t)T * (size_t)F * sizeof *xs);
+    int32_t *counts = malloc(((size_t)m->n_readout + 1) * sizeof *counts);
+    int64_t *sc = malloc(((size_t)C + 1) * sizeof *sc);
+    if (!xs || !counts || !sc)
+        rc = snnc_fail(err, SNNC_ENOMEM, "truenorth run: out of memory");
+    for (int64_t b = 0; !rc && b < B; b++) {
+        tn_input_spike *in = NULL;
+        size_t n_in = 0;
+        tn_sim *s = NULL;
+        tn_map_result res = {counts, sc, -1};
+        gather(a, x, b, xs);
+        rc = tn_map_encode_input(m, xs, T, F, 0, &in, &n_in, err);
+        if (!rc)
+            rc = tn_sim_new(model, 1, &s, err);
+        int64_t ticks0 = act ? act->ticks : 0;
+        if (!rc)
+            rc = tn_map_run_sample(m, s, in, n_in, 0, &res, act, err);
+        if (!rc && act) /* a sample occupies the chip for its whole latency */
+            act->ticks = ticks0 + tn_map_ticks(m);
+        if (!rc) {
+            for (int k = 0; scores && k < C; k++)
+                scores[b * C + k] = (double)sc[k];
+            if (cls)
+                cls[b] = res.cls;
+        }
+        tn_sim_free(s);
+        free(in);
+    }
+    if (act)
+        act->cores = model->n_cores;
+    free(xs), free(counts), free(sc);
+    return rc;
+}
+
+void snnc_pipeline_power(const tn_activity *act, int64_t samples, snnc_power_report *out)
+{
+    const snnc_power_model *pm = tn_power_model();
+    double n = samples > 0 ? (double)samples : 1.0;
+    double counts[3] = {(double)act->synaptic_events / n, (double)act->spikes / n,
+                        (double)act->hops / n};
+    snnc_power_estimate(pm, (double)act->cores, (double)act->ticks / n, counts, out);
+}

@@ -1,0 +1,49 @@
+/* pipeline.h — the conversion pass list (pipeline.c) shared by `snnc
+ * convert` and `snnc simulate OUTDIR`: extract -> constrain -> lower ->
+ * match (target-independent) -> map (TrueNorth), and the batch runs of the
+ * four evaluation stages.  The same inputs and constraints always give the
+ * same result, so simulate rebuilds what convert emitted. */
+#ifndef SNNC_PIPELINE_H
+#define SNNC_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ann/ann.h"
+#include "mapper.h"
+#include "quantize/quantize.h"
+#include "truenorth/tn_map.h"
+
+typedef struct snnc_pipeline {
+    snnc_ann *ann;                 /* float network */
+    snnc_ann *constrained;         /* snnc_constrain's output */
+    snnc_layer_constraints *stats;
+    int n_stats;
+    snnc_netlist *netlist;         /* lowered and matched */
+    snnc_match_curve *curves;      /* NULL without calibration data */
+    int n_curves;
+    tn_mapping *mapping;           /* TrueNorth placement (map = true) */
+} snnc_pipeline;
+
+/* Run the passes on MODEL.onnx.  calib (may be NULL: no response matching,
+ * analytic neuron parameters) is an input batch shaped like the model's
+ * input.  progress (may be NULL) names the command for stage timings on
+ * stderr.  Non-finite parameters: SNNC_EINVALID naming the layer; layers
+ * the target cannot run or hold: SNNC_EUNSUPPORTED naming the layer. */
+int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,
+                        bool map, const char *progress, snnc_pipeline *p, snnc_err *err);
+void snnc_pipeline_free(snnc_pipeline *p);
+
+/* Run every sample of `x` (laid out like the ANN's input) through the
+ * TrueNorth model `model` (the mapping's, or the emitted file read back)
+ * with the mapping's coder and decoder.  scores [batch][n_classes] and cls
+ * [batch] are caller-provided (either may be NULL); activity accumulates
+ * into *act (its cores set to the model's). */
+int snnc_pipeline_run_truenorth(const tn_mapping *m, const tn_model *model, const snnc_ann *a,
+                                const snnc_tensor *x, double *scores, int64_t *cls,
+                                tn_activity *act, snnc_err *err);
+
+/* Per-sample power of a TrueNorth run of `samples` samples at real time. */
+void snnc_pipeline_power(const tn_activity *act, int64_t samples, snnc_power_report *out);
+
+#endif

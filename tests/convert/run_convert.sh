@@ -1,0 +1,82 @@
+#!/bin/sh
+# run_convert.sh SNNC EXAMPLES_DIR — end-to-end checks of `snnc convert`,
+# `snnc simulate OUTDIR` and `snnc report` on examples/elman_tn64: outputs
+# present, byte-identical on a second run, one core, the four accuracies
+# and the JSON keys, TrueNorth equal to the ideal stage, and failures that
+# leave no OUTDIR (existing OUTDIR, LSTM model, NaN weight).
+set -u
+SNNC=$1
+EX=$2
+E=$EX/elman_tn64
+T=$(mktemp -d "${TMPDIR:-/tmp}/snnc-convert.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+"$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/a" --calib "$E/calib.npy" 2>/dev/null ||
+    fail "convert exit $?"
+for f in truenorth/model.json network.json report.json report.txt model.onnx calib.npy; do
+    [ -s "$T/a/$f" ] || fail "missing $f"
+done
+ls "$T"/a/plots/*.svg >/dev/null 2>&1 || fail "no plots"
+ls -d "$T"/a.tmp-* >/dev/null 2>&1 && fail "temporary directory left"
+
+# Determinism: a second conversion gives the same bytes.
+"$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/b" --calib "$E/calib.npy" 2>/dev/null ||
+    fail "second convert"
+diff -r "$T/a" "$T/b" >/dev/null || fail "two conversions differ"
+
+# An existing OUTDIR is refused (usage error) unless --force.
+"$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/a" --calib "$E/calib.npy" 2>/dev/null
+[ $? -eq 1 ] || fail "existing OUTDIR not refused"
+"$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/a" --calib "$E/calib.npy" --force \
+    2>/dev/null || fail "--force"
+diff -r "$T/a" "$T/b" >/dev/null || fail "--force output differs"
+
+# Invalid models: exit 2 naming the layer, no OUTDIR.
+"$SNNC" convert "$EX/lstm/model.onnx" --target truenorth -o "$T/l" 2>"$T/err"
+[ $? -eq 2 ] || fail "LSTM: exit status"
+grep -q "LSTM" "$T/err" || fail "LSTM: layer not named"
+{ [ -e "$T/l" ] || ls -d "$T"/l.tmp-* >/dev/null 2>&1; } && fail "LSTM: output left"
+$PY - "$E/model.onnx" "$T/nan.onnx" <<'PYEOF' || fail "making the NaN model"
+import sys, onnx, numpy as np
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+for i, t in enumerate(m.graph.initializer):
+    a = numpy_helper.to_array(t).copy()
+    if a.dtype == np.float32 and a.ndim >= 2:
+        a.flat[0] = np.nan
+        m.graph.initializer[i].CopyFrom(numpy_helper.from_array(a, t.name))
+        break
+onnx.save(m, sys.argv[2])
+PYEOF
+"$SNNC" convert "$T/nan.onnx" --target truenorth -o "$T/n" 2>"$T/err"
+[ $? -eq 2 ] || fail "NaN weight: exit status $(cat "$T/err")"
+{ [ -e "$T/n" ] || ls -d "$T"/n.tmp-* >/dev/null 2>&1; } && fail "NaN weight: output left"
+
+# Evaluation: four stages, TrueNorth bit-exact with the ideal stage.
+"$SNNC" simulate "$T/a" --input "$E/input.npy" --labels "$E/labels.npy" --json \
+    --output "$T/scores.npy" >"$T/sim.json" 2>/dev/null || fail "simulate OUTDIR"
+[ -s "$T/scores.npy" ] || fail "no --output"
+"$SNNC" report "$T/a" --json >"$T/rep.json" || fail "report"
+"$SNNC" report "$T/a" >/dev/null || fail "report (text)"
+$PY - "$T/sim.json" "$T/rep.json" <<'PYEOF' || fail "JSON checks"
+import json, sys
+s = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
+for k in ["samples", "accuracy", "ticks_per_sample", "spikes_per_sample",
+          "synaptic_events_per_sample", "energy_per_sample_j", "cores"]:
+    assert k in s, k
+a = s["accuracy"]
+assert set(a) >= {"ann", "constrained", "ideal", "truenorth"}, a
+assert s["samples"] == 256 and s["cores"] == 1, s
+assert a["ann"] > 0.9 and a["truenorth"] == a["ideal"], a
+assert s["truenorth_scores_equal_ideal"] == 1.0, s
+assert len(s["hidden_agreement"]["constrained_vs_ideal"]) == 8
+for k in ["target", "cores", "power_w", "energy_per_sample_j", "latency_per_sample_s", "violations"]:
+    assert k in r, k
+assert r["target"] == "truenorth" and r["cores"] == 1
+assert 1e-5 < r["power_w"] < 5e-5, r["power_w"]
+print("accuracy", a, "power_w", r["power_w"], "energy/sample", r["energy_per_sample_j"])
+PYEOF
+echo "convert/simulate/report: ok"

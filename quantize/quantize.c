@@ -1,7 +1,8 @@
 /* quantize.c — the constraint stage (interface: quantize.h; design:
  * docs/CONVERSION.md §2, docs/QUANTIZE.md): activity ranges, count-domain
  * weights W' = w a_in / a_out with a recurrent neuron's row [W_j | U_j]
- * quantised as one, fan-in split into groups or pruned, weights dequantised
+ * quantised as one, fan-in (counted in spike channels: two per signed
+ * source) split into groups or pruned, weights dequantised
  * back into a float copy of the network, activity quantisers set, and the
  * per-layer statistics the inspector and the report print. */
 #include <math.h>
@@ -272,6 +273,47 @@ static double output_error(const layer_work *w, const double *H, const float *b0
     return r;
 }
 
+/* Spike channels of every column (docs/QUANTIZE.md §6): ch_x for the
+ * layer's inputs, ch_h for its own recurrent outputs.  A layer whose
+ * channels exceed the fan-in must be limited, and a column of two channels
+ * cannot be held by a fan-in of one: SNNC_EUSAGE. */
+static int channels(snnc_ann_layer *L, const snnc_constraints *c, snnc_layer_constraints *S,
+                    unsigned char **ch)
+{
+    int cols = L->n_in + (L->role == SNNC_ANN_RECURRENT ? L->n_out : 0);
+    S->fan_in_channels = 0;
+    *ch = malloc((size_t)cols + 1);
+    if (!*ch)
+        return SNNC_ENOMEM;
+    for (int i = 0; i < cols; i++) {
+        (*ch)[i] = (unsigned char)(i < L->n_in ? S->ch_x : S->ch_h);
+        S->fan_in_channels += (*ch)[i];
+    }
+    if (S->fan_in_channels > c->fan_in && (S->ch_x > c->fan_in || S->ch_h > c->fan_in))
+        return SNNC_EUSAGE;
+    return SNNC_OK;
+}
+
+/* Channels of the kept weights of the neediest neuron (pruned), or of the
+ * largest group (split). */
+static int channels_max(const layer_work *w, const unsigned char *ch, const snnc_layer_constraints *S, bool prune)
+{
+    int best = 0;
+    for (int j = 0; prune && j < w->rows; j++) {
+        int sum = 0;
+        for (int i = 0; i < w->cols; i++)
+            sum += w->M[(size_t)j * w->cols + i] != 0 ? ch[i] : 0;
+        best = sum > best ? sum : best;
+    }
+    for (int g = 0; !prune && g < S->n_groups; g++) {
+        int sum = 0;
+        for (int i = S->group_start[g]; i < S->group_start[g + 1]; i++)
+            sum += ch[i];
+        best = sum > best ? sum : best;
+    }
+    return best;
+}
+
 static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const snnc_constraints *c,
                            const double *gram, uint64_t *rng, snnc_layer_constraints *S)
 {
@@ -280,11 +322,19 @@ static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const s
     S->in_range = (float)a_in;
     S->activity_range = (float)a_out;
     S->output_rel_error = -1;
+    unsigned char *ch = NULL;
+    int st = channels(L, c, S, &ch);
+    if (st != SNNC_OK) {
+        free(ch);
+        return st;
+    }
     int cols = L->n_in + (L->role == SNNC_ANN_RECURRENT ? L->n_out : 0);
-    S->n_groups = snnc_q_groups(cols, c->fan_in, c->fanin == SNNC_FANIN_SPLIT, &S->group_start);
-    if (S->n_groups < 0)
+    S->n_groups = snnc_q_groups(cols, ch, c->fan_in, c->fanin == SNNC_FANIN_SPLIT, &S->group_start);
+    if (S->n_groups < 0) {
+        free(ch);
         return SNNC_ENOMEM;
-    int st = work_init(&w, L, a_in, a_out, S->n_groups);
+    }
+    st = work_init(&w, L, a_in, a_out, S->n_groups);
     S->n_rows = w.rows;
     S->n_cols = w.cols;
     S->fan_in = w.cols;
@@ -292,8 +342,9 @@ static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const s
         S->fan_in_max_neuron = max_nonzero_per_row(w.M, w.rows, w.cols);
     bool prune = c->fanin == SNNC_FANIN_PRUNE;
     for (int j = 0; j < w.rows && st == SNNC_OK && prune; j++) {
-        int64_t d = snnc_q_prune_row(w.M + (size_t)j * w.cols, w.cols, c->fan_in, c->prune_rescale,
-                                     &w.factor[j]);
+        int used;
+        int64_t d = snnc_q_prune_row(w.M + (size_t)j * w.cols, ch, w.cols, c->fan_in, c->prune_rescale,
+                                     &w.factor[j], &used);
         st = d < 0 ? SNNC_ENOMEM : SNNC_OK;
         S->pruned += d > 0 ? d : 0;
     }
@@ -311,6 +362,7 @@ static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const s
         if (keep)
             memcpy(keep, w.M, nw * sizeof *keep);
         st = levels_for_1pct(&w, plan, &S->levels_for_1pct);
+        S->fan_in_channels_max = channels_max(&w, ch, S, prune);
     }
     if (st == SNNC_OK && c->weight_levels > 0)
         st = quantize_work(&w, &plan, rng);
@@ -328,6 +380,7 @@ static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const s
             w.scales = NULL;
         }
     }
+    free(ch);
     free(H);
     free(keep);
     free(b0);
@@ -357,7 +410,12 @@ static int constrain_all(snnc_ann *q, const snnc_constraints *c, const snnc_q_ra
     q->in_q = act_quant(c->activity_levels, r->in, !r->in_signed);
     for (int l = 0; l < q->n_layers; l++) {
         snnc_ann_layer *L = &q->layers[l];
+        S[l].ch_x = (l == 0 ? r->in_signed : q->layers[l - 1].act != SNNC_ACT_RELU) ? 2 : 1;
+        S[l].ch_h = L->role != SNNC_ANN_RECURRENT ? 0 : L->act != SNNC_ACT_RELU ? 2 : 1;
         int st = constrain_layer(L, a_prev, r->layer[l], c, r->gram ? r->gram[l] : NULL, &rng, &S[l]);
+        if (st == SNNC_EUSAGE)
+            return snnc_fail(err, st, "layer '%s': fan-in %d cannot hold a signed input (two spike "
+                             "channels); use a fan-in of at least 2", L->name, c->fan_in);
         if (st != SNNC_OK)
             return snnc_fail(err, st, "layer '%s': %s", L->name,
                              st == SNNC_ENOMEM ? "out of memory" : "weights cannot be quantised");

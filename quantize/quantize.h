@@ -51,6 +51,13 @@ int snnc_quantize_row(const float *w, int n, int levels, snnc_rounding r, uint64
 typedef struct snnc_layer_constraints {
     char name[128];
     int fan_in, fan_in_max_neuron;   /* inputs per neuron (recurrent adds n_out) */
+    /* Fan-in in spike channels (docs/QUANTIZE.md §6): a signed source (tanh
+     * layer, signed input range) reaches a neuron on two channels per unit. */
+    int ch_x, ch_h;                  /* channels per x column / per h column: 1 or 2
+                                      * (ch_h 0: not recurrent) */
+    int fan_in_channels;             /* ch_x n_in + ch_h n_out (recurrent) */
+    int fan_in_channels_max;         /* after limiting: most channels of a pruned neuron's
+                                      * kept weights, or of one split group; <= fan_in limit */
     double weight_rel_error;         /* ||W - Wq|| / ||W|| at the allowed levels */
     double output_rel_error;         /* ||z - zq|| / ||z|| of the pre-activations on the
                                       * calibration inputs; -1 without calibration */

@@ -32,15 +32,25 @@ int snnc_q_matrix(const float *M, int rows, int cols, const snnc_q_plan *p, uint
                   int8_t *codes, float *scales, double *sq_err);
 
 /* ---- fanin.c */
-/* Column groups of a neuron with `cols` inputs under fan-in `fan_in`: one
- * group, or (split) ceil(cols / fan_in) contiguous groups of balanced size.
- * Returns the number of groups, *starts (malloc'd, [n + 1]); -1 on ENOMEM. */
-int snnc_q_groups(int cols, int fan_in, bool split, int **starts);
-/* Zero all but the `keep` largest |w| of row[0..n) (ties: lower index kept).
- * With rescale, the kept weights are multiplied so the row's L1 norm is
- * unchanged; *factor receives that multiplier (1 without rescale).
- * Returns the number of weights zeroed that were non-zero; -1 on ENOMEM. */
-int64_t snnc_q_prune_row(float *row, int n, int keep, bool rescale, float *factor);
+/* Fan-in is counted in spike channels: ch[i] (1 or 2; NULL: all 1) is
+ * what column i costs, 2 for a signed source (docs/QUANTIZE.md §6).
+ * Column groups of a neuron with `cols` inputs under fan-in `fan_in`
+ * (every ch[i] <= fan_in): one group, or (split) the fewest contiguous
+ * groups of at most fan_in channels each, balanced where that fits
+ * (all-1 costs: ceil(cols / fan_in) groups whose sizes differ by at most
+ * one).  Returns the number of groups, *starts (malloc'd, [n + 1]); -1 on
+ * ENOMEM. */
+int snnc_q_groups(int cols, const unsigned char *ch, int fan_in, bool split, int **starts);
+/* Zero the smallest |w| of row[0..n) until its non-zero weights cost at
+ * most `budget` channels: by decreasing |w| (ties: lower index first) a
+ * weight is kept while its channels fit in what is left, else dropped
+ * (a smaller, cheaper one may still fit).  With rescale, the kept weights
+ * are multiplied so the row's L1 norm is unchanged; *factor receives that
+ * multiplier (1 without rescale); *used the channels the kept weights
+ * cost.  Returns the number of weights zeroed that were non-zero; -1 on
+ * ENOMEM. */
+int64_t snnc_q_prune_row(float *row, const unsigned char *ch, int n, int budget, bool rescale, float *factor,
+                         int *used);
 
 /* ---- activity.c */
 /* The p-th percentile (0 < p <= 100) of v[0..n) with linear interpolation

@@ -4,8 +4,10 @@
  * seeds, the levels search, activity ranges from calibration data (hand
  * percentiles) and from the weights (hand bounds), activity quantisers,
  * split fan-in exactness (a partial-sum forward pass written here with
- * relu(p) - relu(-p) pairs) and pruning (the F largest, found here by
- * sorting).  Networks are built by hand. */
+ * relu(p) - relu(-p) pairs), fan-in in spike channels (signed sources cost
+ * two: groups and pruning by hand) and pruning (the F largest, found here
+ * by sorting; under a channel budget, a reference written from the docs).
+ * Networks are built by hand. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,11 +568,14 @@ static float *split_forward(const snnc_ann_layer *src, const snnc_layer_constrai
     return h;
 }
 
-/* Split: 100 inputs + 40 recurrent = 140 > 64: three partial neurons of
- * 46, 47, 47 inputs.  Without quantisation the constrained network is the
- * original and the partial-sum forward reproduces it; with 16 levels each
- * group has its own scale and the partial-sum forward (from codes x scales)
- * reproduces the constrained network. */
+/* Split: 100 signed inputs + 40 tanh units = 140 inputs, 280 spike
+ * channels (two per signed source) > 64: the fewest groups of at most 32
+ * columns is 5, balanced at 28 columns (56 channels) each; the readout's
+ * 40 tanh inputs are 80 channels: two groups of 20.  Without quantisation
+ * the constrained network is the original and the partial-sum forward
+ * reproduces it; with 16 levels each group has its own scale and the
+ * partial-sum forward (from codes x scales) reproduces the constrained
+ * network. */
 static void test_split_exact(void)
 {
     const int steps = 5;
@@ -585,10 +590,14 @@ static void test_split_exact(void)
     snnc_err err = {0};
     CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, x, &q, &S, &n, &err), SNNC_OK);
     CU_ASSERT_EQUAL(S[0].fan_in, 140);
-    CU_ASSERT_EQUAL(S[0].n_groups, 3);
-    CU_ASSERT(S[0].group_start[0] == 0 && S[0].group_start[1] == 46 && S[0].group_start[2] == 93 &&
-              S[0].group_start[3] == 140);
-    CU_ASSERT_EQUAL(S[1].n_groups, 1); /* the readout has 40 inputs */
+    CU_ASSERT(S[0].ch_x == 2 && S[0].ch_h == 2 && S[1].ch_x == 2);
+    CU_ASSERT_EQUAL(S[0].fan_in_channels, 280);
+    CU_ASSERT_EQUAL(S[0].fan_in_channels_max, 56);
+    CU_ASSERT_EQUAL_FATAL(S[0].n_groups, 5);
+    for (int g = 0; g <= 5; g++)
+        CU_ASSERT_EQUAL(S[0].group_start[g], 28 * g);
+    CU_ASSERT_EQUAL_FATAL(S[1].n_groups, 2); /* the readout: 40 inputs, 80 channels */
+    CU_ASSERT(S[1].group_start[1] == 20 && S[1].fan_in_channels == 80 && S[1].fan_in_channels_max == 40);
     CU_ASSERT_PTR_NULL(S[0].codes);
     CU_ASSERT(memcmp(q->layers[0].W, a->layers[0].W, 100 * 40 * sizeof(float)) == 0);
     CU_ASSERT(memcmp(q->layers[0].U, a->layers[0].U, 40 * 40 * sizeof(float)) == 0);
@@ -614,17 +623,18 @@ static void test_split_exact(void)
     CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, x, &q, &S, &n, &err), SNNC_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(S[0].codes);
     CU_ASSERT_EQUAL(max_reconstruction_error(q, S, n), 0);
+    const int G = S[0].n_groups;
     int distinct_group_scales = 0;
     for (int j = 0; j < 40; j++)
-        distinct_group_scales += S[0].scales[j * 3] != S[0].scales[j * 3 + 1];
+        distinct_group_scales += S[0].scales[j * G] != S[0].scales[j * G + 1];
     CU_ASSERT(distinct_group_scales > 30);
     snnc_ann_layer rebuilt = q->layers[0];
     rebuilt.W = malloc(100 * 40 * sizeof(float));
     rebuilt.U = malloc(40 * 40 * sizeof(float));
     for (int j = 0; j < 40; j++)
-        for (int g = 0; g < 3; g++)
+        for (int g = 0; g < G; g++)
             for (int i = S[0].group_start[g]; i < S[0].group_start[g + 1]; i++) {
-                float w = (float)(S[0].scales[j * 3 + g] * S[0].codes[j * 140 + i] / colf(&S[0], &a->layers[0], i));
+                float w = (float)(S[0].scales[j * G + g] * S[0].codes[j * 140 + i] / colf(&S[0], &a->layers[0], i));
                 if (i < 100)
                     rebuilt.W[j * 100 + i] = w;
                 else
@@ -637,7 +647,7 @@ static void test_split_exact(void)
     for (int k = 0; k < 4 * 40; k++)
         off += fabs(hs[k] - hT[k]) > 1e-5;
     CU_ASSERT_EQUAL(off, 0);
-    /* ... and stays near the float network (16 levels, 3 scales a row). */
+    /* ... and stays near the float network (16 levels, 5 scales a row). */
     CU_ASSERT(S[0].output_rel_error > 0 && S[0].output_rel_error < 0.1);
     free(hs);
     free(rebuilt.W);
@@ -650,15 +660,150 @@ static void test_split_exact(void)
     snnc_ann_free(a);
 }
 
+/* Unsigned sources count one channel each: 100 inputs in [0, 1] (the
+ * calibration batch has no negative value) + 40 ReLU units = 140 channels:
+ * three partial neurons of 46, 47, 47 inputs, as without channels. */
+static void test_split_unsigned(void)
+{
+    snnc_ann *a = random_elman(100, 40, 3, 5, SNNC_ACT_RELU);
+    snnc_tensor *x = random_input(4, 5, 100);
+    for (int64_t k = 0; k < x->count; k++)
+        snnc_f32(x)[k] = fabsf(snnc_f32(x)[k]);
+    snnc_constraints c = defaults();
+    snnc_ann *q = NULL;
+    snnc_layer_constraints *S = NULL;
+    int n = 0;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, x, &q, &S, &n, &err), SNNC_OK);
+    CU_ASSERT(S[0].ch_x == 1 && S[0].ch_h == 1 && S[1].ch_x == 1);
+    CU_ASSERT_EQUAL(S[0].fan_in_channels, 140);
+    CU_ASSERT_EQUAL(S[0].fan_in_channels_max, 47);
+    CU_ASSERT_EQUAL_FATAL(S[0].n_groups, 3);
+    CU_ASSERT(S[0].group_start[0] == 0 && S[0].group_start[1] == 46 && S[0].group_start[2] == 93 &&
+              S[0].group_start[3] == 140);
+    CU_ASSERT_EQUAL(S[1].n_groups, 1); /* the readout has 40 inputs */
+    CU_ASSERT_EQUAL(max_reconstruction_error(q, S, n), 0);
+    snnc_ann_free(q);
+    snnc_layer_constraints_free(S, n);
+    snnc_tensor_free(x);
+    snnc_ann_free(a);
+}
+
+/* Groups in channels, by hand: examples/elman_tanh's recurrent neuron (8
+ * unsigned inputs, 48 tanh units: 104 channels, F = 64) is cut at column
+ * 30 (8 + 2 x 22 = 52 channels each side); ten unsigned columns, F = 4:
+ * 0, 3, 6, 10.  Random costs: contiguous, covering, every group <= F
+ * channels, and no more groups than ceil(C / (F - 1)) (a cut is only made
+ * when the next column does not fit, so every group but the last holds
+ * at least F - 1). */
+static void test_groups_channels(void)
+{
+    unsigned char ch[200];
+    int *s = NULL;
+    for (int i = 0; i < 56; i++)
+        ch[i] = i < 8 ? 1 : 2;
+    CU_ASSERT_EQUAL_FATAL(snnc_q_groups(56, ch, 64, true, &s), 2);
+    CU_ASSERT(s[0] == 0 && s[1] == 30 && s[2] == 56);
+    free(s);
+    CU_ASSERT_EQUAL_FATAL(snnc_q_groups(56, ch, 64, false, &s), 1);
+    CU_ASSERT(s[0] == 0 && s[1] == 56);
+    free(s);
+    CU_ASSERT_EQUAL_FATAL(snnc_q_groups(10, NULL, 4, true, &s), 3);
+    CU_ASSERT(s[0] == 0 && s[1] == 3 && s[2] == 6 && s[3] == 10);
+    free(s);
+    int bad = 0;
+    for (int trial = 0; trial < 500; trial++) {
+        int cols = 1 + (int)(tu() * 200), F = 2 + (int)(tu() * 70), C = 0;
+        for (int i = 0; i < cols; i++)
+            C += ch[i] = (unsigned char)(tu() < 0.5 ? 1 : 2);
+        int g = snnc_q_groups(cols, ch, F, true, &s);
+        bad += g < 1 || s[0] != 0 || s[g] != cols || (C <= F && g != 1) || g > (C + F - 2) / (F - 1);
+        for (int k = 0; g > 0 && k < g; k++) {
+            int sum = 0;
+            for (int i = s[k]; i < s[k + 1]; i++)
+                sum += ch[i];
+            bad += s[k + 1] <= s[k] || sum > F;
+        }
+        free(s);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* The kept set of a row under a channel budget, from docs/QUANTIZE.md §6:
+ * by decreasing magnitude (ties: lower index), a non-zero weight is kept
+ * while its channels fit in what is left. */
+static void ref_keep(const double *mags, const unsigned char *ch, int n, int budget, bool *keep)
+{
+    bool *done = calloc((size_t)n, sizeof *done);
+    for (int i = 0; i < n; i++)
+        keep[i] = false;
+    for (int r = 0; r < n; r++) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (!done[i] && (best < 0 || mags[i] > mags[best]))
+                best = i;
+        done[best] = true;
+        if (mags[best] > 0 && ch[best] <= budget) {
+            keep[best] = true;
+            budget -= ch[best];
+        }
+    }
+    free(done);
+}
+
+/* Pruning in channels, by hand: [5, -4, 3, 2, 1] of costs [2, 2, 1, 2, 1].
+ * Budget 4: 5 and -4.  Budget 5: 5, -4, 3.  Budget 3: 5, then -4 (2
+ * channels) does not fit in the 1 left and is dropped, 3 (1 channel) is
+ * kept.  Random rows: a dropped weight is never larger than a kept one of
+ * the same or more channels (the kept one would have had its place). */
+static void test_prune_channels(void)
+{
+    const unsigned char ch[5] = {2, 2, 1, 2, 1};
+    const struct {
+        int budget, used;
+        float want[5];
+    } cases[] = {{4, 4, {5, -4, 0, 0, 0}}, {5, 5, {5, -4, 3, 0, 0}}, {3, 3, {5, 0, 3, 0, 0}}, {8, 8, {5, -4, 3, 2, 1}}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        float row[5] = {5, -4, 3, 2, 1}, f;
+        int used = -1, dropped = 0;
+        for (int i = 0; i < 5; i++)
+            dropped += cases[k].want[i] == 0;
+        CU_ASSERT_EQUAL(snnc_q_prune_row(row, ch, 5, cases[k].budget, false, &f, &used), dropped);
+        CU_ASSERT(memcmp(row, cases[k].want, sizeof row) == 0);
+        CU_ASSERT_EQUAL(used, cases[k].used);
+    }
+    int bad = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        int n = 1 + (int)(tu() * 80), budget = 1 + (int)(tu() * 60), used = 0, sum = 0;
+        float row[80], orig[80], f;
+        unsigned char c[80];
+        for (int i = 0; i < n; i++) {
+            orig[i] = row[i] = (float)tn();
+            c[i] = (unsigned char)(tu() < 0.5 ? 1 : 2);
+        }
+        snnc_q_prune_row(row, c, n, budget, false, &f, &used);
+        for (int i = 0; i < n; i++) {
+            sum += row[i] != 0 ? c[i] : 0;
+            for (int k = 0; k < n; k++) /* i dropped, k kept */
+                bad += row[i] == 0 && row[k] != 0 && fabsf(orig[i]) > fabsf(orig[k]) && c[k] >= c[i];
+        }
+        bad += sum > budget || sum != used;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 static int cmp_desc(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
     return (a < b) - (a > b);
 }
 
-/* Prune to F = 10: each row keeps exactly its 10 largest count-domain
- * magnitudes (|w| a_in / a_out; the readout's columns share one factor),
- * found here by sorting; with rescaling the row's L1 norm is kept. */
+/* Prune to F = 10: with inputs declared in [0, 1] (one channel each) each
+ * row keeps exactly its 10 largest count-domain magnitudes (|w| a_in /
+ * a_out; the readout's columns share one factor), found here by sorting;
+ * with rescaling the row's L1 norm is kept.  With signed inputs (the
+ * default [-1, 1]) an input weight costs two channels: the recurrent rows
+ * keep the set of ref_keep, at most 10 channels. */
 static void test_prune_keeps_largest(void)
 {
     snnc_ann *a = random_elman(4, 100, 6, 3, SNNC_ACT_RELU);
@@ -668,6 +813,7 @@ static void test_prune_keeps_largest(void)
     c.weight_levels = 0;
     for (int rescale = 0; rescale < 2; rescale++) {
         c.prune_rescale = rescale;
+        a->in_q = (snnc_act_quant){16, 0, 1};
         snnc_ann *q = NULL;
         snnc_layer_constraints *S = NULL;
         int n = 0;
@@ -707,9 +853,42 @@ static void test_prune_keeps_largest(void)
         CU_ASSERT_EQUAL(wrong_value, 0);
         CU_ASSERT_EQUAL(S[1].fan_in, 100);
         CU_ASSERT_EQUAL(S[1].fan_in_max_neuron, 100);
+        CU_ASSERT(S[0].ch_x == 1 && S[0].fan_in_channels == 104 && S[0].fan_in_channels_max == 10);
         snnc_ann_free(q);
         snnc_layer_constraints_free(S, n);
     }
+    a->in_q = (snnc_act_quant){16, -1, 1};
+    c.prune_rescale = false;
+    snnc_ann *q = NULL;
+    snnc_layer_constraints *S = NULL;
+    int n = 0, wrong_set = 0, over = 0, x_kept = 0;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, NULL, &q, &S, &n, &err), SNNC_OK);
+    CU_ASSERT(S[0].ch_x == 2 && S[0].ch_h == 1 && S[0].fan_in_channels == 108);
+    CU_ASSERT(S[0].fan_in_channels_max <= 10);
+    unsigned char ch[104];
+    for (int i = 0; i < 104; i++)
+        ch[i] = i < 4 ? 2 : 1;
+    for (int j = 0; j < 100; j++) {
+        double mags[104];
+        bool keep[104];
+        int used = 0;
+        for (int i = 0; i < 104; i++)
+            mags[i] = fabs(wat(&a->layers[0], j, i)) * colf(&S[0], &a->layers[0], i);
+        ref_keep(mags, ch, 104, 10, keep);
+        for (int i = 0; i < 104; i++) {
+            bool kept = wat(&q->layers[0], j, i) != 0;
+            wrong_set += kept != keep[i];
+            used += kept ? ch[i] : 0;
+            x_kept += kept && i < 4;
+        }
+        over += used > 10;
+    }
+    CU_ASSERT_EQUAL(wrong_set, 0);
+    CU_ASSERT_EQUAL(over, 0);
+    CU_ASSERT(x_kept > 0); /* the two-channel inputs do compete */
+    snnc_ann_free(q);
+    snnc_layer_constraints_free(S, n);
     snnc_ann_free(a);
 }
 
@@ -769,7 +948,8 @@ static snnc_tensor *correlated_input(int batch, int steps, int feat)
 /* Error compensation: the stats' output error is the pre-activation error
  * measured here, and on correlated inputs it is well below plain
  * rounding's; codes stay in range and reproduce the weights; pruning keeps
- * at most F weights a row, among the F largest. */
+ * at most F channels a row (the signed inputs cost two), among the kept
+ * set of ref_keep. */
 static void test_compensation(void)
 {
     snnc_ann *a = random_elman(20, 30, 6, 5, SNNC_ACT_RELU);
@@ -811,27 +991,35 @@ static void test_compensation(void)
         CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, x, &q, &S, &n, &err), SNNC_OK);
         preact_errors(a, q, x, perrs[comp]);
         int over = 0, outside = 0;
+        CU_ASSERT(S[0].ch_x == 2 && S[0].ch_h == 1 && S[1].ch_x == 1); /* signed inputs, ReLU */
         for (int l = 0; l < 2; l++)
             for (int j = 0; j < a->layers[l].n_out; j++) {
-                double mags[50], sorted[50];
-                int cols = S[l].n_cols, nz = 0;
-                for (int i = 0; i < cols; i++)
-                    sorted[i] = mags[i] = fabs(wat(&a->layers[l], j, i)) * colf(&S[l], &a->layers[l], i);
-                qsort(sorted, (size_t)cols, sizeof *sorted, cmp_desc);
+                double mags[50];
+                unsigned char ch[50];
+                bool keep[50];
+                int cols = S[l].n_cols, used = 0;
+                for (int i = 0; i < cols; i++) {
+                    mags[i] = fabs(wat(&a->layers[l], j, i)) * colf(&S[l], &a->layers[l], i);
+                    ch[i] = (unsigned char)(i < a->layers[l].n_in ? S[l].ch_x : S[l].ch_h);
+                }
+                ref_keep(mags, ch, cols, 10, keep);
                 for (int i = 0; i < cols; i++)
                     if (wat(&q->layers[l], j, i) != 0) {
-                        nz++;
-                        outside += mags[i] < sorted[9];
+                        used += ch[i];
+                        outside += !keep[i];
                     }
-                over += nz > 10;
+                over += used > 10;
             }
         CU_ASSERT_EQUAL(over, 0);
         CU_ASSERT_EQUAL(outside, 0);
         snnc_ann_free(q);
         snnc_layer_constraints_free(S, n);
     }
-    for (int l = 0; l < 2; l++)
-        CU_ASSERT(perrs[1][l] < 0.8 * perrs[0][l]);
+    /* Compensation helps less where a row keeps fewer weights: the
+     * recurrent rows keep about 7 of 50 (signed inputs cost two channels;
+     * measured 0.673 -> 0.602), the readout 10 of 30 (0.377 -> 0.257). */
+    CU_ASSERT(perrs[1][0] < 0.95 * perrs[0][0]);
+    CU_ASSERT(perrs[1][1] < 0.8 * perrs[0][1]);
     snnc_tensor_free(x);
     snnc_ann_free(a);
 }
@@ -888,9 +1076,11 @@ static void test_scale_modes(void)
     snnc_layer_constraints_free(S, n);
     c.scale = SNNC_SCALE_LAYER;
     CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, NULL, &q, &S, &n, &err), SNNC_OK);
-    int same = 1;
+    int same = 1, G = S[0].n_groups; /* 30 signed inputs + 20 units: 80 channels, 2 groups */
+    CU_ASSERT_EQUAL(G, 2);
     for (int j = 1; j < 20; j++)
-        same &= S[0].scales[j] == S[0].scales[0];
+        for (int g = 0; g < G; g++)
+            same &= S[0].scales[j * G + g] == S[0].scales[g];
     CU_ASSERT(same);
     CU_ASSERT(S[0].weight_rel_error > neuron_err);
     CU_ASSERT_EQUAL(max_reconstruction_error(q, S, n), 0);
@@ -985,6 +1175,12 @@ static void test_refusals(void)
         snnc_err_clear(&err);
         CU_ASSERT_EQUAL(snnc_constrain(a, &bad[k], NULL, &q, NULL, NULL, &err), SNNC_EUSAGE);
     }
+    /* A signed input needs two channels: fan-in 1 cannot hold it. */
+    c.fan_in = 1;
+    snnc_err_clear(&err);
+    CU_ASSERT_EQUAL(snnc_constrain(a, &c, NULL, &q, NULL, NULL, &err), SNNC_EUSAGE);
+    CU_ASSERT(strstr(err.msg, "'rnn'") != NULL && strstr(err.msg, "two spike channels") != NULL);
+    c.fan_in = 64;
     /* Layers out of order. */
     a->layers[1].role = SNNC_ANN_STEP_DENSE;
     snnc_err_clear(&err);
@@ -1005,6 +1201,9 @@ static CU_TestInfo tests[] = {
     {"activity range without data: by hand", test_activity_range_moments_hand},
     {"activity range without data: scipy", test_activity_range_moments},
     {"split fan-in exact in float", test_split_exact},
+    {"split fan-in: unsigned sources, one channel", test_split_unsigned},
+    {"fan-in groups in channels", test_groups_channels},
+    {"prune in channels: by hand, exchange property", test_prune_channels},
     {"prune keeps the F largest", test_prune_keeps_largest},
     {"error compensation", test_compensation},
     {"levels for 1 %", test_levels_for_1pct},

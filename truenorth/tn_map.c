@@ -1,9 +1,11 @@
 /* tn_map.c — a spiking netlist (mapper/netlist.h) placed on TrueNorth
  * cores: four axons per input (types 0..3, type weights (1, 2, 4, -8) m_j)
  * whose crossbar bits are the 4-bit two's complement of the weight code,
- * four neuron copies per destination group, greedy placement grouping
- * neurons by their inputs, neuron types, core metadata, the report and its
- * invariants; the rate coder and the readout decoder.  Interface:
+ * four neuron copies per destination group, relay neurons on splitter
+ * cores for sources with too many groups (1 tick of the delay each),
+ * greedy placement grouping neurons by their inputs, neuron types, core
+ * metadata, the report and its invariants; the rate coder and the readout
+ * decoder.  Interface:
  * truenorth/tn_map.h; derivation: docs/TRUENORTH_MAPPING.md. */
 #include <jansson.h>
 #include <math.h>
@@ -45,6 +47,18 @@ typedef struct pcore {
     int slots;                      /* neuron slots reserved (sum of costs) */
 } pcore;
 
+/* Up to 64 relayed destination groups of one source: one copy of the
+ * source feeds the chunk's axon (type 0) on a splitter core, whose relay
+ * neurons slot0.. forward 4 per group (docs/TRUENORTH_MAPPING.md §2b). */
+typedef struct chunk {
+    int src;              /* source neuron (global index) */
+    int groups;           /* relayed groups in it (1..64) */
+    int core;             /* splitter core (0-based among splitter cores) */
+    int axon, slot0;
+} chunk;
+
+#define RELAY_GROUPS_PER_CHUNK (TN_NEURONS / TN_AXON_TYPES)
+
 /* One key on one core, chained per source neuron. */
 typedef struct kentry {
     int64_t key;
@@ -81,6 +95,13 @@ typedef struct mapper {
     int *need;            /* [n_total] slots used */
     bool *flip;           /* [n_total] codes and mult negated (a code +8 made -8) */
     int clipped_codes;
+    bool *relayed;        /* [n_total] groups of delay >= 2 go through relays */
+    int relay_groups;     /* relay a source with more destination groups than this */
+    int *chunk_first;     /* [n_total] first relay chunk of each source, -1 none */
+    chunk *chunks;        /* relay chunks, contiguous per source */
+    int n_chunks;
+    int n_relay_cores;    /* splitter cores, after the n_cores placement cores */
+    int *relay_fill;      /* [n_relay_cores] relay neurons used on each */
     snnc_err *err;
 } mapper;
 
@@ -530,7 +551,42 @@ static int build_groups(mapper *mp)
     return SNNC_OK;
 }
 
-/* Place until every neuron's copies fit its reservation (costs only grow). */
+/* Destination groups of source g that receive its spikes with delay 1:
+ * they cannot go through a relay (every hop takes at least one tick). */
+static int64_t delay1_groups(const mapper *mp, int g)
+{
+    int64_t d1 = 0;
+    for (int64_t q = mp->grp_start[g]; q < mp->grp_start[g + 1]; q++)
+        d1 += key_delay(mp->cores[mp->grp_core[q]].keys[mp->grp_pos[q]]) == 1;
+    return d1;
+}
+
+/* Slots source g needs on its own core: 4 per direct group, plus one copy
+ * per relay chunk when relayed; 1 without destinations. */
+static int64_t slots_needed(const mapper *mp, int g, int64_t groups, int64_t d1)
+{
+    if (!mp->relayed[g])
+        return groups ? 4 * groups : 1;
+    int64_t rel = groups - d1;
+    return 4 * d1 + (rel + RELAY_GROUPS_PER_CHUNK - 1) / RELAY_GROUPS_PER_CHUNK;
+}
+
+static int refuse_fanout(const mapper *mp, int g, int64_t groups, int64_t d1, int64_t need)
+{
+    int p = mp->pop_of[g];
+    return snnc_fail(mp->err, SNNC_EUNSUPPORTED,
+                     "population '%s' neuron %d: its spikes must reach %lld axon groups "
+                     "(cores x delays), %lld of them with delay 1, which need %lld neurons on "
+                     "its core: more than %d (groups of delay >= 2 go through relay neurons on "
+                     "splitter cores, but a delay of 1 tick cannot be split into a hop to the "
+                     "relay and a hop from it, each of at least 1 tick)",
+                     mp->n->pops[p].name, g - mp->off[p], (long long)groups, (long long)d1,
+                     (long long)need, TN_NEURONS);
+}
+
+/* Place until every neuron's copies fit its reservation.  Costs only grow,
+ * except once per neuron when it becomes relayed (which is final), so this
+ * stops. */
 static int place_all(mapper *mp, int *passes)
 {
     for (int pass = 1; pass <= MAX_PASSES; pass++) {
@@ -541,20 +597,16 @@ static int place_all(mapper *mp, int *passes)
         for (int o = 0; o < mp->n_order; o++) {
             int g = mp->order[o];
             int64_t groups = mp->grp_start[g + 1] - mp->grp_start[g];
-            int64_t need = groups ? 4 * groups : 1;
-            if (need > TN_NEURONS) {
-                int p = mp->pop_of[g];
-                return snnc_fail(mp->err, SNNC_EUNSUPPORTED,
-                                 "population '%s' neuron %d: its spikes must reach %lld axon "
-                                 "groups (cores x delays), which need %lld copies: more than a "
-                                 "core's %d neurons (splitter cores are not implemented; a "
-                                 "recurrent layer whose units all feed each other fits only "
-                                 "when it has at most 64 units)",
-                                 mp->n->pops[p].name, g - mp->off[p], (long long)groups,
-                                 (long long)need, TN_NEURONS);
-            }
+            int64_t d1 = delay1_groups(mp, g);
+            bool fresh = false;
+            if (!mp->relayed[g] && groups > d1 &&
+                (groups > mp->relay_groups || 4 * groups > TN_NEURONS))
+                mp->relayed[g] = fresh = true;
+            int64_t need = slots_needed(mp, g, groups, d1);
+            if (need > TN_NEURONS)
+                return refuse_fanout(mp, g, groups, d1, need);
             mp->need[g] = (int)need;
-            if (need > mp->cost[g])
+            if (fresh || need > mp->cost[g])
                 mp->cost[g] = (int)need, changed = true;
         }
         if (!changed) {
@@ -564,6 +616,72 @@ static int place_all(mapper *mp, int *passes)
     }
     return snnc_fail(mp->err, SNNC_EUNSUPPORTED, "placement did not settle in %d passes",
                      MAX_PASSES);
+}
+
+static _Thread_local const chunk *chunk_ctx;
+static int cmp_chunk(const void *a, const void *b);
+
+/* Relay chunks of every relayed source, packed onto splitter cores: full
+ * chunks (64 groups, 256 relay neurons) each fill a core; the partial ones,
+ * largest first, go to the first splitter core with room. */
+static int plan_relays(mapper *mp)
+{
+    int64_t total = 0;
+    for (int o = 0; o < mp->n_order; o++) {
+        int g = mp->order[o];
+        if (!mp->relayed[g])
+            continue;
+        int64_t rel = mp->grp_start[g + 1] - mp->grp_start[g] - delay1_groups(mp, g);
+        total += (rel + RELAY_GROUPS_PER_CHUNK - 1) / RELAY_GROUPS_PER_CHUNK;
+    }
+    mp->chunk_first = malloc((size_t)(mp->n_total ? mp->n_total : 1) * sizeof *mp->chunk_first);
+    mp->chunks = malloc((size_t)(total ? total : 1) * sizeof *mp->chunks);
+    mp->relay_fill = malloc((size_t)(total ? total : 1) * sizeof *mp->relay_fill);
+    int *order = malloc((size_t)(total ? total : 1) * sizeof *order);
+    int *axons = malloc((size_t)(total ? total : 1) * sizeof *axons);
+    if (!mp->chunk_first || !mp->chunks || !mp->relay_fill || !order || !axons) {
+        free(order), free(axons);
+        return nomem(mp->err);
+    }
+    for (int g = 0; g < mp->n_total; g++)
+        mp->chunk_first[g] = -1;
+    for (int o = 0; o < mp->n_order; o++) {
+        int g = mp->order[o];
+        if (!mp->relayed[g])
+            continue;
+        int64_t rel = mp->grp_start[g + 1] - mp->grp_start[g] - delay1_groups(mp, g);
+        mp->chunk_first[g] = mp->n_chunks;
+        for (; rel > 0; rel -= RELAY_GROUPS_PER_CHUNK)
+            mp->chunks[mp->n_chunks++] =
+                (chunk){g, (int)(rel < RELAY_GROUPS_PER_CHUNK ? rel : RELAY_GROUPS_PER_CHUNK), -1,
+                        0, 0};
+    }
+    for (int k = 0; k < mp->n_chunks; k++)
+        order[k] = k;
+    chunk_ctx = mp->chunks;
+    qsort(order, (size_t)mp->n_chunks, sizeof *order, cmp_chunk);
+    for (int i = 0; i < mp->n_chunks; i++) {
+        chunk *ch = &mp->chunks[order[i]];
+        int r = 0, want = TN_AXON_TYPES * ch->groups;
+        while (r < mp->n_relay_cores && mp->relay_fill[r] + want > TN_NEURONS)
+            r++;
+        if (r == mp->n_relay_cores)
+            mp->relay_fill[mp->n_relay_cores] = axons[mp->n_relay_cores] = 0, mp->n_relay_cores++;
+        ch->core = r, ch->axon = axons[r]++, ch->slot0 = mp->relay_fill[r];
+        mp->relay_fill[r] += want;
+    }
+    free(order), free(axons);
+    return SNNC_OK;
+}
+
+/* Larger chunks first, then creation order (deterministic). */
+static int cmp_chunk(const void *a, const void *b)
+{
+    const chunk *c = chunk_ctx;
+    int x = *(const int *)a, y = *(const int *)b;
+    if (c[x].groups != c[y].groups)
+        return c[x].groups > c[y].groups ? -1 : 1;
+    return (x > y) - (x < y);
 }
 
 /* ------------------------------------------------------------ model */
@@ -705,24 +823,130 @@ static char *core_metadata(const mapper *mp, int c, int first_pop, const char *o
     return s;
 }
 
+/* The relay neuron: one spike on its type-0 axon (weight +1) reaches the
+ * threshold 1 and fires in the same tick; linear reset back to 0, no
+ * leak, floor 0: it fires exactly in the ticks its source's spikes arrive. */
+static tn_neuron_type relay_type(void)
+{
+    tn_neuron_type t;
+    memset(&t, 0, sizeof t);
+    for (int k = 0; k < TN_AXON_TYPES; k++)
+        t.sigma[k] = 1;
+    t.s[0] = 1;
+    t.sigma_lambda = 1;
+    t.alpha = 1;
+    t.gamma = 1;
+    t.kappa = true;
+    t.sigma_VR = 1;
+    return t;
+}
+
+/* Metadata of a splitter core: the tensors of the sources it relays. */
+static char *relay_metadata(const mapper *mp, int r)
+{
+    json_t *md = json_object(), *ins = json_array();
+    json_object_set_new(md, "coreletClass", json_string("snnc.splitter"));
+    json_object_set_new(md, "coreletId", json_integer(-1));
+    json_object_set_new(md, "layerNumber", json_integer(-1));
+    json_object_set_new(md, "layerType", json_string("splitter"));
+    for (int k = 0; k < mp->n_chunks; k++)
+        if (mp->chunks[k].core == r)
+            append_unique(ins, mp->n->pops[mp->pop_of[mp->chunks[k].src]].tensor);
+    json_object_set_new(md, "populations", json_array());
+    json_object_set_new(md, "connectors",
+                        json_pack("{s:O,s:o}", "inputs", ins, "outputs", ins));
+    char *s = json_dumps(md, JSON_COMPACT);
+    json_decref(md);
+    return s;
+}
+
+/* Destinations of source g's slots s0..: direct groups 4 copies each (copy
+ * 4q + t to axon type t of its q-th direct group), then one copy per relay
+ * chunk (delay 1 to the chunk's axon); each relayed group's 4 relay
+ * neurons send with the group's delay minus the relay's 1 tick. */
+static void set_destinations(const mapper *mp, tn_model *m, int g, int s0)
+{
+    tn_core *core = &m->cores[mp->core_of[g]];
+    int direct = 0, rel = 0;
+    for (int64_t q = mp->grp_start[g]; q < mp->grp_start[g + 1]; q++) {
+        int dc = mp->grp_core[q], pos = mp->grp_pos[q];
+        int delay = key_delay(mp->cores[dc].keys[pos]);
+        if (mp->relayed[g] && delay > 1) {
+            const chunk *ch = &mp->chunks[mp->chunk_first[g] + rel / RELAY_GROUPS_PER_CHUNK];
+            tn_core *rc = &m->cores[mp->n_cores + ch->core];
+            int s = ch->slot0 + TN_AXON_TYPES * (rel % RELAY_GROUPS_PER_CHUNK);
+            for (int t2 = 0; t2 < TN_AXON_TYPES; t2++) {
+                rc->dest_core[s + t2] = dc;
+                rc->dest_axon[s + t2] = 4 * pos + t2;
+                rc->dest_delay[s + t2] = delay - 1;
+            }
+            rel++;
+            continue;
+        }
+        for (int t2 = 0; t2 < TN_AXON_TYPES; t2++) {
+            int s = s0 + 4 * direct + t2;
+            core->dest_core[s] = dc;
+            core->dest_axon[s] = 4 * pos + t2;
+            core->dest_delay[s] = delay;
+        }
+        direct++;
+    }
+    if (!mp->relayed[g])
+        return;
+    int n_ch = (rel + RELAY_GROUPS_PER_CHUNK - 1) / RELAY_GROUPS_PER_CHUNK;
+    for (int k = 0; k < n_ch; k++) {
+        const chunk *ch = &mp->chunks[mp->chunk_first[g] + k];
+        int s = s0 + 4 * direct + k;
+        core->dest_core[s] = mp->n_cores + ch->core;
+        core->dest_axon[s] = ch->axon;
+        core->dest_delay[s] = 1;
+    }
+}
+
+/* Splitter cores: each chunk's axon (type 0) feeds its relay neurons. */
+static int build_relay_cores(mapper *mp, tn_model *m, type_table *tt)
+{
+    if (!mp->n_chunks)
+        return SNNC_OK;
+    tn_neuron_type t = relay_type();
+    int ti = type_index(tt, &t);
+    if (ti < 0)
+        return nomem(mp->err);
+    for (int k = 0; k < mp->n_chunks; k++) {
+        const chunk *ch = &mp->chunks[k];
+        int c = mp->n_cores + ch->core;
+        tn_crossbar *x = &m->crossbars[m->cores[c].crossbar];
+        x->axon_type[ch->axon] = 0;
+        for (int s = ch->slot0; s < ch->slot0 + TN_AXON_TYPES * ch->groups; s++) {
+            m->cores[c].type[s] = ti;
+            set_bit(x, ch->axon, s);
+        }
+    }
+    for (int r = 0; r < mp->n_relay_cores; r++)
+        if (!(m->cores[mp->n_cores + r].metadata_json = relay_metadata(mp, r)))
+            return nomem(mp->err);
+    return SNNC_OK;
+}
+
 static int build_model(mapper *mp, tn_model *m, int *clipped)
 {
     const snnc_netlist *n = mp->n;
     type_table tt = {0};
-    m->n_cores = m->n_crossbars = mp->n_cores;
-    m->cores = calloc((size_t)(mp->n_cores ? mp->n_cores : 1), sizeof *m->cores);
-    m->crossbars = calloc((size_t)(mp->n_cores ? mp->n_cores : 1), sizeof *m->crossbars);
-    int *fill = calloc((size_t)(mp->n_cores ? mp->n_cores : 1), sizeof *fill);
-    int *first_pop = malloc((size_t)(mp->n_cores ? mp->n_cores : 1) * sizeof *first_pop);
+    int nc = mp->n_cores + mp->n_relay_cores;
+    m->n_cores = m->n_crossbars = nc;
+    m->cores = calloc((size_t)(nc ? nc : 1), sizeof *m->cores);
+    m->crossbars = calloc((size_t)(nc ? nc : 1), sizeof *m->crossbars);
+    int *fill = calloc((size_t)(nc ? nc : 1), sizeof *fill);
+    int *first_pop = malloc((size_t)(nc ? nc : 1) * sizeof *first_pop);
     if (!m->cores || !m->crossbars || !fill || !first_pop)
         goto oom;
-    for (int c = 0; c < mp->n_cores; c++) {
+    for (int c = 0; c < nc; c++) {
         tn_core *core = &m->cores[c];
         tn_crossbar *x = &m->crossbars[c];
         core->id = c;
         core->crossbar = c;
         snprintf(x->name, sizeof x->name, "snncProt%07d", c + 1);
-        for (int k = 0; k < mp->cores[c].n_keys; k++)
+        for (int k = 0; c < mp->n_cores && k < mp->cores[c].n_keys; k++)
             for (int t = 0; t < TN_AXON_TYPES; t++)
                 x->axon_type[4 * k + t] = (uint8_t)t;
         for (int j = 0; j < TN_NEURONS; j++) {
@@ -752,17 +976,7 @@ static int build_model(mapper *mp, tn_model *m, int *clipped)
         mp->slot_of[g] = s0;
         for (int s = s0; s < s0 + mp->need[g]; s++)
             core->type[s] = ti;
-        /* destinations: copy 4q + t goes to group q's axon of type t */
-        for (int64_t q = mp->grp_start[g]; q < mp->grp_start[g + 1]; q++) {
-            int dc = mp->grp_core[q], pos = mp->grp_pos[q];
-            int delay = key_delay(mp->cores[dc].keys[pos]);
-            for (int t2 = 0; t2 < TN_AXON_TYPES; t2++) {
-                int s = s0 + 4 * (int)(q - mp->grp_start[g]) + t2;
-                core->dest_core[s] = dc;
-                core->dest_axon[s] = 4 * pos + t2;
-                core->dest_delay[s] = delay;
-            }
-        }
+        set_destinations(mp, m, g, s0);
         /* crossbar columns: the bits of the 4-bit two's complement code */
         for (int64_t i = mp->syn_start[g]; i < mp->syn_start[g + 1]; i++) {
             int pos = find_key(&mp->cores[c], mp->syns[i].key);
@@ -787,6 +1001,8 @@ static int build_model(mapper *mp, tn_model *m, int *clipped)
             goto oom;
         }
     free(on_core);
+    if (build_relay_cores(mp, m, &tt))
+        goto oom;
     free(fill), free(first_pop), free(tt.slot);
     m->types = tt.types;
     m->n_types = tt.n;
@@ -860,7 +1076,8 @@ static void build_report(const mapper *mp, tn_mapping *r)
         for (int j = 0; j < TN_NEURONS; j++)
             u->neurons += core->type[j] >= 0;
         u->originals = originals[c];
-        u->copies = u->neurons - u->originals;
+        u->relays = c >= mp->n_cores ? u->neurons : 0;
+        u->copies = u->neurons - u->originals - u->relays;
         for (int a = 0; a < TN_AXONS; a++) {
             int64_t bits = 0;
             for (int w = 0; w < TN_NEURONS / 64; w++)
@@ -874,6 +1091,7 @@ static void build_report(const mapper *mp, tn_mapping *r)
         rep->neurons += u->neurons;
         rep->originals += u->originals;
         rep->copies += u->copies;
+        rep->relays += u->relays;
         rep->axons += u->axons;
         rep->synapses += u->synapses;
         if (u->axons > rep->max_axons)
@@ -881,6 +1099,9 @@ static void build_report(const mapper *mp, tn_mapping *r)
         if (u->neurons > rep->max_neurons)
             rep->max_neurons = u->neurons;
     }
+    rep->relay_cores = mp->n_relay_cores;
+    for (int o = 0; o < mp->n_order; o++)
+        rep->relayed_sources += mp->relayed[mp->order[o]];
     rep->axons_ok = rep->max_axons <= TN_AXONS;
     rep->neurons_ok = rep->max_neurons <= TN_NEURONS;
     free(drivers), free(originals), free(first_pop);
@@ -963,7 +1184,8 @@ static void mapper_free(mapper *mp)
     free(mp->order), free(mp->core_of), free(mp->cores), free(mp->grp_start);
     free(mp->grp_core), free(mp->grp_pos), free(mp->slot_of), free(mp->need);
     free(mp->head), free(mp->ent), free(mp->stamp), free(mp->overlap), free(mp->open);
-    free(mp->cand), free(mp->flip);
+    free(mp->cand), free(mp->flip), free(mp->relayed), free(mp->chunk_first), free(mp->chunks);
+    free(mp->relay_fill);
 }
 
 static int mapper_init(mapper *mp)
@@ -988,7 +1210,12 @@ static int mapper_init(mapper *mp)
     mp->slot_of = malloc(nt * sizeof *mp->slot_of);
     mp->need = malloc(nt * sizeof *mp->need);
     mp->head = malloc(nt * sizeof *mp->head);
-    if (!mp->pop_of || !mp->cost || !mp->core_of || !mp->slot_of || !mp->need || !mp->head)
+    mp->relayed = calloc(nt, sizeof *mp->relayed);
+    mp->relay_groups = mp->opt.relay_groups > 0   ? mp->opt.relay_groups
+                       : mp->opt.relay_groups < 0 ? 0
+                                                  : RELAY_GROUPS_PER_CHUNK;
+    if (!mp->pop_of || !mp->cost || !mp->core_of || !mp->slot_of || !mp->need || !mp->head ||
+        !mp->relayed)
         return nomem(mp->err);
     for (int p = 0; p < n->n_pops; p++)
         for (int j = 0; j < n->pops[p].n; j++)
@@ -1023,6 +1250,8 @@ int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping 
     }
     if (!rc)
         rc = place_all(&mp, &passes);
+    if (!rc)
+        rc = plan_relays(&mp);
     if (!rc && !(r->model = calloc(1, sizeof *r->model)))
         rc = nomem(err);
     if (!rc)
@@ -1032,7 +1261,7 @@ int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping 
         r->readout_lag = readout_lag(n);
         rc = build_io(&mp, r);
     }
-    if (!rc && !(r->report.cores = calloc((size_t)(mp.n_cores ? mp.n_cores : 1),
+    if (!rc && !(r->report.cores = calloc((size_t)(r->model->n_cores ? r->model->n_cores : 1),
                                           sizeof *r->report.cores)))
         rc = nomem(err);
     if (!rc) {
@@ -1078,11 +1307,12 @@ char *tn_map_report_json(const tn_mapping *m, const snnc_netlist *n, snnc_err *e
         const snnc_population *P =
             n && u->population >= 0 && u->population < n->n_pops ? &n->pops[u->population] : NULL;
         json_array_append_new(
-            cores, json_pack("{s:I,s:i,s:s,s:s,s:i,s:i,s:i,s:i,s:I}", "id", (json_int_t)u->id,
-                             "population", u->population, "name", P ? P->name : "",
-                             "role", P ? role_name(P->role) : "", "axons", u->axons,
-                             "neurons", u->neurons, "originals", u->originals, "copies",
-                             u->copies, "synapses", (json_int_t)u->synapses));
+            cores, json_pack("{s:I,s:i,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:I}", "id",
+                             (json_int_t)u->id, "population", u->population, "name",
+                             P ? P->name : "", "role", P ? role_name(P->role) : "splitter",
+                             "axons", u->axons, "neurons", u->neurons, "originals", u->originals,
+                             "copies", u->copies, "relays", u->relays, "synapses",
+                             (json_int_t)u->synapses));
     }
     json_t *inv = json_pack("{s:i,s:i,s:i,s:i,s:b,s:b,s:b}", "max_axons_per_core", r->max_axons,
                             "axon_limit", TN_AXONS, "max_neurons_per_core", r->max_neurons,
@@ -1096,6 +1326,9 @@ char *tn_map_report_json(const tn_mapping *m, const snnc_netlist *n, snnc_err *e
                           "neuron_types", r->n_types, "placement_passes", r->placement_passes,
                           "clipped_mult", r->clipped_mult, "invariants", inv, "per_core", cores);
     json_object_set_new(o, "clipped_codes", json_integer(r->clipped_codes));
+    json_object_set_new(o, "relays", json_integer(r->relays));
+    json_object_set_new(o, "relay_cores", json_integer(r->relay_cores));
+    json_object_set_new(o, "relayed_sources", json_integer(r->relayed_sources));
     char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
     json_decref(o);
     if (!s)

@@ -1,6 +1,7 @@
 /* tn_map.h — placing a spiking netlist (mapper/netlist.h) on TrueNorth
  * cores (tn_map.c): weight codes through four axon types (1, 2, 4, -8) m_j,
- * neuron copies for fan-out (one destination per neuron), greedy placement
+ * neuron copies for fan-out (one destination per neuron), relay neurons on
+ * splitter cores for wide fan-out, greedy placement
  * minimising cores, neuron types, per-core metadata, a mapping report; the
  * rate coder of one input sample and the decoder of the readout.
  * The encoding and its derivation: docs/TRUENORTH_MAPPING.md. */
@@ -20,6 +21,10 @@
 
 typedef struct tn_map_options {
     bool clip_mult;            /* |mult| > 31: clip to 31 (counted) instead of refusing */
+    int relay_groups;          /* a source with more destination groups than this sends
+                                  its groups of delay >= 2 through relay neurons on
+                                  splitter cores; 0 = 64 (only when copies cannot fit),
+                                  < 0: every source with a group of delay >= 2 */
 } tn_map_options;
 
 /* One core of the mapping. */
@@ -29,6 +34,7 @@ typedef struct tn_map_core_usage {
     int axons;                 /* axons fed (4 per input group) */
     int neurons;               /* used neurons = originals + copies */
     int originals, copies;
+    int relays;                /* relay neurons (splitter cores only) */
     int64_t synapses;          /* crossbar bits set */
 } tn_map_core_usage;
 
@@ -36,6 +42,9 @@ typedef struct tn_map_report {
     int n_cores;
     tn_map_core_usage *cores;
     int64_t neurons, originals, copies, axons, synapses;
+    int64_t relays;            /* relay neurons on splitter cores */
+    int relay_cores;           /* splitter cores (the last relay_cores of the model) */
+    int relayed_sources;       /* neurons whose spikes go through relays */
     int n_types;
     int placement_passes;      /* placements until every neuron's copies fitted */
     int clipped_mult;          /* neurons whose mult was clipped (clip_mult) */
@@ -76,7 +85,8 @@ typedef struct tn_map_readout {
 } tn_map_readout;
 
 /* Where one netlist neuron sits: its original in `slot`, its copies in
- * the following slots (slots in all); core_index -1 for input neurons. */
+ * the following slots (slots in all); core_index -1 for input neurons.
+ * Relay neurons (splitter cores) belong to no netlist neuron. */
 typedef struct tn_map_place {
     int core_index, slot, slots;
 } tn_map_place;
@@ -98,8 +108,8 @@ typedef struct tn_mapping {
 
 /* Map the netlist (opt may be NULL).  Refuses (SNNC_EINVALID: malformed
  * netlist; SNNC_EUNSUPPORTED: beyond what a mapping can do, e.g. fan-in over
- * 64, |mult| over 31, fan-out over 64 destination groups), naming the
- * population and neuron. */
+ * 64, |mult| over 31, more than 64 destination groups at delay 1, which
+ * relays cannot serve), naming the population and neuron. */
 int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping **out,
                    snnc_err *err);
 void tn_mapping_free(tn_mapping *m);

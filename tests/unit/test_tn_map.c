@@ -1,6 +1,7 @@
 /* test_tn_map.c — mapping a spiking netlist onto TrueNorth cores
  * (truenorth/tn_map.c): the paper's one-core shape, multi-core placements
- * forced by fan-in and by neuron copies, crossbar bits = two's complement
+ * forced by fan-in and by neuron copies, relays on splitter cores for a
+ * source feeding 70 cores (= ideal stage tick for tick), crossbar bits = two's complement
  * codes, type weights, refusals, and a 2-neuron netlist mapped, written,
  * read back and simulated against spike counts derived by hand.  Every
  * mapping is also checked functionally: the effective weight each neuron
@@ -138,18 +139,49 @@ static int owner(const tn_mapping *m, int ci, int slot)
     return -1;
 }
 
+/* An axon driven by a relay neuron (core c, slot j: no netlist owner) is
+ * driven by the source of the relay's one input axon, with the two delays
+ * added; the relay must be threshold 1, weight +1 on that axon, linear
+ * reset, no leak.  Returns the number of faults. */
+static int resolve_relays(const tn_model *md, const int *drv, int *src, int *dly)
+{
+    int bad = 0;
+    for (int a = 0; a < md->n_cores * TN_AXONS; a++) {
+        if (drv[a] < 0 || src[a] >= 0)
+            continue;
+        int c = drv[a] / TN_NEURONS, j = drv[a] % TN_NEURONS, in = -1, n_in = 0;
+        const tn_crossbar *x = &md->crossbars[md->cores[c].crossbar];
+        for (int ai = 0; ai < TN_AXONS; ai++)
+            if (tn_synapse(x, ai, j))
+                in = ai, n_in++;
+        const tn_neuron_type *ty = &md->types[md->cores[c].type[j]];
+        if (n_in != 1 || src[c * TN_AXONS + in] < 0 || drv[c * TN_AXONS + in] < 0) {
+            bad++;
+            continue;
+        }
+        int k = x->axon_type[in];
+        bad += ty->sigma[k] * ty->s[k] != 1 || ty->alpha != 1 || ty->lambda != 0 ||
+               ty->gamma != 1 || ty->V != 0;
+        src[a] = src[c * TN_AXONS + in];
+        dly[a] += dly[c * TN_AXONS + in];
+    }
+    return bad;
+}
+
 /* Rebuild from the model alone which source drives each axon (neurons'
- * destinations, input feeds) and check that every netlist neuron, in every
- * one of its copies, sees exactly mult * code from every source, with the
- * projection's delay.  Returns the number of mismatches. */
+ * destinations, through relays, and input feeds) and check that every
+ * netlist neuron, in every one of its copies, sees exactly mult * code
+ * from every source, with the projection's delay.  Returns the number of
+ * mismatches. */
 static int check_function(const net *t, const tn_mapping *m)
 {
     const tn_model *md = m->model;
     int nc = md->n_cores, bad = 0;
     int *src = malloc((size_t)nc * TN_AXONS * sizeof *src);
     int *dly = malloc((size_t)nc * TN_AXONS * sizeof *dly);
+    int *drv = malloc((size_t)nc * TN_AXONS * sizeof *drv);
     for (int i = 0; i < nc * TN_AXONS; i++)
-        src[i] = -1, dly[i] = 0;
+        src[i] = -1, dly[i] = 0, drv[i] = -1;
     for (int c = 0; c < nc; c++)
         for (int j = 0; j < TN_NEURONS; j++) {
             if (md->cores[c].type[j] < 0)
@@ -158,9 +190,10 @@ static int check_function(const net *t, const tn_mapping *m)
             if (dc < 0)
                 continue;
             int a = dc * TN_AXONS + md->cores[c].dest_axon[j];
-            if (src[a] >= 0)
+            if (drv[a] >= 0)
                 bad++; /* two drivers */
             src[a] = owner(m, c, j);
+            drv[a] = c * TN_NEURONS + j;
             dly[a] = md->cores[c].dest_delay[j];
         }
     for (int i = 0; i < m->n_inputs; i++) {
@@ -168,12 +201,13 @@ static int check_function(const net *t, const tn_mapping *m)
         for (int f = 0; f < m->inputs[i].n_feeds; f++) {
             int a = tn_model_core_index(md, m->inputs[i].feeds[f].core) * TN_AXONS +
                     m->inputs[i].feeds[f].axon;
-            if (src[a] >= 0)
+            if (drv[a] >= 0 || src[a] >= 0)
                 bad++;
             src[a] = g;
             dly[a] = m->inputs[i].feeds[f].delay;
         }
     }
+    bad += resolve_relays(md, drv, src, dly);
     int total = m->n_neurons;
     long *w = malloc((size_t)total * sizeof *w);
     int *wd = malloc((size_t)total * sizeof *wd);
@@ -222,7 +256,7 @@ static int check_function(const net *t, const tn_mapping *m)
             }
         }
     }
-    free(src), free(dly), free(w), free(wd);
+    free(src), free(dly), free(drv), free(w), free(wd);
     return bad;
 }
 
@@ -682,6 +716,79 @@ static void test_simulate_two_neurons(void)
     net_free(t);
 }
 
+/* B random samples x in [-1, 1]: the TrueNorth simulation of m must equal
+ * the ideal spiking stage (snnc_netlist_simulate) spike for spike for every
+ * netlist neuron (copies fire with their original; relays are not netlist
+ * neurons, their effect is in their targets' spikes) and in every class
+ * score; more than min_spikes ideal spikes make it non-vacuous. */
+static void compare_ideal(const net *t, const tn_mapping *m, int B, int T, int F, int C,
+                          uint32_t seed, int min_spikes)
+{
+    snnc_err err = {0};
+    CU_ASSERT_FATAL(m->n_readout <= 64 && C <= 16);
+    int64_t dims[3] = {B, T, F};
+    snnc_tensor *x = snnc_tensor_new(SNNC_F32, 3, dims, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    float *xd = x->data;
+    for (int64_t i = 0; i < x->count; i++)
+        xd[i] = ((float)(lcg(&seed) % 2001) - 1000.0f) / 1000.0f;
+    snnc_sim_result ideal;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(&t->n, x, true, &ideal, &err), SNNC_OK);
+    int32_t counts[64];
+    int64_t scores[16];
+    tn_map_result res = {counts, scores, -1};
+    int spikes = 0, mismatched = 0, score_diff = 0;
+    for (int b = 0; b < B; b++) {
+        tn_input_spike *sp = NULL;
+        size_t n_sp = 0;
+        CU_ASSERT_EQUAL_FATAL(tn_map_encode_input(m, xd + (size_t)b * T * F, T, F, 0, &sp, &n_sp,
+                                                  &err), SNNC_OK);
+        tn_sim *s = NULL;
+        CU_ASSERT_EQUAL_FATAL(tn_sim_new(m->model, 1, &s, &err), SNNC_OK);
+        if (b == 0) { /* spike trains against the raster */
+            tn_output_spike *out = NULL;
+            size_t n_out = 0;
+            CU_ASSERT_EQUAL_FATAL(tn_sim_run(s, ideal.ticks, sp, n_sp, &out, &n_out, NULL, &err),
+                                  SNNC_OK);
+            uint8_t *tn = calloc((size_t)ideal.ticks * (size_t)m->n_neurons, 1);
+            for (size_t i = 0; i < n_out; i++) {
+                int g = owner(m, tn_model_core_index(m->model, out[i].core), out[i].neuron);
+                if (g >= 0 && out[i].neuron == m->place[g].slot)
+                    tn[out[i].tick * m->n_neurons + g] = 1;
+                /* a copy fires when its original does */
+                if (g >= 0 && out[i].neuron != m->place[g].slot) {
+                    bool orig = false;
+                    for (size_t k = 0; k < n_out; k++)
+                        orig |= out[k].tick == out[i].tick && out[k].core == out[i].core &&
+                                out[k].neuron == m->place[g].slot;
+                    mismatched += !orig;
+                }
+            }
+            for (int64_t k = 0; k < ideal.ticks; k++)
+                for (int g = 0; g < m->n_neurons; g++) {
+                    if (m->place[g].core_index < 0)
+                        continue; /* inputs */
+                    uint8_t want = ideal.raster[k * ideal.n_neurons + g];
+                    spikes += want;
+                    mismatched += want != tn[k * m->n_neurons + g];
+                }
+            free(tn), free(out);
+            tn_sim_free(s);
+            CU_ASSERT_EQUAL_FATAL(tn_sim_new(m->model, 1, &s, &err), SNNC_OK);
+        }
+        CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, sp, n_sp, 0, &res, NULL, &err), SNNC_OK);
+        for (int k = 0; k < C; k++)
+            score_diff += (double)scores[k] != ideal.scores[b * C + k];
+        tn_sim_free(s);
+        free(sp);
+    }
+    CU_ASSERT(spikes > min_spikes); /* the comparison is not vacuous */
+    CU_ASSERT_EQUAL(mismatched, 0);
+    CU_ASSERT_EQUAL(score_diff, 0);
+    snnc_sim_result_free(&ideal);
+    snnc_tensor_free(x);
+}
+
 /* The ideal spiking stage (mapper/netlist_sim.c, an independent
  * simulator of the netlist) and TrueNorth must agree spike for spike: a
  * random signed network — inputs on two channels, a hidden pair sharing one
@@ -736,67 +843,83 @@ static void test_matches_ideal_stage(void)
     CU_ASSERT_EQUAL(json_array_size(outs), 2); /* h+/h- and y+/y- share their tensors */
     CU_ASSERT_EQUAL(json_array_size(json_object_get(md, "populations")), 4);
     json_decref(md);
-    const int B = 3;
-    int64_t dims[3] = {B, T, F};
-    snnc_tensor *x = snnc_tensor_new(SNNC_F32, 3, dims, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-    float *xd = x->data;
-    for (int64_t i = 0; i < x->count; i++)
-        xd[i] = ((float)(lcg(&seed) % 2001) - 1000.0f) / 1000.0f;
-    snnc_sim_result ideal;
-    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(&t->n, x, true, &ideal, &err), SNNC_OK);
-    int32_t counts[2 * 10];
-    int64_t scores[10];
-    tn_map_result res = {counts, scores, -1};
-    int spikes = 0, mismatched = 0, score_diff = 0;
-    for (int b = 0; b < B; b++) {
-        tn_input_spike *sp = NULL;
-        size_t n_sp = 0;
-        CU_ASSERT_EQUAL_FATAL(tn_map_encode_input(m, xd + (size_t)b * T * F, T, F, 0, &sp, &n_sp,
-                                                  &err), SNNC_OK);
-        tn_sim *s = NULL;
-        CU_ASSERT_EQUAL_FATAL(tn_sim_new(m->model, 1, &s, &err), SNNC_OK);
-        if (b == 0) { /* spike trains against the raster */
-            tn_output_spike *out = NULL;
-            size_t n_out = 0;
-            CU_ASSERT_EQUAL_FATAL(tn_sim_run(s, ideal.ticks, sp, n_sp, &out, &n_out, NULL, &err),
-                                  SNNC_OK);
-            uint8_t *tn = calloc((size_t)ideal.ticks * (size_t)m->n_neurons, 1);
-            for (size_t i = 0; i < n_out; i++) {
-                int g = owner(m, tn_model_core_index(m->model, out[i].core), out[i].neuron);
-                if (g >= 0 && out[i].neuron == m->place[g].slot)
-                    tn[out[i].tick * m->n_neurons + g] = 1;
-                /* a copy fires when its original does */
-                if (g >= 0 && out[i].neuron != m->place[g].slot) {
-                    bool orig = false;
-                    for (size_t k = 0; k < n_out; k++)
-                        orig |= out[k].tick == out[i].tick && out[k].core == out[i].core &&
-                                out[k].neuron == m->place[g].slot;
-                    mismatched += !orig;
-                }
-            }
-            for (int64_t k = 0; k < ideal.ticks; k++)
-                for (int g = 2 * F; g < m->n_neurons; g++) {
-                    uint8_t want = ideal.raster[k * ideal.n_neurons + g];
-                    spikes += want;
-                    mismatched += want != tn[k * m->n_neurons + g];
-                }
-            free(tn), free(out);
-            tn_sim_free(s);
-            CU_ASSERT_EQUAL_FATAL(tn_sim_new(m->model, 1, &s, &err), SNNC_OK);
-        }
-        CU_ASSERT_EQUAL_FATAL(tn_map_run_sample(m, s, sp, n_sp, 0, &res, NULL, &err), SNNC_OK);
-        for (int k = 0; k < C; k++)
-            score_diff += (double)scores[k] != ideal.scores[b * C + k];
-        tn_sim_free(s);
-        free(sp);
-    }
-    CU_ASSERT(spikes > 200); /* the comparison is not vacuous */
-    CU_ASSERT_EQUAL(mismatched, 0);
-    CU_ASSERT_EQUAL(score_diff, 0);
-    snnc_sim_result_free(&ideal);
-    snnc_tensor_free(x);
+    compare_ideal(t, m, 3, T, F, C, seed, 200);
     tn_mapping_free(m);
+    /* every hidden neuron relayed (its one group has delay W): 56 chunks of
+     * 4 relays on one splitter core, 1 copy each on the hidden core, and
+     * still the ideal stage tick for tick */
+    tn_map_options all = {.relay_groups = -1};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, &all, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 2);
+    CU_ASSERT_EQUAL(m->report.relay_cores, 1);
+    CU_ASSERT_EQUAL(m->report.relayed_sources, 2 * H);
+    CU_ASSERT_EQUAL(m->report.relays, 4 * 2 * H);
+    CU_ASSERT_EQUAL(m->report.cores[1].axons, 2 * H);
+    CU_ASSERT_EQUAL(m->place[2 * F].slots, 1);
+    check_limits(m);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    compare_ideal(t, m, 3, T, F, C, seed, 200);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
+/* Relays: h feeds 70 neurons q_j that each fill a core (63 private inputs
+ * + h = 64 axon groups), with delay 3: 70 groups need 280 copies, more than
+ * a core.  Through relays: 2 copies of h (delay 1) reach two splitter cores
+ * (64 + 6 groups: 256 + 24 relay neurons, threshold 1), whose relays send
+ * with delay 3 - 1 = 2; h's delay-1 group (the readout's core) keeps its 4
+ * direct copies: 6 slots.  1 + 70 + 2 = 73 cores.  TrueNorth still equals
+ * the ideal stage spike for spike; with delay 1 it is refused. */
+static void test_relay_fanout(void)
+{
+    const int W = 15, T = 3, Q = 70, P = 63, C = 10, F = 1 + Q * P;
+    net *t = net_new(W, T, 2);
+    t->n.n_classes = C;
+    uint32_t seed = 77;
+    int in = add_input(t, "x", F, 0.05f, 0, 1);
+    int h = add_pop(t, "h", SNNC_POP_HIDDEN, 1, 10, 0, 2, 0, 0);
+    int q = add_pop(t, "q", SNNC_POP_HIDDEN, Q, 1, 0, 1, 0, 0);
+    int y = add_pop(t, "y", SNNC_POP_READOUT, C, 1, 0, 1, 1000, 0);
+    for (int p = q; p <= y; p++)
+        for (int j = 0; j < t->pops[p].n; j++) {
+            t->pops[p].threshold[j] = 8 + (int)(lcg(&seed) % 33);
+            t->pops[p].leak[j] = (int)(lcg(&seed) % 5) - 2;
+            t->pops[p].mult[j] = 1 + (int)(lcg(&seed) % 3);
+            t->pops[p].floor[j] = (int)(lcg(&seed) % 51);
+            t->pops[p].v0[j] = (int)(lcg(&seed) % (uint32_t)t->pops[p].threshold[j]);
+        }
+    snnc_projection *xh = add_proj(t, in, h, 1), *xq = add_proj(t, in, q, 1);
+    snnc_projection *hq = add_proj(t, h, q, 3), *qy = add_proj(t, q, y, W);
+    snnc_projection *hy = add_proj(t, h, y, 1);
+    set_code(t, xh, 0, 0, 7);
+    for (int j = 0; j < Q; j++) {
+        for (int i = 0; i < P; i++)
+            set_code(t, xq, j, 1 + j * P + i, random_code(&seed));
+        set_code(t, hq, j, 0, (j % 2 ? 1 : -1) * (3 + j % 5));
+    }
+    for (int k = 0; k < C; k++) {
+        for (int i = 0; i < 5; i++)
+            set_code(t, qy, k, 5 * k + i, random_code(&seed));
+        set_code(t, hy, k, 0, k - 5);
+    }
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.n_cores, 1 + Q + 2);
+    CU_ASSERT_EQUAL(m->report.relay_cores, 2);
+    CU_ASSERT_EQUAL(m->report.relayed_sources, 1);
+    CU_ASSERT_EQUAL(m->report.relays, 4 * Q);
+    CU_ASSERT_EQUAL(m->place[F].slots, 4 + 2);
+    CU_ASSERT_EQUAL(m->report.cores[1 + Q].neurons, 256);
+    CU_ASSERT_EQUAL(m->report.cores[1 + Q + 1].neurons, 4 * (Q - 64));
+    check_limits(m);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    compare_ideal(t, m, 2, T, F, C, seed, 300);
+    tn_mapping_free(m);
+    hq->delay = 1; /* 71 groups of delay 1: no relay can serve them */
+    CU_ASSERT_EQUAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_EUNSUPPORTED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "population 'h' neuron 0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "71 of them with delay 1"));
     net_free(t);
 }
 
@@ -807,6 +930,7 @@ static CU_TestInfo tests[] = {
     {"crossbar bits = two's complement codes; type weights", test_twos_complement},
     {"refusals: mult, fan-in, delay, code", test_refusals},
     {"fan-out beyond 64 destination groups refused", test_fanout_refused},
+    {"relays: 70 destination groups through splitter cores = ideal", test_relay_fanout},
     {"code +8: negated neuron, or clipped", test_code_plus8},
     {"rate code of one sample", test_encode},
     {"2-neuron netlist: write, read, simulate, decode", test_simulate_two_neurons},

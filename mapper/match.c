@@ -6,7 +6,12 @@
  * window), its window counts match the ANN's: a GSL simplex on the
  * continuous relaxation clamp(s P + b, 0, W), then integer candidates for
  * every mult and a coordinate search of the integer neighbourhood
- * (threshold, leak, mult, v0, floor), each scored by simulating the neuron. */
+ * (threshold, leak, mult, v0, floor), each scored by simulating the neuron.
+ * Last, in closed loop: every hidden neuron is widened (the same neuron at k
+ * times the scale, for finer leak steps) and one common bias shift, in
+ * counts per window, is chosen by simulating the whole netlist on the
+ * calibration data: it offsets the upward bias that count noise gets
+ * through the rectification of the network's own recurrence. */
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 #include <math.h>
@@ -20,6 +25,7 @@
 
 #define MATCH_SAMPLES 128   /* calibration sequences used per neuron */
 #define CURVE_POINTS 3000
+#define WIDE_THRESHOLD 16383 /* widening keeps thresholds (and V) well inside 20 bits */
 
 /* ------------------------------------------------------------ count domain */
 
@@ -339,8 +345,9 @@ static void spike_inputs(const snnc_population *P, int j, int l, const snnc_ann 
         }
 }
 
+/* Fit (if `fit`) population p's neurons, then score them: residual and curve. */
 static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer_constraints *st,
-                     const snnc_count_trace *tr, snnc_match_curve *cv, pop_work *w)
+                     const snnc_count_trace *tr, snnc_match_curve *cv, pop_work *w, bool fit)
 {
     snnc_population *P = &n->pops[p];
     int l = snnc_lower_layer_of(n, p), W = n->window;
@@ -364,24 +371,130 @@ static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer
             }
         spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, w->X);
         fit_data d = {W, T, nseq, w->Q, w->X, w->target};
-        double s = st[l].scales[(size_t)j * st[l].n_groups], b = P->sign * L->b[j] * W / a_out, e;
-        fit_relaxed(&d, &s, &b);
-        snnc_neuron start = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
-        snnc_neuron u = fit_integer(&d, start, s, b, &e);
-        P->threshold[j] = u.threshold;
-        P->leak[j] = u.leak;
-        P->mult[j] = u.mult;
-        P->floor[j] = u.floor;
-        P->v0[j] = u.v0;
-        total += e;
+        snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
+        if (fit) {
+            double s = st[l].scales[(size_t)j * st[l].n_groups], b = P->sign * L->b[j] * W / a_out, e;
+            fit_relaxed(&d, &s, &b);
+            u = fit_integer(&d, u, s, b, &e);
+            P->threshold[j] = u.threshold;
+            P->leak[j] = u.leak;
+            P->mult[j] = u.mult;
+            P->floor[j] = u.floor;
+            P->v0[j] = u.v0;
+        }
+        total += sim_error(&u, &d, cv ? w->cnt : NULL);
         if (cv) {
-            sim_error(&u, &d, w->cnt);
             size_t npts = (size_t)nseq * T, per = CURVE_POINTS / (size_t)H + 1;
             add_curve_points(cv, w->z, w->target, w->cnt, npts, npts / per + 1);
         }
     }
     n->residual[p] = total / ((double)H * nseq * T);
     return 0;
+}
+
+/* ------------------------------------------------------------ closed loop */
+
+/* The same neuron at k times the scale (mult, threshold, leak, floor, v0 all
+ * times k: V is k times the original's at every tick, so the spikes are
+ * identical), with the largest k the ranges allow: finer leak steps. */
+static void widen(snnc_population *P, int j)
+{
+    int64_t k = SNNC_MULT_MAX / P->mult[j];
+    while (k > 1 && (k * P->threshold[j] > WIDE_THRESHOLD || k * abs(P->leak[j]) > SNNC_LEAK_MAX ||
+                     k * P->floor[j] > SNNC_THRESHOLD_MAX))
+        k--;
+    P->mult[j] *= (int32_t)k;
+    P->threshold[j] *= (int32_t)k;
+    P->leak[j] *= (int32_t)k;
+    P->floor[j] *= (int32_t)k;
+    P->v0[j] *= (int32_t)k;
+}
+
+static bool shiftable(const snnc_netlist *n, const snnc_ann *q, int p)
+{
+    int l = snnc_lower_layer_of(n, p);
+    return n->pops[p].role == SNNC_POP_HIDDEN && l >= 0 && q->layers[l].role != SNNC_ANN_READOUT;
+}
+
+/* Hidden leaks shifted by `delta` counts per window from `base`. */
+static void apply_shift(snnc_netlist *n, const snnc_ann *q, const int32_t *base, double delta)
+{
+    for (int p = 0, g = 0; p < n->n_pops; p++) {
+        if (!shiftable(n, q, p))
+            continue;
+        snnc_population *P = &n->pops[p];
+        for (int j = 0; j < P->n; j++, g++) {
+            double leak = base[g] + floor(delta * P->threshold[j] / n->window + 0.5);
+            P->leak[j] = (int32_t)fmax(-SNNC_LEAK_MAX, fmin(SNNC_LEAK_MAX, leak));
+        }
+    }
+}
+
+/* Closed-loop count error: mean squared difference between the window counts
+ * of the shiftable populations when the whole netlist runs on the
+ * calibration input and the constrained ANN's counts (sign applied). */
+static int closed_loop_error(const snnc_netlist *n, const snnc_ann *q, const snnc_tensor *calib,
+                             const snnc_count_trace *tr, double *out, snnc_err *err)
+{
+    snnc_sim_result r;
+    int rc = snnc_netlist_simulate(n, calib, q->batch_first, &r, err);
+    if (rc)
+        return rc;
+    double e = 0;
+    int64_t cnt = 0;
+    for (int p = 0; p < n->n_pops; p++) {
+        if (!shiftable(n, q, p))
+            continue;
+        const snnc_population *P = &n->pops[p];
+        int l = snnc_lower_layer_of(n, p);
+        for (int t = 0; t < n->steps; t++)
+            for (int64_t b = 0; b < r.batch; b++)
+                for (int j = 0; j < P->n; j++) {
+                    double c = r.counts[((size_t)t * r.batch + b) * r.n_neurons + r.pop_offset[p] + j];
+                    double d = c - fmax(P->sign * tr->cnt[l][((size_t)t * tr->batch + b) * P->n + j], 0);
+                    e += d * d;
+                    cnt++;
+                }
+    }
+    *out = cnt ? e / (double)cnt : 0;
+    snnc_sim_result_free(&r);
+    return SNNC_OK;
+}
+
+/* Widen every hidden neuron, then choose the common bias shift (counts per
+ * window, -0.2 to +0.1 in steps of 0.025) with the smallest closed-loop
+ * count error on the calibration data; 0 (no shift) unless another is
+ * strictly better. */
+static int calibrate_bias(snnc_netlist *n, const snnc_ann *q, const snnc_tensor *calib,
+                          const snnc_count_trace *tr, snnc_err *err)
+{
+    int total = 0;
+    for (int p = 0; p < n->n_pops; p++)
+        if (shiftable(n, q, p)) {
+            for (int j = 0; j < n->pops[p].n; j++)
+                widen(&n->pops[p], j);
+            total += n->pops[p].n;
+        }
+    int32_t *base = malloc(((size_t)total + 1) * sizeof *base);
+    if (!base)
+        return snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+    for (int p = 0, g = 0; p < n->n_pops; p++)
+        for (int j = 0; shiftable(n, q, p) && j < n->pops[p].n; j++)
+            base[g++] = n->pops[p].leak[j];
+    double best = INFINITY, best_delta = 0, e = 0;
+    int rc = SNNC_OK;
+    for (int k = 0; k <= 12 && rc == SNNC_OK; k++) {
+        double delta = k == 0 ? 0 : -0.2 + 0.025 * (k - 1 + (k > 8)); /* 0 first, then the grid without 0 */
+        apply_shift(n, q, base, delta);
+        rc = closed_loop_error(n, q, calib, tr, &e, err);
+        if (rc == SNNC_OK && e < best - 1e-9) {
+            best = e;
+            best_delta = delta;
+        }
+    }
+    apply_shift(n, q, base, best_delta);
+    free(base);
+    return rc;
 }
 
 int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st, const snnc_tensor *calib,
@@ -413,6 +526,11 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
     int ncv = 0;
     if (!w.Q || !w.X || !w.target || !w.z || !w.cnt || (curves && !cv))
         rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+    for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++)
+        if (n->pops[p].role != SNNC_POP_INPUT)
+            match_pop(n, p, q, st, &tr, NULL, &w, true);
+    if (rc == SNNC_OK)
+        rc = calibrate_bias(n, q, calib, &tr, err);
     for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++) {
         if (n->pops[p].role == SNNC_POP_INPUT)
             continue;
@@ -427,7 +545,7 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
                 break;
             }
         }
-        match_pop(n, p, q, st, &tr, c, &w);
+        match_pop(n, p, q, st, &tr, c, &w, false);
         if (c)
             c->residual = n->residual[p];
     }

@@ -1,4 +1,5 @@
-/* bench_util.h — what the benchmark programs (bench_eval.c, bench_truenorth.c)
+/* bench_util.h — what the benchmark programs (bench_eval.c, bench_truenorth.c,
+ * bench_convert.c)
  * share: "--flag value" option parsing from a table, wall and CPU clocks,
  * the median of a sample, the peak resident set, and a fixed splitmix64
  * random stream (implementation: bench_util.c). */

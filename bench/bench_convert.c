@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "onnx_build.h"
 #include "ir/error.h"
 #include "mapper/pipeline.h"
 #include "onnx.pb-c.h"
@@ -114,68 +115,11 @@ typedef struct model_parts {
     char *rnn_in[4], *rnn_out[2], *sq_in[2], *sq_out[1], *gemm_in[3], *gemm_out[1];
     Onnx__AttributeProto attr[4], *rnn_attrs[3], *gemm_attrs[1];
     char *acts[1];
-    Onnx__TensorProto init[N_INIT], *inits[N_INIT];
-    int64_t init_dims[N_INIT][3];
-    void *init_data[N_INIT];
-    Onnx__ValueInfoProto vi[N_VI], *ins[1], *outs[1];
-    Onnx__TypeProto type[N_VI];
-    Onnx__TypeProto__Tensor ttype[N_VI];
-    Onnx__TensorShapeProto shape[N_VI];
-    Onnx__TensorShapeProto__Dimension dim[N_VI][3], *dimp[N_VI][3];
+    bench_init init[N_INIT];
+    Onnx__TensorProto *inits[N_INIT];
+    bench_value val[N_VI];
+    Onnx__ValueInfoProto *ins[1], *outs[1];
 } model_parts;
-
-static void set_value_info(model_parts *p, int k, char *name, int rank, const int64_t *dims)
-{
-    onnx__tensor_shape_proto__init(&p->shape[k]);
-    for (int i = 0; i < rank; i++) {
-        onnx__tensor_shape_proto__dimension__init(&p->dim[k][i]);
-        p->dim[k][i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        p->dim[k][i].dim_value = dims[i];
-        p->dimp[k][i] = &p->dim[k][i];
-    }
-    p->shape[k].n_dim = (size_t)rank;
-    p->shape[k].dim = p->dimp[k];
-    onnx__type_proto__tensor__init(&p->ttype[k]);
-    p->ttype[k].has_elem_type = 1;
-    p->ttype[k].elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-    p->ttype[k].shape = &p->shape[k];
-    onnx__type_proto__init(&p->type[k]);
-    p->type[k].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    p->type[k].tensor_type = &p->ttype[k];
-    onnx__value_info_proto__init(&p->vi[k]);
-    p->vi[k].name = name;
-    p->vi[k].type = &p->type[k];
-}
-
-/* Initializer k: float uniform in [-scale, scale) (int64 [0] when i64). */
-static int set_initializer(model_parts *p, int k, char *name, int rank, const int64_t *dims,
-                           float scale, bool i64, uint64_t *rng)
-{
-    size_t n = 1;
-    for (int i = 0; i < rank; i++) {
-        p->init_dims[k][i] = dims[i];
-        n *= (size_t)dims[i];
-    }
-    size_t esz = i64 ? sizeof(int64_t) : sizeof(float);
-    p->init_data[k] = calloc(n ? n : 1, esz);
-    if (!p->init_data[k])
-        return -1;
-    float *f = p->init_data[k];
-    for (size_t i = 0; !i64 && i < n; i++)
-        f[i] = scale * (2.0f * (float)snnc_bench_uniform01(rng) - 1.0f);
-    Onnx__TensorProto *t = &p->init[k];
-    onnx__tensor_proto__init(t);
-    t->name = name;
-    t->n_dims = (size_t)rank;
-    t->dims = p->init_dims[k];
-    t->has_data_type = 1;
-    t->data_type = i64 ? ONNX__TENSOR_PROTO__DATA_TYPE__INT64 : ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-    t->has_raw_data = 1; /* little-endian, as every exporter writes them */
-    t->raw_data.len = n * esz;
-    t->raw_data.data = p->init_data[k];
-    p->inits[k] = t;
-    return 0;
-}
 
 static void set_attr_int(Onnx__AttributeProto *a, char *name, int64_t v)
 {
@@ -209,17 +153,19 @@ static int model_build(model_parts *p, const opts *o, uint64_t *rng)
     int64_t I = o->input, H = o->hidden, C = o->classes, T = o->steps, B = o->batch;
     int64_t dw[3] = {1, H, I}, dr[3] = {1, H, H}, db[2] = {1, 2 * H}, dax[1] = {1};
     int64_t dwo[2] = {C, H}, dbo[1] = {C};
-    if (set_initializer(p, 0, "W", 3, dw, 1.0f / sqrtf((float)I), false, rng) ||
-        set_initializer(p, 1, "R", 3, dr, 0.5f * sqrtf(3.0f / (float)H), false, rng) ||
-        set_initializer(p, 2, "B", 2, db, 0.1f, false, rng) ||
-        set_initializer(p, 3, "axes0", 1, dax, 0, true, rng) ||
-        set_initializer(p, 4, "Wo", 2, dwo, 1.0f / sqrtf((float)H), false, rng) ||
-        set_initializer(p, 5, "bo", 1, dbo, 0.1f, false, rng))
+    if (bench_init_set(&p->init[0], "W", 3, dw, 1.0f / sqrtf((float)I), false, rng) ||
+        bench_init_set(&p->init[1], "R", 3, dr, 0.5f * sqrtf(3.0f / (float)H), false, rng) ||
+        bench_init_set(&p->init[2], "B", 2, db, 0.1f, false, rng) ||
+        bench_init_set(&p->init[3], "axes0", 1, dax, 0, true, rng) ||
+        bench_init_set(&p->init[4], "Wo", 2, dwo, 1.0f / sqrtf((float)H), false, rng) ||
+        bench_init_set(&p->init[5], "bo", 1, dbo, 0.1f, false, rng))
         return -1;
     int64_t dx[3] = {T, B, I}, dy[2] = {B, C};
-    set_value_info(p, 0, "X", 3, dx);
-    set_value_info(p, 1, "logits", 2, dy);
-    p->ins[0] = &p->vi[0], p->outs[0] = &p->vi[1];
+    for (int k = 0; k < N_INIT; k++)
+        p->inits[k] = &p->init[k].t;
+    bench_value_set(&p->val[0], "X", 3, dx);
+    bench_value_set(&p->val[1], "logits", 2, dy);
+    p->ins[0] = &p->val[0].vi, p->outs[0] = &p->val[1].vi;
 
     set_attr_int(&p->attr[0], "hidden_size", H);
     onnx__attribute_proto__init(&p->attr[1]);
@@ -279,23 +225,15 @@ static int model_build(model_parts *p, const opts *o, uint64_t *rng)
 static void model_free(model_parts *p)
 {
     for (int k = 0; k < N_INIT; k++)
-        free(p->init_data[k]);
+        bench_init_free(&p->init[k]);
     free(p->attr[1].strings);
 }
 
 /* Serialise into a new buffer; returns NULL on failure. */
 static uint8_t *model_pack(const opts *o, uint64_t *rng, size_t *size)
 {
-    model_parts *p = malloc(sizeof *p);
-    uint8_t *buf = NULL;
-    if (p && !model_build(p, o, rng)) {
-        *size = onnx__model_proto__get_packed_size(&p->model);
-        buf = malloc(*size ? *size : 1);
-        if (buf && onnx__model_proto__pack(&p->model, buf) != *size) {
-            free(buf);
-            buf = NULL;
-        }
-    }
+    model_parts *p = calloc(1, sizeof *p);
+    uint8_t *buf = p && !model_build(p, o, rng) ? bench_model_pack(&p->model, size) : NULL;
     if (p)
         model_free(p);
     free(p);

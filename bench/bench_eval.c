@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "onnx_build.h"
 #include "onnx.pb-c.h"
 #include "snnc.h"
 
@@ -97,64 +98,11 @@ typedef struct model_parts {
     Onnx__NodeProto node, *nodes[1];
     char *node_in[4], *node_out[3];
     Onnx__AttributeProto hidden_attr, *attrs[1];
-    Onnx__TensorProto init[3], *inits[3];
-    int64_t init_dims[3][3];
-    float *init_data[3];
-    Onnx__ValueInfoProto vi[4], *ins[1], *outs[3];
-    Onnx__TypeProto type[4];
-    Onnx__TypeProto__Tensor ttype[4];
-    Onnx__TensorShapeProto shape[4];
-    Onnx__TensorShapeProto__Dimension dim[4][4], *dimp[4][4];
+    bench_init init[3];
+    Onnx__TensorProto *inits[3];
+    bench_value val[4];
+    Onnx__ValueInfoProto *ins[1], *outs[3];
 } model_parts;
-
-static void set_value_info(model_parts *p, int k, char *name, int rank, const int64_t *dims)
-{
-    onnx__tensor_shape_proto__init(&p->shape[k]);
-    for (int i = 0; i < rank; i++) {
-        onnx__tensor_shape_proto__dimension__init(&p->dim[k][i]);
-        p->dim[k][i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        p->dim[k][i].dim_value = dims[i];
-        p->dimp[k][i] = &p->dim[k][i];
-    }
-    p->shape[k].n_dim = (size_t)rank;
-    p->shape[k].dim = p->dimp[k];
-    onnx__type_proto__tensor__init(&p->ttype[k]);
-    p->ttype[k].has_elem_type = 1;
-    p->ttype[k].elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-    p->ttype[k].shape = &p->shape[k];
-    onnx__type_proto__init(&p->type[k]);
-    p->type[k].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    p->type[k].tensor_type = &p->ttype[k];
-    onnx__value_info_proto__init(&p->vi[k]);
-    p->vi[k].name = name;
-    p->vi[k].type = &p->type[k];
-}
-
-static int set_initializer(model_parts *p, int k, char *name, int rank, const int64_t *dims,
-                           float scale, uint64_t *rng)
-{
-    size_t n = 1;
-    for (int i = 0; i < rank; i++) {
-        p->init_dims[k][i] = dims[i];
-        n *= (size_t)dims[i];
-    }
-    p->init_data[k] = malloc(n * sizeof(float));
-    if (!p->init_data[k])
-        return -1;
-    fill_uniform(p->init_data[k], n, scale, rng);
-    Onnx__TensorProto *t = &p->init[k];
-    onnx__tensor_proto__init(t);
-    t->name = name;
-    t->n_dims = (size_t)rank;
-    t->dims = p->init_dims[k];
-    t->has_data_type = 1;
-    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-    t->has_raw_data = 1; /* little-endian floats, as every exporter writes them */
-    t->raw_data.len = n * sizeof(float);
-    t->raw_data.data = (uint8_t *)p->init_data[k];
-    p->inits[k] = t;
-    return 0;
-}
 
 /* A single-layer forward LSTM, opset 14, time-major: X[seq, batch, input]
  * -> Y[seq, 1, batch, hidden], Y_h, Y_c[1, batch, hidden].  Weights are
@@ -165,17 +113,20 @@ static int model_build(model_parts *p, const opts *o, uint64_t *rng)
     int64_t ni = o->input, nh = o->hidden, ns = o->seq, nb = o->batch;
     float sc = 1.0f / sqrtf((float)nh);
     int64_t dw[3] = {1, 4 * nh, ni}, dr[3] = {1, 4 * nh, nh}, db[2] = {1, 8 * nh};
-    if (set_initializer(p, 0, "W", 3, dw, sc, rng) || set_initializer(p, 1, "R", 3, dr, sc, rng) ||
-        set_initializer(p, 2, "B", 2, db, sc, rng))
+    if (bench_init_set(&p->init[0], "W", 3, dw, sc, false, rng) ||
+        bench_init_set(&p->init[1], "R", 3, dr, sc, false, rng) ||
+        bench_init_set(&p->init[2], "B", 2, db, sc, false, rng))
         return -1;
     int64_t dx[3] = {ns, nb, ni}, dy[4] = {ns, 1, nb, nh}, ds[3] = {1, nb, nh};
-    set_value_info(p, 0, "X", 3, dx);
-    set_value_info(p, 1, "Y", 4, dy);
-    set_value_info(p, 2, "Y_h", 3, ds);
-    set_value_info(p, 3, "Y_c", 3, ds);
-    p->ins[0] = &p->vi[0];
     for (int k = 0; k < 3; k++)
-        p->outs[k] = &p->vi[k + 1];
+        p->inits[k] = &p->init[k].t;
+    bench_value_set(&p->val[0], "X", 3, dx);
+    bench_value_set(&p->val[1], "Y", 4, dy);
+    bench_value_set(&p->val[2], "Y_h", 3, ds);
+    bench_value_set(&p->val[3], "Y_c", 3, ds);
+    p->ins[0] = &p->val[0].vi;
+    for (int k = 0; k < 3; k++)
+        p->outs[k] = &p->val[k + 1].vi;
 
     onnx__attribute_proto__init(&p->hidden_attr);
     p->hidden_attr.name = "hidden_size";
@@ -226,22 +177,14 @@ static int model_build(model_parts *p, const opts *o, uint64_t *rng)
 static void model_free(model_parts *p)
 {
     for (int k = 0; k < 3; k++)
-        free(p->init_data[k]);
+        bench_init_free(&p->init[k]);
 }
 
 /* Serialise into a new buffer; returns NULL on failure. */
 static uint8_t *model_pack(const opts *o, uint64_t *rng, size_t *size)
 {
-    model_parts *p = malloc(sizeof *p);
-    uint8_t *buf = NULL;
-    if (p && !model_build(p, o, rng)) {
-        *size = onnx__model_proto__get_packed_size(&p->model);
-        buf = malloc(*size ? *size : 1);
-        if (buf && onnx__model_proto__pack(&p->model, buf) != *size) {
-            free(buf);
-            buf = NULL;
-        }
-    }
+    model_parts *p = calloc(1, sizeof *p);
+    uint8_t *buf = p && !model_build(p, o, rng) ? bench_model_pack(&p->model, size) : NULL;
     if (p)
         model_free(p);
     free(p);

@@ -4,7 +4,6 @@
  * (and per neuron where it differs) fan-in, weight error, fan-out copies and
  * an estimate of the cores/axons/neurons a mapping needs; what extraction
  * refuses becomes an "unsupported" violation.  Estimate: docs/CHECK.md. */
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 #include "../ir/error.h"
 #include "../quantize/quantize.h"
 #include "cli.h"
+#include "cli_options.h"
 
 #define TN_CORE_AXONS 256
 #define TN_CORE_NEURONS 256
@@ -50,54 +50,23 @@ typedef struct opts {
 
 /* ------------------------------------------------------------ arguments */
 
-static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || errno || end == s || *end || v < lo || v > hi)
-        return snnc_cli_usage("check", "%s needs an integer in %ld..%ld", flag, lo, hi);
-    *out = (int)v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, opts *o)
 {
     *o = (opts){0};
     snnc_constraints_default(&o->c);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int st = 0;
-        if (snnc_cli_is_help(a)) {
-            o->help = true;
-            return 0;
-        } else if (!strcmp(a, "--json") || !strcmp(a, "--strict")) {
-            *(a[2] == 'j' ? &o->json : &o->strict) = true;
-            continue;
-        } else if (!strcmp(a, "--weight-levels")) {
-            st = parse_int(a, v, 2, 256, &o->c.weight_levels);
-        } else if (!strcmp(a, "--activity-levels")) {
-            st = parse_int(a, v, 2, 65536, &o->c.activity_levels);
-        } else if (!strcmp(a, "--fan-in")) {
-            st = parse_int(a, v, 1, TN_CORE_AXONS / TN_AXONS_PER_INPUT, &o->c.fan_in);
-        } else if (!strcmp(a, "--target") || !strcmp(a, "--calib")) {
-            if (!v)
-                return snnc_cli_usage("check", "%s needs an argument", a);
-            if (a[2] == 'c' && o->calib)
-                return snnc_cli_usage("check", "one --calib (an Elman network has one input)");
-            *(a[2] == 't' ? &o->target : &o->calib) = v;
-        } else if (a[0] == '-' && a[1]) {
-            return snnc_cli_usage("check", "unknown option '%s'", a);
-        } else if (!o->model) {
-            o->model = a;
-            continue;
-        } else {
-            return snnc_cli_usage("check", "unexpected argument '%s'", a);
-        }
-        if (st)
-            return st;
-        i++;
-    }
+    const snnc_cli_option table[] = {
+        SNNC_OPT_FLAG_("--json", &o->json),
+        SNNC_OPT_FLAG_("--strict", &o->strict),
+        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, 256),
+        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, 65536),
+        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, TN_CORE_AXONS / TN_AXONS_PER_INPUT),
+        SNNC_OPT_TEXT_("--target", &o->target),
+        SNNC_OPT_ONCE_("--calib", &o->calib, "an Elman network has one input"),
+        SNNC_OPT_END,
+    };
+    int st = snnc_cli_parse("check", argc, argv, table, &o->model, &o->help);
+    if (st || o->help)
+        return st;
     if (!o->model)
         return snnc_cli_usage("check", "no MODEL.onnx given");
     if (!o->target)

@@ -15,6 +15,7 @@
 
 #include "../ir/error.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "mapper/pipeline.h"
 
 static const char usage[] =
@@ -45,78 +46,35 @@ typedef struct opts {
     bool force, help;
 } opts;
 
-static int parse_int(const char *flag, const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || errno || end == s || *end || v < lo || v > hi)
-        return snnc_cli_usage("convert", "%s needs an integer in %lld..%lld", flag, lo, hi);
-    *out = v;
-    return 0;
-}
-
-static int parse_option(opts *o, const char *a, const char *v)
-{
-    long long n = 0;
-    int st = 0;
-    if (!v)
-        return snnc_cli_usage("convert", "%s needs a value", a);
-    if (!strcmp(a, "--target"))
-        o->target = v;
-    else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-        o->outdir = v;
-    else if (!strcmp(a, "--calib")) {
-        if (o->calib_arg)
-            return snnc_cli_usage("convert", "one --calib per model input (the network has one)");
-        o->calib_arg = v;
-    } else if (!strcmp(a, "--weight-levels")) {
-        st = parse_int(a, v, 2, 256, &n);
-        o->c.weight_levels = (int)n;
-    } else if (!strcmp(a, "--activity-levels")) {
-        st = parse_int(a, v, 2, 256, &n);
-        o->c.activity_levels = (int)n;
-    } else if (!strcmp(a, "--fan-in")) {
-        st = parse_int(a, v, 1, 1 << 20, &n);
-        o->c.fan_in = (int)n;
-    } else if (!strcmp(a, "--seed")) {
-        st = parse_int(a, v, 0, ((long long)1 << 62), &n);
-        o->c.seed = (uint64_t)n;
-    } else if (!strcmp(a, "--fan-in-strategy")) {
-        if (strcmp(v, "split") && strcmp(v, "prune"))
-            return snnc_cli_usage("convert", "--fan-in-strategy: split or prune, not '%s'", v);
-        o->c.fanin = v[0] == 's' ? SNNC_FANIN_SPLIT : SNNC_FANIN_PRUNE;
-    } else if (!strcmp(a, "--rounding")) {
-        if (strcmp(v, "nearest") && strcmp(v, "stochastic"))
-            return snnc_cli_usage("convert", "--rounding: nearest or stochastic, not '%s'", v);
-        o->c.rounding = v[0] == 'n' ? SNNC_ROUND_NEAREST : SNNC_ROUND_STOCHASTIC;
-    } else
-        return snnc_cli_usage("convert", "unknown option '%s'", a);
-    return st;
-}
+static const char *const fanin_words[] = {"split", "prune", NULL};
+static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
 
 static int parse_args(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     snnc_constraints_default(&o->c);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (snnc_cli_is_help(a)) {
-            o->help = true;
-            return 0;
-        } else if (!strcmp(a, "--force")) {
-            o->force = true;
-        } else if (a[0] == '-' && a[1]) {
-            int st = parse_option(o, a, i + 1 < argc ? argv[i + 1] : NULL);
-            if (st)
-                return st;
-            i++;
-        } else if (!o->model) {
-            o->model = a;
-        } else {
-            return snnc_cli_usage("convert", "unexpected argument '%s'", a);
-        }
-    }
+    long long seed = (long long)o->c.seed;
+    int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
+    const snnc_cli_option table[] = {
+        SNNC_OPT_FLAG_("--force", &o->force),
+        SNNC_OPT_TEXT_("--target", &o->target),
+        SNNC_OPT_TEXT_("--output", &o->outdir),
+        SNNC_OPT_TEXT_("-o", &o->outdir),
+        SNNC_OPT_ONCE_("--calib", &o->calib_arg, "the network has one input"),
+        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, 256),
+        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, 256),
+        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, 1 << 20),
+        SNNC_OPT_INT64_("--seed", &seed, 0, (long long)1 << 62),
+        SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
+        SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),
+        SNNC_OPT_END,
+    };
+    int st = snnc_cli_parse("convert", argc, argv, table, &o->model, &o->help);
+    if (st || o->help)
+        return st;
+    o->c.seed = (uint64_t)seed;
+    o->c.fanin = fanin ? SNNC_FANIN_PRUNE : SNNC_FANIN_SPLIT;
+    o->c.rounding = rounding ? SNNC_ROUND_STOCHASTIC : SNNC_ROUND_NEAREST;
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))

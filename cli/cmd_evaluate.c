@@ -15,6 +15,7 @@
 #include "../ir/error.h"
 #include "../ir/tensor.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "mapper/pipeline.h"
 
 static const char usage[] =
@@ -38,29 +39,17 @@ typedef struct eopts {
 static int parse(int argc, char **argv, eopts *o, bool *help)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (snnc_cli_is_help(a)) {
-            *help = true;
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            o->json = true;
-        } else if (!strcmp(a, "--input") || !strcmp(a, "--labels") || !strcmp(a, "--output")) {
-            if (!v)
-                return snnc_cli_usage("simulate", "%s needs a file name", a);
-            const char **slot = a[2] == 'i' ? &o->input : a[2] == 'l' ? &o->labels : &o->output;
-            if (*slot)
-                return snnc_cli_usage("simulate", "%s given twice (the network has one input)", a);
-            *slot = v;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            return snnc_cli_usage("simulate", "unknown option '%s' for an OUTDIR", a);
-        } else if (!o->dir) {
-            o->dir = a;
-        } else {
-            return snnc_cli_usage("simulate", "unexpected argument '%s'", a);
-        }
-    }
+    const char *once = "the network has one input";
+    const snnc_cli_option table[] = {
+        SNNC_OPT_FLAG_("--json", &o->json),
+        SNNC_OPT_ONCE_("--input", &o->input, once),
+        SNNC_OPT_ONCE_("--labels", &o->labels, once),
+        SNNC_OPT_ONCE_("--output", &o->output, once),
+        SNNC_OPT_END,
+    };
+    int st = snnc_cli_parse("simulate", argc, argv, table, &o->dir, help);
+    if (st || *help)
+        return st;
     if (!o->input)
         return snnc_cli_usage("simulate", "--input FILE is required with an OUTDIR");
     return 0;

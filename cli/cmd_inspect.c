@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "truenorth/tn_model.h"
 
 static const char usage[] =
@@ -161,20 +162,14 @@ static int inspect_truenorth(const char *model, bool json)
 int snnc_cmd_inspect(int argc, char **argv)
 {
     const char *model = NULL;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (snnc_cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return SNNC_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return snnc_cli_usage("inspect", "unknown option '%s'", argv[i]);
-        } else if (!model) {
-            model = argv[i];
-        } else {
-            return snnc_cli_usage("inspect", "unexpected argument '%s'", argv[i]);
-        }
+    bool json = false, help = false;
+    const snnc_cli_option table[] = {SNNC_OPT_FLAG_("--json", &json), SNNC_OPT_END};
+    int st = snnc_cli_parse("inspect", argc, argv, table, &model, &help);
+    if (st)
+        return st;
+    if (help) {
+        fputs(usage, stdout);
+        return SNNC_EXIT_OK;
     }
     if (!model)
         return snnc_cli_usage("inspect", "no MODEL.onnx given");

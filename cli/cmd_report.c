@@ -10,6 +10,7 @@
 
 #include "../ir/error.h"
 #include "cli.h"
+#include "cli_options.h"
 
 static const char usage[] =
     "usage: snnc report OUTDIR [--json]\n\n"
@@ -157,19 +158,14 @@ static json_t *summary(const json_t *r)
 int snnc_cmd_report(int argc, char **argv)
 {
     const char *dir = NULL;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (snnc_cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return SNNC_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json"))
-            json = true;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return snnc_cli_usage("report", "unknown option '%s'", argv[i]);
-        else if (!dir)
-            dir = argv[i];
-        else
-            return snnc_cli_usage("report", "unexpected argument '%s'", argv[i]);
+    bool json = false, help = false;
+    const snnc_cli_option table[] = {SNNC_OPT_FLAG_("--json", &json), SNNC_OPT_END};
+    int st = snnc_cli_parse("report", argc, argv, table, &dir, &help);
+    if (st)
+        return st;
+    if (help) {
+        fputs(usage, stdout);
+        return SNNC_EXIT_OK;
     }
     if (!dir)
         return snnc_cli_usage("report", "no OUTDIR given");

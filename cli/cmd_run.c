@@ -9,6 +9,7 @@
 #include "../ir/error.h"
 #include "../ir/tensor.h"
 #include "cli.h"
+#include "cli_options.h"
 
 static const char usage[] =
     "usage: snnc run MODEL.onnx --input [NAME=]FILE ... [--output [NAME=]FILE.npy ...] [--json]\n\n"
@@ -26,8 +27,9 @@ typedef struct {
     const char *files[64];
 } bindings;
 
-static int add_binding(bindings *b, const char *arg)
+static int add_binding(void *dest, const char *arg)
 {
+    bindings *b = dest;
     if (b->n == 64)
         return snnc_cli_usage("run", "at most 64 --input/--output options");
     snnc_cli_split_binding(arg, &b->bufs[b->n], &b->names[b->n], &b->files[b->n]);
@@ -153,28 +155,18 @@ int snnc_cmd_run(int argc, char **argv)
 {
     const char *model = NULL;
     bindings in = {0}, out = {0};
-    bool json = false;
-    int status = 0;
-    for (int i = 1; i < argc && !status; i++) {
-        if (snnc_cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            free_bindings(&in), free_bindings(&out);
-            return SNNC_EXIT_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--input") || !strcmp(argv[i], "--output")) {
-            if (i + 1 >= argc)
-                status = snnc_cli_usage("run", "%s needs a [NAME=]FILE argument", argv[i]);
-            else
-                status = add_binding(argv[i][2] == 'i' ? &in : &out, argv[i + 1]);
-            i++;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            status = snnc_cli_usage("run", "unknown option '%s'", argv[i]);
-        } else if (!model) {
-            model = argv[i];
-        } else {
-            status = snnc_cli_usage("run", "unexpected argument '%s'", argv[i]);
-        }
+    bool json = false, help = false;
+    const snnc_cli_option table[] = {
+        SNNC_OPT_FLAG_("--json", &json),
+        SNNC_OPT_CALL_("--input", &in, add_binding),
+        SNNC_OPT_CALL_("--output", &out, add_binding),
+        SNNC_OPT_END,
+    };
+    int status = snnc_cli_parse("run", argc, argv, table, &model, &help);
+    if (!status && help) {
+        fputs(usage, stdout);
+        free_bindings(&in), free_bindings(&out);
+        return SNNC_EXIT_OK;
     }
     if (!status && !model)
         status = snnc_cli_usage("run", "no MODEL.onnx given");

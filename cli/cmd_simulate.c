@@ -15,6 +15,7 @@
 
 #include "../ir/error.h"
 #include "cli.h"
+#include "cli_options.h"
 #include "truenorth/tn_sim.h"
 
 static const char usage[] =
@@ -50,51 +51,20 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int parse_count(const char *flag, const char *s, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || errno || end == s || *end || v < 0 || v > hi)
-        return snnc_cli_usage("simulate", "%s needs an integer in 0..%lld", flag, hi);
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, opts *o)
 {
     *o = (opts){NULL, NULL, NULL, -1, 0, false, false};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long long n = 0;
-        int st = 0;
-        if (snnc_cli_is_help(a)) {
-            o->help = true;
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            o->json = true;
-            continue;
-        } else if (!strcmp(a, "--ticks")) {
-            st = parse_count(a, v, (long long)1 << 40, &o->ticks);
-        } else if (!strcmp(a, "--threads")) {
-            st = parse_count(a, v, 64, &n);
-            o->threads = (int)n;
-        } else if (!strcmp(a, "--spikes") || !strcmp(a, "--output-spikes")) {
-            if (!v)
-                return snnc_cli_usage("simulate", "%s needs a file name", a);
-            *(a[2] == 's' ? &o->spikes : &o->out) = v;
-        } else if (a[0] == '-' && a[1]) {
-            return snnc_cli_usage("simulate", "unknown option '%s'", a);
-        } else if (!o->model) {
-            o->model = a;
-            continue;
-        } else {
-            return snnc_cli_usage("simulate", "unexpected argument '%s'", a);
-        }
-        if (st)
-            return st;
-        i++;
-    }
+    const snnc_cli_option table[] = {
+        SNNC_OPT_FLAG_("--json", &o->json),
+        SNNC_OPT_INT64_("--ticks", &o->ticks, 0, (long long)1 << 40),
+        SNNC_OPT_INT_("--threads", &o->threads, 0, 64),
+        SNNC_OPT_TEXT_("--spikes", &o->spikes),
+        SNNC_OPT_TEXT_("--output-spikes", &o->out),
+        SNNC_OPT_END,
+    };
+    int st = snnc_cli_parse("simulate", argc, argv, table, &o->model, &o->help);
+    if (st || o->help)
+        return st;
     if (!o->model)
         return snnc_cli_usage("simulate", "no MODEL.json given");
     if (o->ticks < 0)

@@ -25,6 +25,17 @@ static int parse_integer(const char *cmd, const snnc_cli_option *o, const char *
     return 0;
 }
 
+static int parse_real(const char *cmd, const snnc_cli_option *o, const char *v)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !(x > (double)o->lo && x <= (double)o->hi))
+        return snnc_cli_usage(cmd, "%s needs a number in (%lld, %lld], not '%s'", o->name, o->lo, o->hi, v);
+    *(double *)o->dest = x;
+    return 0;
+}
+
 static int parse_choice(const char *cmd, const snnc_cli_option *o, const char *v)
 {
     for (int k = 0; o->words[k]; k++)
@@ -57,6 +68,8 @@ static int take(const char *cmd, const snnc_cli_option *o, const char *v)
         return st;
     case SNNC_OPT_INT64:
         return parse_integer(cmd, o, v, (long long *)o->dest);
+    case SNNC_OPT_REAL:
+        return parse_real(cmd, o, v);
     case SNNC_OPT_CHOICE:
         return parse_choice(cmd, o, v);
     case SNNC_OPT_CALL:

@@ -12,6 +12,7 @@ typedef enum {
     SNNC_OPT_TEXT,   /* dest: const char **, the argument itself */
     SNNC_OPT_INT,    /* dest: int *, an integer in [lo, hi] */
     SNNC_OPT_INT64,  /* dest: long long *, an integer in [lo, hi] */
+    SNNC_OPT_REAL,   /* dest: double *, a number in (lo, hi] */
     SNNC_OPT_CHOICE, /* dest: int *, the index of the value in `words` */
     SNNC_OPT_CALL    /* call(dest, value): 0, or an exit status it printed */
 } snnc_opt_kind;
@@ -20,7 +21,7 @@ typedef struct snnc_cli_option {
     const char *name;          /* "--fan-in" */
     snnc_opt_kind kind;
     void *dest;
-    long long lo, hi;          /* INT, INT64 */
+    long long lo, hi;          /* INT, INT64, REAL */
     const char *const *words;  /* CHOICE: NULL-terminated accepted values */
     const char *once;          /* TEXT given twice: refused, this says why (NULL: the last one wins) */
     int (*call)(void *dest, const char *value);
@@ -32,6 +33,7 @@ typedef struct snnc_cli_option {
 #define SNNC_OPT_ONCE_(n, d, why) {.name = (n), .kind = SNNC_OPT_TEXT, .dest = (d), .once = (why)}
 #define SNNC_OPT_INT_(n, d, l, h) {.name = (n), .kind = SNNC_OPT_INT, .dest = (d), .lo = (l), .hi = (h)}
 #define SNNC_OPT_INT64_(n, d, l, h) {.name = (n), .kind = SNNC_OPT_INT64, .dest = (d), .lo = (l), .hi = (h)}
+#define SNNC_OPT_REAL_(n, d, l, h) {.name = (n), .kind = SNNC_OPT_REAL, .dest = (d), .lo = (l), .hi = (h)}
 #define SNNC_OPT_CHOICE_(n, d, w) {.name = (n), .kind = SNNC_OPT_CHOICE, .dest = (d), .words = (w)}
 #define SNNC_OPT_CALL_(n, d, f) {.name = (n), .kind = SNNC_OPT_CALL, .dest = (d), .call = (f)}
 #define SNNC_OPT_END {.name = NULL}

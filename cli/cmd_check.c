@@ -26,7 +26,8 @@
 
 static const char usage[] =
     "usage: snnc check MODEL.onnx --target truenorth [--weight-levels N] [--activity-levels L]\n"
-    "                  [--fan-in F] [--calib [NAME=]FILE] [--json] [--strict]\n\n"
+    "                  [--fan-in F] [--calib [NAME=]FILE] [--weight-error PCT] [--json]\n"
+    "                  [--strict]\n\n"
     "Inspect MODEL against a target's constraints, per layer (and per neuron where it\n"
     "differs): fan-in against the limit, weight error at the allowed levels and the levels\n"
     "1 % error needs, fan-out copies, an estimate of the cores, axons and neurons a mapping\n"
@@ -37,6 +38,8 @@ static const char usage[] =
     "  --fan-in F             inputs per neuron (default 64 = 256 axons / 4 axon types; 1..64)\n"
     "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges and\n"
     "                         the output error; without it, ranges come from the weights\n"
+    "  --weight-error PCT     relative weight error tolerated per layer before a\n"
+    "                         weight_levels violation (default 1 %)\n"
     "  --json                 one JSON object: target, constraints, layers, totals, violations\n"
     "  --strict               exit 3 when there is any violation\n"
     "exit status: 0 checked (violations or not), 1 usage error, 2 invalid model or data,\n"
@@ -45,6 +48,7 @@ static const char usage[] =
 typedef struct opts {
     const char *model, *target, *calib;
     snnc_constraints c;
+    double weight_error_pct; /* tolerated relative weight error, percent */
     bool json, strict, help;
 } opts;
 
@@ -52,7 +56,7 @@ typedef struct opts {
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    *o = (opts){0};
+    *o = (opts){.weight_error_pct = 1};
     snnc_constraints_default(&o->c);
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--json", &o->json),
@@ -60,6 +64,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, 256),
         SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, 65536),
         SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, TN_CORE_AXONS / TN_AXONS_PER_INPUT),
+        SNNC_OPT_REAL_("--weight-error", &o->weight_error_pct, 0, 100),
         SNNC_OPT_TEXT_("--target", &o->target),
         SNNC_OPT_ONCE_("--calib", &o->calib, "an Elman network has one input"),
         SNNC_OPT_END,
@@ -297,7 +302,7 @@ static void add_violation(json_t *v, const char *layer, const char *kind, double
     json_array_append_new(v, o);
 }
 
-static void layer_violations(const layer_fig *f, const snnc_constraints *c, json_t *v)
+static void layer_violations(const layer_fig *f, const snnc_constraints *c, double tolerance_pct, json_t *v)
 {
     const char *name = f->L->name;
     if (f->cols > c->fan_in)
@@ -313,10 +318,11 @@ static void layer_violations(const layer_fig *f, const snnc_constraints *c, json
                       f->ch_out == 2 && f->L->role == SNNC_ANN_RECURRENT
                           ? (f->ch_in == 2 ? ", signed hidden pair" : "signed hidden pair")
                           : "");
-    if (f->S->levels_for_1pct > c->weight_levels)
-        add_violation(v, name, "weight_levels", f->S->levels_for_1pct, c->weight_levels,
-                      "relative weight error %.2f %% at %d levels; 1 %% needs %s%d levels; "
-                      "worst neuron %d: %.2f %%", 100 * f->S->weight_rel_error, c->weight_levels,
+    double err_pct = 100 * f->S->weight_rel_error;
+    if (err_pct > tolerance_pct)
+        add_violation(v, name, "weight_levels", floor(err_pct * 100 + 0.5) / 100, tolerance_pct,
+                      "relative weight error %.2f %% at %d levels (tolerated: %g %%); 1 %% needs %s%d levels; "
+                      "worst neuron %d: %.2f %%", err_pct, c->weight_levels, tolerance_pct,
                       f->S->levels_for_1pct > 256 ? "more than " : "",
                       f->S->levels_for_1pct > 256 ? 256 : f->S->levels_for_1pct, f->worst,
                       100 * f->err[f->worst]);
@@ -482,7 +488,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     if (!rc && n > 0) {
         estimate(F, n);
         for (int l = 0; l < n; l++)
-            layer_violations(&F[l], &o->c, viol);
+            layer_violations(&F[l], &o->c, o->weight_error_pct, viol);
     }
     json_t *totals = rc ? NULL : totals_json(F, n);
     if (!rc && totals && json_integer_value(json_object_get(totals, "cores")) > TN_CHIP_CORES)
@@ -492,11 +498,11 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
         json_t *layers = json_array();
         for (int l = 0; l < n; l++)
             json_array_append_new(layers, layer_json(&F[l], &o->c));
-        json_t *r = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:s, s:b}, s:o, s:O, s:O}", "model",
+        json_t *r = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:s, s:b, s:f}, s:o, s:O, s:O}", "model",
                               o->model, "target", "truenorth", "constraints", "weight_levels",
                               o->c.weight_levels, "activity_levels", o->c.activity_levels, "fan_in",
                               o->c.fan_in, "fan_in_strategy", "split", "calibrated", calib != NULL,
-                              "layers", layers, "totals", totals, "violations", viol);
+                              "weight_error_pct", o->weight_error_pct, "layers", layers, "totals", totals, "violations", viol);
         json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
         json_decref(r);

@@ -79,6 +79,13 @@ expect 0 "$ex/lstm/model.onnx" --target truenorth --json
 jcheck "r['violations'][0]['kind'] == 'unsupported' and 'LSTM' in r['violations'][0]['layer']"
 expect 3 "$ex/lstm/model.onnx" --target truenorth --strict
 expect 3 "$tn" --target truenorth --strict
+# A weight error tolerated by --weight-error is no violation: the calibrated
+# one-core example then passes --strict (its error is below 30 %, above).
+expect 3 "$tn" --target truenorth --calib "$ex/elman_tn64/calib.npy" --strict
+expect 0 "$tn" --target truenorth --calib "$ex/elman_tn64/calib.npy" --strict --weight-error 30
+expect 0 "$tn" --target truenorth --calib "$ex/elman_tn64/calib.npy" --json --weight-error 30
+jcheck "r['violations'] == [] and r['constraints']['weight_error_pct'] == 30"
+expect 1 "$tn" --target truenorth --weight-error 0
 
 # Usage errors (1) and invalid files (2).
 expect 0 --help

@@ -22,7 +22,8 @@ static const char usage[] =
     "usage: snnc convert MODEL.onnx --target truenorth -o OUTDIR [--calib [NAME=]FILE]\n"
     "                    [--weight-levels 16] [--activity-levels 16] [--fan-in 64]\n"
     "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
-    "                    [--seed N] [--force]\n\n"
+    "                    [--seed N] [--scale neuron|layer] [--prune-rescale]\n"
+    "                    [--percentile P] [--no-compensate] [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -35,6 +36,11 @@ static const char usage[] =
     "  --fan-in-strategy S     split (default) or prune\n"
     "  --rounding R            nearest (default) or stochastic\n"
     "  --seed N                seed of stochastic rounding (default 0)\n"
+    "  --scale S               weight scales per neuron (default) or per layer\n"
+    "  --prune-rescale         prune: rescale the kept weights to the row's L1 norm\n"
+    "  --percentile P          activity range: this percentile of the calibration\n"
+    "                          activities (default 99.9)\n"
+    "  --no-compensate         no rounding-error compensation with the calibration data\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete; on failure nothing is\n"
     "left.  Exit 2 for models that cannot be converted (the message names the layer).\n"
@@ -48,6 +54,7 @@ typedef struct opts {
 
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
+static const char *const scale_words[] = {"neuron", "layer", NULL};
 
 static int parse_args(int argc, char **argv, opts *o)
 {
@@ -55,6 +62,8 @@ static int parse_args(int argc, char **argv, opts *o)
     snnc_constraints_default(&o->c);
     long long seed = (long long)o->c.seed;
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
+    int scale = o->c.scale == SNNC_SCALE_LAYER;
+    bool no_compensate = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--force", &o->force),
         SNNC_OPT_TEXT_("--target", &o->target),
@@ -67,6 +76,10 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_INT64_("--seed", &seed, 0, (long long)1 << 62),
         SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
         SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),
+        SNNC_OPT_CHOICE_("--scale", &scale, scale_words),
+        SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
+        SNNC_OPT_REAL_("--percentile", &o->c.percentile, 0, 100),
+        SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
         SNNC_OPT_END,
     };
     int st = snnc_cli_parse("convert", argc, argv, table, &o->model, &o->help);
@@ -75,6 +88,8 @@ static int parse_args(int argc, char **argv, opts *o)
     o->c.seed = (uint64_t)seed;
     o->c.fanin = fanin ? SNNC_FANIN_PRUNE : SNNC_FANIN_SPLIT;
     o->c.rounding = rounding ? SNNC_ROUND_STOCHASTIC : SNNC_ROUND_NEAREST;
+    o->c.scale = scale ? SNNC_SCALE_LAYER : SNNC_SCALE_NEURON;
+    o->c.compensate = o->c.compensate && !no_compensate;
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))
@@ -181,12 +196,12 @@ static const char *rounding_name(snnc_rounding r)
 
 static json_t *constraints_json(const snnc_constraints *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b}", "weight_levels",
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b}", "weight_levels",
                      c->weight_levels, "activity_levels", c->activity_levels, "fan_in", c->fan_in,
                      "fan_in_strategy", fanin_name(c->fanin), "rounding", rounding_name(c->rounding),
                      "seed", (json_int_t)c->seed, "percentile", c->percentile, "scale",
                      c->scale == SNNC_SCALE_LAYER ? "layer" : "neuron", "compensate",
-                     c->compensate);
+                     c->compensate, "prune_rescale", c->prune_rescale);
 }
 
 static json_t *layers_json(const snnc_pipeline *p)

@@ -85,6 +85,7 @@ static int read_options(const json_t *r, snnc_constraints *c, snnc_err *err)
         c->percentile = json_number_value(json_object_get(o, "percentile"));
     if (json_is_boolean(json_object_get(o, "compensate")))
         c->compensate = json_is_true(json_object_get(o, "compensate"));
+    c->prune_rescale = json_is_true(json_object_get(o, "prune_rescale"));
     return SNNC_OK;
 }
 

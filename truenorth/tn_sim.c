@@ -131,6 +131,7 @@ typedef struct worker {
      * `extra` for the neurons marked in `more` */
     uint64_t seen[TN_AXON_TYPES][WORDS];
     uint64_t more[WORDS];
+    uint64_t done[WORDS]; /* neurons of the current core updated in this tick (16-bit pass) */
     uint16_t extra[TN_AXON_TYPES][TN_NEURONS];
     /* the dense update: synaptic input per neuron (zero between cores) and
      * the old U until the core's tick is known to be valid */
@@ -290,9 +291,13 @@ static inline int32_t load_v(const tn_sim *s, const core_rt *rc, int c, int j, u
     return load_v_mode(s, rc, c, j, off, rc->wide != NULL);
 }
 
-/* Switch core c to 32-bit potentials; U of every neuron re-expressed at
- * tick t (where each one's 16-bit value is valid). */
-static int widen(tn_sim *s, core_rt *rc, int c, int64_t t)
+/* Switch core c to 32-bit potentials in the middle of tick t; U of every
+ * neuron re-expressed at the tick where its 16-bit value is valid: t for
+ * the neurons already updated in tick t (`done`; NULL: all of them), t - 1
+ * for the others.  (Decoding a not yet updated neuron at t would add the
+ * leak of tick t to a V that only fits 16 bits before it: V = 32574 with a
+ * leak of 227 wrapped to a negative V.) */
+static int widen(tn_sim *s, core_rt *rc, int c, int64_t t, const uint64_t *done)
 {
     uint32_t *w = malloc(TN_NEURONS * sizeof *w);
     if (!w)
@@ -301,7 +306,8 @@ static int widen(tn_sim *s, core_rt *rc, int c, int64_t t)
         w[j] = 0;
         if (!((rc->used[j >> 6] >> (j & 63)) & 1))
             continue;
-        uint32_t off = type_of(s, rc, c, j)->Ll * (uint32_t)t;
+        int64_t valid = !done || ((done[j >> 6] >> (j & 63)) & 1) ? t : t - 1;
+        uint32_t off = type_of(s, rc, c, j)->Ll * (uint32_t)valid;
         w[j] = (uint32_t)(int32_t)(int16_t)(uint16_t)(s->u16[c][j] + (uint16_t)off) - off;
     }
     __atomic_fetch_add(&s->n_wide, 1, __ATOMIC_RELAXED);
@@ -310,17 +316,18 @@ static int widen(tn_sim *s, core_rt *rc, int c, int64_t t)
 }
 
 /* Stores V after tick t (off = Ll * t); a 16-bit core whose value does not
- * fit becomes a 32-bit one (`wide`: the core is known to be 32-bit). */
+ * fit becomes a 32-bit one (`wide`: the core is known to be 32-bit; `done`:
+ * the neurons already updated in tick t, see widen). */
 static inline __attribute__((always_inline)) int store_v_mode(tn_sim *s, core_rt *rc, int c, int j,
                                                              int32_t v, uint32_t off, int64_t t,
-                                                             int wide)
+                                                             int wide, const uint64_t *done)
 {
     if (!wide) {
         if (v >= INT16_MIN && v <= INT16_MAX) {
             s->u16[c][j] = (uint16_t)((uint16_t)v - (uint16_t)off);
             return 0;
         }
-        if (widen(s, rc, c, t))
+        if (widen(s, rc, c, t, done))
             return -1;
     }
     rc->wide[j] = (uint32_t)v - off;
@@ -329,7 +336,7 @@ static inline __attribute__((always_inline)) int store_v_mode(tn_sim *s, core_rt
 
 static inline int store_v(tn_sim *s, core_rt *rc, int c, int j, int32_t v, uint32_t off, int64_t t)
 {
-    return store_v_mode(s, rc, c, j, v, off, t, rc->wide != NULL);
+    return store_v_mode(s, rc, c, j, v, off, t, rc->wide != NULL, NULL);
 }
 
 /* ------------------------------------------------------------ checking */
@@ -886,7 +893,7 @@ static inline __attribute__((always_inline)) void update(tn_sim *s, worker *w, c
             v = (v & ty->pos_keep) + ty->pos_add;
         else if (v < -ty->beta)
             v = (v & ty->neg_keep) + ty->neg_add;
-        if (store_v_mode(s, rc, c, j, v, off, t, wide))
+        if (store_v_mode(s, rc, c, j, v, off, t, wide, w->done))
             w->nomem = 1;
         set_wake(s, c, j, t, v, ty);
         if (spike)
@@ -917,7 +924,7 @@ static inline __attribute__((always_inline)) void update(tn_sim *s, worker *w, c
     } else if (v < -(ty->kappa ? ty->beta : ty->beta + eta)) {
         v = ty->kappa ? -ty->beta : ty->gamma == 0 ? -ty->R : ty->gamma == 1 ? v + (ty->beta + eta) : v;
     }
-    if (store_v_mode(s, rc, c, j, v, off, t, wide))
+    if (store_v_mode(s, rc, c, j, v, off, t, wide, w->done))
         w->nomem = 1;
     if (ty->lazy)
         set_wake(s, c, j, t, v, ty);
@@ -971,6 +978,8 @@ static inline __attribute__((always_inline)) void run_updates(tn_sim *s, worker 
                                                               int64_t t, uint64_t set[WORDS],
                                                               const uint64_t touched[WORDS], int wide)
 {
+    if (!wide)
+        memset(w->done, 0, sizeof w->done);
     for (int q = 0; q < WORDS; q++)
         while (set[q]) {
             int b = __builtin_ctzll(set[q]);
@@ -978,6 +987,7 @@ static inline __attribute__((always_inline)) void run_updates(tn_sim *s, worker 
             update(s, w, rc, c, q * 64 + b, t, (int)((touched[q] >> b) & 1), wide);
             if (!wide && rc->wide)
                 return;
+            w->done[q] |= 1ull << b;
         }
 }
 

@@ -288,6 +288,39 @@ static void test_saturation(void)
     model_free(m);
 }
 
+/* A 16-bit core turning 32-bit in the middle of a tick: four neurons of one
+ * type (alpha 1, linear reset, leak +200, V0 = 32400, no synapse) fire in
+ * every tick, each gaining 200 - 1: V after tick k = 32400 + 199 (k + 1),
+ * all four alike.  Tick 1 takes neuron 0 past 32767 and the core widens
+ * while neurons 1..3 still hold V = 32599 of tick 0, which with tick 1's
+ * leak added (32799) does not fit 16 bits: they must be re-expressed at
+ * tick 0 (a bug once read them at tick 1, wrapped them negative and held
+ * them at the floor: they stopped firing). */
+static void test_widen_mid_tick(void)
+{
+    tn_model *m = model_new(1, 1);
+    tn_neuron_type *t = &m->types[0];
+    t->alpha = 1, t->gamma = 1, t->lambda = 200, t->kappa = true, t->beta = 0, t->V = 32400;
+    for (int j = 0; j < 4; j++)
+        m->cores[0].type[j] = 0;
+    tn_sim *s = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_sim_new(m, 1, &s, &err), SNNC_OK);
+    int bad = 0;
+    for (int k = 0; k < 6; k++) {
+        tn_output_spike *out = NULL;
+        size_t n_out = 0;
+        CU_ASSERT_EQUAL_FATAL(tn_sim_run(s, 1, NULL, 0, &out, &n_out, NULL, &err), SNNC_OK);
+        bad += n_out != 4;
+        for (int j = 0; j < 4; j++)
+            bad += tn_sim_potential(s, 0, j) != 32400 + 199 * (k + 1);
+        free(out);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    tn_sim_free(s);
+    model_free(m);
+}
+
 /* --------------------------------------------------------------- PRNG */
 
 /* The documented generator (docs/TRUENORTH.md): state = fmix32(rngSeed)
@@ -1027,6 +1060,7 @@ static CU_TestInfo tests[] = {
     {"leak: sign, reversal, order", test_leak_modes},
     {"leak-driven firing at arbitrary times", test_leak_driven_timing},
     {"saturation at 20 bits", test_saturation},
+    {"16-bit core widened in the middle of a tick", test_widen_mid_tick},
     {"threshold PRN mask TM", test_threshold_mask},
     {"stochastic leak", test_stochastic_leak},
     {"stochastic synapses", test_stochastic_synapse},

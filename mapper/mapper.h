@@ -80,6 +80,16 @@ void snnc_match_curves_free(snnc_match_curve *c, int n);
 int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st,
                const snnc_tensor *calib, snnc_match_curve **curves, int *n_curves, snnc_err *err);
 
+/* Closed-loop tuning (tune.c), after snnc_match: the readout's codes and
+ * leaks refitted on the hidden counts the netlist itself produces on the
+ * calibration input `calib` (laid out like the float network `a`'s input;
+ * at most 512 of its sequences), so that its scores approach a's logits
+ * (distillation).  Kept only if the objective — the mean squared difference
+ * of the centred scores, optimally rescaled, and the centred logits — goes
+ * down; deterministic.  Netlists without a single membrane readout are left
+ * unchanged. */
+int snnc_tune(snnc_netlist *n, const snnc_ann *a, const snnc_tensor *calib, snnc_err *err);
+
 /* Counts of the constrained network in the count domain, per layer:
  * P[l] = [steps][batch][n_out] code-weighted input sums (integers; a split
  * layer's z' sums its groups at their own scales) and

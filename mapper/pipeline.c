@@ -71,8 +71,12 @@ int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_
             rc = snnc_match(p->netlist, p->constrained, p->stats, calib, &p->curves, &p->n_curves,
                             err);
     }
-    if (!rc) {
+    if (!rc && calib) {
         progress(cmd, "match", &t);
+        rc = snnc_tune(p->netlist, p->ann, calib, err);
+    }
+    if (!rc) {
+        progress(cmd, calib ? "tune" : "match", &t);
         if (map)
             rc = tn_map_netlist(p->netlist, NULL, &p->mapping, err);
     }

@@ -1,6 +1,6 @@
 /* pipeline.h — the conversion pass list (pipeline.c) shared by `snnc
  * convert` and `snnc simulate OUTDIR`: extract -> constrain -> lower ->
- * match (target-independent) -> map (TrueNorth), and the batch runs of the
+ * match -> tune (target-independent) -> map (TrueNorth), and the batch runs of the
  * four evaluation stages.  The same inputs and constraints always give the
  * same result, so simulate rebuilds what convert emitted. */
 #ifndef SNNC_PIPELINE_H

@@ -4,7 +4,10 @@
  * populations when the input is signed), every layer one population of
  * integrate-and-fire neurons (tanh: a signed pair), the recurrence a
  * projection of delay W, feedforward projections delay 1 (W out of a
- * recurrent layer, so its readout shares the recurrence's axons).  Connector
+ * recurrent layer, so its readout shares the recurrence's axons).  A split
+ * layer becomes partial pairs per column group and its final population
+ * (docs/CONVERSION.md §5); a split linear readout one membrane-read
+ * population per group.  Connector
  * names (`tensor`): the graph's input and output names, the defining ONNX
  * node's name for the layers in between (the ANN keeps no tensor names).  Neuron
  * parameters start from the analytic choice m/alpha ~ s, W lambda/alpha ~ b'. */
@@ -85,9 +88,10 @@ static int add_pop(snnc_netlist *n, const char *name, const char *tensor, snnc_p
     return n->n_pops++;
 }
 
-/* Projection src -> dst with codes sign * codes[j][col0 + i] of the layer. */
+/* Projection src -> dst with codes sign * codes[j][col0 + i] of the layer,
+ * only for the columns col0 + i in [lo, hi) (a split layer's group). */
 static int add_proj(snnc_netlist *n, int src, int dst, int delay, const snnc_layer_constraints *S, int col0,
-                    int sign)
+                    int lo, int hi, int sign)
 {
     snnc_projection *pr = &n->projs[n->n_projs];
     int ns = n->pops[src].n, nd = n->pops[dst].n;
@@ -99,43 +103,108 @@ static int add_proj(snnc_netlist *n, int src, int dst, int delay, const snnc_lay
         return -1;
     for (int j = 0; j < nd; j++)
         for (int i = 0; i < ns; i++)
-            pr->code[(size_t)j * ns + i] = (int8_t)(sign * S->codes[(size_t)j * S->n_cols + col0 + i]);
+            if (col0 + i >= lo && col0 + i < hi)
+                pr->code[(size_t)j * ns + i] = (int8_t)(sign * S->codes[(size_t)j * S->n_cols + col0 + i]);
     n->n_projs++;
     return 0;
 }
 
-/* Analytic parameters of a layer's population of sign `sign`. */
+/* One-to-one projection src neuron j -> dst neuron j with code `code`. */
+static int add_diag(snnc_netlist *n, int src, int dst, int delay, int code)
+{
+    snnc_projection *pr = &n->projs[n->n_projs];
+    int ns = n->pops[src].n;
+    pr->src = src;
+    pr->dst = dst;
+    pr->delay = delay;
+    pr->code = calloc((size_t)ns * ns + 1, 1);
+    if (!pr->code)
+        return -1;
+    for (int j = 0; j < ns; j++)
+        pr->code[(size_t)j * ns + j] = (int8_t)code;
+    n->n_projs++;
+    return 0;
+}
+
+double snnc_lower_scale(const snnc_layer_constraints *S, int j, int g)
+{
+    return S->scales[(size_t)j * S->n_groups + (g > 0 ? g : 0)];
+}
+
+/* The projection from partial population p to a final population (the
+ * first), or NULL. */
+static snnc_projection *partial_out(const snnc_netlist *n, int p, int from)
+{
+    for (int k = from; k < n->n_projs; k++)
+        if (n->projs[k].src == p && n->pops[n->projs[k].dst].role != SNNC_POP_PARTIAL)
+            return &n->projs[k];
+    return NULL;
+}
+
+double snnc_partial_unit(const snnc_netlist *n, int p, int j)
+{
+    if (n->pops[p].role != SNNC_POP_PARTIAL)
+        return 1;
+    const snnc_projection *pr = partial_out(n, p, 0);
+    int c = pr ? abs(pr->code[(size_t)j * n->pops[p].n + j]) : 1;
+    return (c ? c : 1) * (double)n->pops[p].unit;
+}
+
+void snnc_partial_set_code(snnc_netlist *n, int p, int j, int c)
+{
+    for (snnc_projection *pr = partial_out(n, p, 0); pr; pr = partial_out(n, p, (int)(pr - n->projs) + 1)) {
+        int8_t *code = &pr->code[(size_t)j * n->pops[p].n + j];
+        *code = (int8_t)(*code < 0 ? -c : c);
+    }
+}
+
+/* Analytic parameters of a layer's population (sign p->sign): unsplit
+ * layers scale s_j and the bias; a split layer's partial population
+ * s_jg / unit (code 1) and no bias, its final population the unit and the
+ * bias. */
 static void init_params(snnc_population *p, const snnc_ann_layer *L, const snnc_layer_constraints *S,
-                        int window, bool readout_membrane)
+                        int window)
 {
     double a_out = S->activity_range > 0 ? S->activity_range : 1;
-    if (readout_membrane) { /* one common threshold K: scores comparable across classes */
-        double smax = 0, bmax = 0;
-        for (int j = 0; j < p->n; j++) {
-            smax = fmax(smax, fabs(S->scales[(size_t)j * S->n_groups]));
-            bmax = fmax(bmax, fabs(L->b[j] * window / a_out));
-        }
-        double K = smax > 0 ? SNNC_MULT_MAX / smax : 1024;
-        if (bmax > 0)
-            K = fmin(K, SNNC_LEAK_MAX * window / bmax);
-        K = fmax(1, fmin(floor(K), 1 << 17));
-        for (int j = 0; j < p->n; j++) {
-            p->threshold[j] = (int32_t)K;
-            p->mult[j] = (int32_t)floor(S->scales[(size_t)j * S->n_groups] * K + 0.5);
-            p->leak[j] = (int32_t)floor(L->b[j] * window / a_out * K / window + 0.5);
-            p->floor[j] = SNNC_THRESHOLD_MAX;
-            p->v0[j] = 0;
-        }
-        return;
-    }
+    bool partial = p->role == SNNC_POP_PARTIAL, split = S->n_groups > 1;
     for (int j = 0; j < p->n; j++) {
-        double s = S->scales[(size_t)j * S->n_groups], b = p->sign * L->b[j] * window / a_out;
+        double s = partial ? snnc_lower_scale(S, j, p->group) / p->unit : split ? p->unit : snnc_lower_scale(S, j, 0);
+        double b = partial ? 0 : p->sign * L->b[j] * window / a_out;
         snnc_neuron u = snnc_neuron_init(s, b, window);
         p->threshold[j] = u.threshold;
         p->leak[j] = u.leak;
         p->mult[j] = u.mult;
         p->floor[j] = u.floor;
         p->v0[j] = u.v0;
+    }
+}
+
+/* A linear readout read from the membranes: one common threshold K over
+ * all its populations (scores comparable across classes and summed over a
+ * split readout's groups), mult_j ~ s_jg K, the bias on group 0 only. */
+static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann_layer *L,
+                         const snnc_layer_constraints *S)
+{
+    int window = n->window;
+    double a_out = S->activity_range > 0 ? S->activity_range : 1, smax = 0, bmax = 0;
+    for (int j = 0; j < L->n_out; j++) {
+        for (int g = 0; g < S->n_groups; g++)
+            smax = fmax(smax, fabs(S->scales[(size_t)j * S->n_groups + g]));
+        bmax = fmax(bmax, fabs(L->b[j] * window / a_out));
+    }
+    double K = smax > 0 ? SNNC_MULT_MAX / smax : 1024;
+    if (bmax > 0)
+        K = fmin(K, SNNC_LEAK_MAX * window / bmax);
+    K = fmax(1, fmin(floor(K), 1 << 17));
+    for (int k = 0; k < count; k++) {
+        snnc_population *p = &n->pops[first + k];
+        for (int j = 0; j < p->n; j++) {
+            p->threshold[j] = (int32_t)K;
+            p->mult[j] = (int32_t)floor(S->scales[(size_t)j * S->n_groups + p->group] * K + 0.5);
+            p->leak[j] = p->group ? 0 : (int32_t)floor(L->b[j] * window / a_out * K / window + 0.5);
+            p->floor[j] = SNNC_THRESHOLD_MAX;
+            p->v0[j] = 0;
+        }
     }
 }
 
@@ -147,14 +216,13 @@ static int check_lowerable(const snnc_ann *q, const snnc_layer_constraints *st, 
         return snnc_fail(err, SNNC_EUNSUPPORTED, "lower: the input activity is not quantised");
     for (int l = 0; l < q->n_layers; l++) {
         const snnc_ann_layer *L = &q->layers[l];
+        const snnc_layer_constraints *S = &st[l];
         bool last = l == q->n_layers - 1;
-        if (!st[l].codes || !st[l].scales)
+        if (!S->codes || !S->scales)
             return snnc_fail(err, SNNC_EUNSUPPORTED, "layer '%s': weights are not quantised", L->name);
-        if (st[l].n_groups > 1)
-            return snnc_fail(err, SNNC_EUNSUPPORTED,
-                             "layer '%s': fan-in %d split into %d groups; the mapper lowers only unsplit or "
-                             "pruned layers (use --fan-in-strategy prune)",
-                             L->name, st[l].n_cols, st[l].n_groups);
+        if (S->n_groups > 1 && (!S->group_start || S->group_start[0] != 0 || S->group_start[S->n_groups] != S->n_cols))
+            return snnc_fail(err, SNNC_EINVALID, "layer '%s': fan-in groups do not cover its %d columns", L->name,
+                             S->n_cols);
         if (L->act == SNNC_ACT_NONE && !last)
             return snnc_fail(err, SNNC_EUNSUPPORTED, "layer '%s': a linear layer is lowered only as the readout",
                              L->name);
@@ -164,46 +232,160 @@ static int check_lowerable(const snnc_ann *q, const snnc_layer_constraints *st, 
     return SNNC_OK;
 }
 
+/* The populations lowering has made so far that feed the next layer. */
+typedef struct feed {
+    int pop[2], n;          /* one, or a signed pair */
+    int delay;              /* of the projections out of them */
+} feed;
+
+/* Projections into population d from the previous layer's columns [lo, hi)
+ * and, for a recurrent layer, from the layer's own output pops `rec`
+ * (columns n_in + k) at delay `rec_delay`. */
+static int connect_columns(snnc_netlist *n, int d, const feed *prev, const feed *rec, int rec_delay,
+                           const snnc_ann_layer *L, const snnc_layer_constraints *S, int lo, int hi)
+{
+    int dsign = n->pops[d].sign;
+    for (int s = 0; s < prev->n; s++)
+        if (add_proj(n, prev->pop[s], d, prev->delay, S, 0, lo, hi, dsign * n->pops[prev->pop[s]].sign))
+            return -1;
+    for (int s = 0; L->role == SNNC_ANN_RECURRENT && s < rec->n; s++)
+        if (add_proj(n, rec->pop[s], d, rec_delay, S, L->n_in, lo, hi, dsign * n->pops[rec->pop[s]].sign))
+            return -1;
+    return 0;
+}
+
+/* The layer's output population(s): one, or a tanh pair. */
+static int add_outputs(snnc_netlist *n, const snnc_ann *q, int l, feed *cur)
+{
+    const snnc_ann_layer *L = &q->layers[l];
+    bool last = l == q->n_layers - 1;
+    cur->n = L->act == SNNC_ACT_TANH ? 2 : 1;
+    for (int s = 0; s < cur->n; s++) {
+        cur->pop[s] = add_pop(n, L->name, last && q->output_name[0] ? q->output_name : L->name,
+                              last ? SNNC_POP_READOUT : SNNC_POP_HIDDEN, s ? -1 : 1, L->n_out);
+        if (cur->pop[s] < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* An unsplit layer: its neurons read the previous layer (and recur, delay W). */
+static int build_plain(snnc_netlist *n, const snnc_ann *q, int l, const snnc_layer_constraints *S, feed *prev)
+{
+    const snnc_ann_layer *L = &q->layers[l];
+    int W = n->window;
+    feed cur;
+    if (add_outputs(n, q, l, &cur))
+        return -1;
+    for (int d = 0; d < cur.n; d++) {
+        if (n->pops[cur.pop[d]].role == SNNC_POP_READOUT && L->act == SNNC_ACT_NONE)
+            init_readout(n, cur.pop[d], 1, L, S);
+        else
+            init_params(&n->pops[cur.pop[d]], L, S, W);
+        if (connect_columns(n, cur.pop[d], prev, &cur, W, L, S, 0, S->n_cols))
+            return -1;
+    }
+    /* A recurrent population's spikes leave on the recurrence's axons:
+     * with the same delay W, its readout reads those axons too (no copies). */
+    cur.delay = L->role == SNNC_ANN_RECURRENT ? W : 1;
+    *prev = cur;
+    return 0;
+}
+
+/* A linear readout with split fan-in: one membrane-read population per
+ * group, each summing its group's columns at the group's scales; the class
+ * scores add over the groups (docs/NETLIST.md). */
+static int build_split_readout(snnc_netlist *n, const snnc_ann *q, int l, const snnc_layer_constraints *S,
+                               feed *prev)
+{
+    const snnc_ann_layer *L = &q->layers[l];
+    int first = n->n_pops;
+    for (int g = 0; g < S->n_groups; g++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s/group%d", L->name, g);
+        int p = add_pop(n, name, q->output_name[0] ? q->output_name : L->name, SNNC_POP_READOUT, 1, L->n_out);
+        if (p < 0)
+            return -1;
+        n->pops[p].group = g;
+        feed none = {{-1, -1}, 0, 0};
+        if (connect_columns(n, p, prev, &none, 0, L, S, S->group_start[g], S->group_start[g + 1]))
+            return -1;
+    }
+    init_readout(n, first, S->n_groups, L, S);
+    prev->n = 0;
+    return 0;
+}
+
+/* A split layer (docs/CONVERSION.md §5): per group g a pair of partial
+ * populations relu(+p_g), relu(-p_g) in units of SNNC_PARTIAL_UNIT output
+ * counts, fed by the group's columns (previous layer: its delay; the
+ * recurrence from the final populations: delay W - 1, so that the loop
+ * partial -> final -> partial is W ticks); the final population(s) add
+ * them with codes +-1 (delay 1; matching may make a unit c times larger,
+ * code c) and keep the bias and the activation. */
+static int build_split(snnc_netlist *n, const snnc_ann *q, int l, const snnc_layer_constraints *S, feed *prev)
+{
+    const snnc_ann_layer *L = &q->layers[l];
+    int W = n->window, G = S->n_groups, part0 = n->n_pops;
+    for (int g = 0; g < G; g++)
+        for (int s = 0; s < 2; s++) {
+            char name[160];
+            snprintf(name, sizeof name, "%s/partial%d", L->name, g);
+            bool last = l == q->n_layers - 1;
+            int p = add_pop(n, name, last && q->output_name[0] ? q->output_name : L->name, SNNC_POP_PARTIAL,
+                            s ? -1 : 1, L->n_out);
+            if (p < 0)
+                return -1;
+            n->pops[p].group = g;
+            n->pops[p].unit = (float)SNNC_PARTIAL_UNIT;
+            init_params(&n->pops[p], L, S, W);
+        }
+    feed cur;
+    if (add_outputs(n, q, l, &cur))
+        return -1;
+    for (int d = 0; d < cur.n; d++) {
+        n->pops[cur.pop[d]].unit = (float)SNNC_PARTIAL_UNIT;
+        init_params(&n->pops[cur.pop[d]], L, S, W);
+        for (int k = 0; k < 2 * G; k++) {
+            int p = part0 + k;
+            if (add_diag(n, p, cur.pop[d], 1, n->pops[cur.pop[d]].sign * n->pops[p].sign))
+                return -1;
+        }
+    }
+    for (int k = 0; k < 2 * G; k++) {
+        int g = k / 2;
+        if (connect_columns(n, part0 + k, prev, &cur, W - 1, L, S, S->group_start[g], S->group_start[g + 1]))
+            return -1;
+    }
+    /* Like an unsplit recurrence: the next layer reads the recurrence's axons. */
+    cur.delay = L->role == SNNC_ANN_RECURRENT ? W - 1 : 1;
+    *prev = cur;
+    return 0;
+}
+
 static int build(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st)
 {
     int W = n->window;
-    bool in_signed = q->in_q.lo < 0;
-    int prev[2] = {-1, -1}, prev_n = in_signed ? 2 : 1;
-    int out_delay = 1; /* delay of the projections out of prev: W after a recurrence */
-    for (int s = 0; s < prev_n; s++) {
-        prev[s] = add_pop(n, q->input_name, q->input_name, SNNC_POP_INPUT, s ? -1 : 1, q->n_inputs);
-        if (prev[s] < 0)
+    feed prev = {{-1, -1}, q->in_q.lo < 0 ? 2 : 1, 1};
+    for (int s = 0; s < prev.n; s++) {
+        prev.pop[s] = add_pop(n, q->input_name, q->input_name, SNNC_POP_INPUT, s ? -1 : 1, q->n_inputs);
+        if (prev.pop[s] < 0)
             return -1;
-        n->pops[prev[s]].input_scale = q->in_q.hi / (float)W;
-        n->pops[prev[s]].input_feature0 = 0;
+        n->pops[prev.pop[s]].input_scale = q->in_q.hi / (float)W;
+        n->pops[prev.pop[s]].input_feature0 = 0;
     }
     for (int l = 0; l < q->n_layers; l++) {
         const snnc_ann_layer *L = &q->layers[l];
-        const snnc_layer_constraints *S = &st[l];
-        bool last = l == q->n_layers - 1, pair = L->act == SNNC_ACT_TANH;
-        snnc_pop_role role = last ? SNNC_POP_READOUT : SNNC_POP_HIDDEN;
-        int cur[2] = {-1, -1}, cur_n = pair ? 2 : 1;
-        for (int s = 0; s < cur_n; s++) {
-            cur[s] = add_pop(n, L->name, last && q->output_name[0] ? q->output_name : L->name, role, s ? -1 : 1,
-                             L->n_out);
-            if (cur[s] < 0)
-                return -1;
-            init_params(&n->pops[cur[s]], L, S, W, last && L->act == SNNC_ACT_NONE);
-        }
-        for (int d = 0; d < cur_n; d++) {
-            int dsign = n->pops[cur[d]].sign;
-            for (int s = 0; s < prev_n; s++)
-                if (add_proj(n, prev[s], cur[d], out_delay, S, 0, dsign * n->pops[prev[s]].sign))
-                    return -1;
-            for (int s = 0; L->role == SNNC_ANN_RECURRENT && s < cur_n; s++)
-                if (add_proj(n, cur[s], cur[d], W, S, L->n_in, dsign * n->pops[cur[s]].sign))
-                    return -1;
-        }
-        memcpy(prev, cur, sizeof prev);
-        prev_n = cur_n;
-        /* A recurrent population's spikes leave on the recurrence's axons:
-         * with the same delay W, its readout reads those axons too (no copies). */
-        out_delay = L->role == SNNC_ANN_RECURRENT ? W : 1;
+        bool last = l == q->n_layers - 1;
+        int rc;
+        if (st[l].n_groups <= 1)
+            rc = build_plain(n, q, l, &st[l], &prev);
+        else if (last && L->act == SNNC_ACT_NONE)
+            rc = build_split_readout(n, q, l, &st[l], &prev);
+        else
+            rc = build_split(n, q, l, &st[l], &prev);
+        if (rc)
+            return -1;
         if (last)
             n->n_classes = L->n_out;
     }
@@ -220,8 +402,17 @@ int snnc_lower(const snnc_ann *q, const snnc_layer_constraints *st, int n_st, sn
     if (W < 1 || W > 15)
         return snnc_fail(err, SNNC_EUNSUPPORTED, "lower: window of %d ticks; delays allow 1..15 (activity levels 2..16)",
                          W);
+    for (int l = 0; l < q->n_layers; l++)
+        if (W < 2 && st[l].n_groups > 1 && q->layers[l].role == SNNC_ANN_RECURRENT)
+            return snnc_fail(err, SNNC_EUNSUPPORTED, "layer '%s': a split recurrence needs a window of 2 ticks or more",
+                             q->layers[l].name);
     snnc_netlist *n = calloc(1, sizeof *n);
-    int max_pops = 2 + 2 * q->n_layers, max_projs = 4 * 2 * q->n_layers;
+    int max_pops = 2, max_projs = 0;
+    for (int l = 0; l < q->n_layers; l++) { /* per group: 2 partials, 2x2 inputs, 2x2 recurrences, 2x2 to finals */
+        int G = st[l].n_groups > 1 ? st[l].n_groups : 0;
+        max_pops += 2 + 2 * G;
+        max_projs += 8 + 12 * G;
+    }
     if (n) {
         n->pops = calloc((size_t)max_pops, sizeof *n->pops);
         n->projs = calloc((size_t)max_projs, sizeof *n->projs);

@@ -19,13 +19,31 @@
 #define SNNC_LEAK_MAX 255
 #define SNNC_THRESHOLD_MAX 262143 /* 18 bits */
 
+/* Split fan-in (docs/CONVERSION.md §5): one spike of a partial neuron whose
+ * projection to its final neuron has code c (1..SNNC_PARTIAL_CODE_MAX, signs
+ * of both populations applied) stands for c `unit` output counts of its
+ * layer; the final neuron's scale is `unit`.  Lowering sets unit =
+ * SNNC_PARTIAL_UNIT and c = 1; matching chooses both from calibration data. */
+#define SNNC_PARTIAL_UNIT 0.25
+#define SNNC_PARTIAL_CODE_MAX 7 /* +8 would need a negated neuron (tn_map) */
+
 /* Lower the constrained network `q` (snnc_constrain's output, its per-layer
  * statistics `st` with codes and scales) to a netlist with analytic neuron
  * parameters (m/alpha ~ s, W lambda/alpha ~ b', v0 = alpha/2).  Needs
- * quantised weights and activities; split fan-in (groups > 1) is refused
- * (SNNC_EUNSUPPORTED, naming the layer): only unsplit or pruned layers lower. */
+ * quantised weights and activities.  A split layer (groups > 1) becomes per
+ * group a pair of partial populations and the final population(s); a split
+ * linear readout one membrane-read population per group (docs/NETLIST.md). */
 int snnc_lower(const snnc_ann *q, const snnc_layer_constraints *st, int n_st, snnc_netlist **out,
                snnc_err *err);
+/* Count-domain scale (output counts per unit of code-weighted input) of
+ * row j: group g's s_jg (unsplit layers: s_j). */
+double snnc_lower_scale(const snnc_layer_constraints *S, int j, int g);
+/* Output counts per spike of neuron j of partial population p (c times its
+ * unit, c its code to the final neuron); 1 for other roles. */
+double snnc_partial_unit(const snnc_netlist *n, int p, int j);
+/* Sets that code c (1..SNNC_PARTIAL_CODE_MAX) on every projection from
+ * neuron j of partial population p to its final neuron(s). */
+void snnc_partial_set_code(snnc_netlist *n, int p, int j, int c);
 /* The ANN layer (-1 for inputs) a population of snnc_lower's netlist realises. */
 int snnc_lower_layer_of(const snnc_netlist *n, int pop);
 
@@ -75,8 +93,12 @@ void snnc_match_curves_free(snnc_match_curve *c, int n);
 /* Fit every neuron's (mult, threshold, leak, floor) so its window count
  * matches the constrained ANN's over the calibration input `calib` (shaped
  * like the model's input): GSL simplex on the continuous relaxation, then
- * an integer neighbourhood search simulating the neuron.  Fills
- * n->residual; *curves (optional) gets one curve per non-input population. */
+ * an integer neighbourhood search simulating the neuron.  Split layers
+ * first get their unit and partial -> final codes from the data (smallest
+ * teacher-forced count error); partial neurons are fitted to the group
+ * sums in their units, final neurons on their partials' simulated spikes.
+ * Fills n->residual; *curves (optional) gets one curve per non-input
+ * population. */
 int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st,
                const snnc_tensor *calib, snnc_match_curve **curves, int *n_curves, snnc_err *err);
 
@@ -100,6 +122,8 @@ typedef struct snnc_count_trace {
     int64_t batch;
     double *in;              /* [steps][batch][n_inputs] signed input counts */
     int64_t **P;
+    int64_t **Pg;            /* split layers: [steps][batch][n_out][n_groups] the code-weighted
+                              * sum of each group's columns; NULL for unsplit layers */
     double **cnt;
     double **z;              /* z' = s P + b' */
 } snnc_count_trace;

@@ -7,6 +7,10 @@
  * continuous relaxation clamp(s P + b, 0, W), then integer candidates for
  * every mult and a coordinate search of the integer neighbourhood
  * (threshold, leak, mult, v0, floor), each scored by simulating the neuron.
+ * Split layers (docs/CONVERSION.md §5) first get their partial units from
+ * the calibration data; partial neurons are fitted to the ANN's group sums
+ * in their units, final neurons on their partial neurons' simulated spikes,
+ * both with floor 0 (a relu per window: better in closed loop).
  * Last, in closed loop: every hidden neuron is widened (the same neuron at k
  * times the scale, for finer leak steps) and one common bias shift, in
  * counts per window, is chosen by simulating the whole netlist on the
@@ -57,10 +61,11 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
     tr->steps = T;
     tr->batch = B;
     tr->P = calloc((size_t)q->n_layers, sizeof *tr->P);
+    tr->Pg = calloc((size_t)q->n_layers, sizeof *tr->Pg);
     tr->cnt = calloc((size_t)q->n_layers, sizeof *tr->cnt);
     tr->z = calloc((size_t)q->n_layers, sizeof *tr->z);
     double *x = malloc((size_t)(T * B * q->n_inputs) * sizeof *x + 1);
-    if (!tr->P || !tr->cnt || !tr->z || !x) {
+    if (!tr->P || !tr->Pg || !tr->cnt || !tr->z || !x) {
         free(x);
         tr->in = NULL;
         snnc_count_trace_free(tr);
@@ -87,7 +92,9 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
         tr->P[l] = malloc(cnt * sizeof(int64_t));
         tr->cnt[l] = malloc(cnt * sizeof(double));
         tr->z[l] = malloc(cnt * sizeof(double));
-        if (!tr->P[l] || !tr->cnt[l] || !tr->z[l]) {
+        if (S->n_groups > 1)
+            tr->Pg[l] = malloc(cnt * (size_t)S->n_groups * sizeof(int64_t));
+        if (!tr->P[l] || !tr->cnt[l] || !tr->z[l] || (S->n_groups > 1 && !tr->Pg[l])) {
             rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
             break;
         }
@@ -100,6 +107,7 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
                     const double *h = rec && t > 0 ? tr->cnt[l] + ((size_t)(t - 1) * B + b) * H : NULL;
                     int64_t P = 0;
                     double z = L->b[j] * W / a_out;
+                    size_t o = ((size_t)t * B + b) * H + j;
                     for (int g = 0; g < S->n_groups; g++) { /* split: a scale per group */
                         int64_t Pg = 0;
                         for (int i = S->group_start[g]; i < S->group_start[g + 1]; i++)
@@ -109,8 +117,9 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
                                 Pg += c[i] * (int64_t)h[i - L->n_in];
                         P += Pg;
                         z += S->scales[(size_t)j * S->n_groups + g] * (double)Pg;
+                        if (S->n_groups > 1)
+                            tr->Pg[l][o * S->n_groups + g] = Pg;
                     }
-                    size_t o = ((size_t)t * B + b) * H + j;
                     tr->P[l][o] = P;
                     tr->z[l][o] = z;
                     tr->cnt[l][o] = count_of(L, z, W, a_out, last);
@@ -133,6 +142,7 @@ typedef struct fit_data {
     const int64_t *Q;     /* [nseq][T] the neuron's own input sums (sign applied) */
     const int32_t *X;     /* [nseq][T][W] the same per tick (NULL: Q spread evenly) */
     const double *target; /* [nseq][T] counts to reach */
+    bool floor0;          /* only floor 0 (a relu per window, no debt carried) */
 } fit_data;
 
 static int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
@@ -218,7 +228,7 @@ static bool valid(const snnc_neuron *u)
 
 static void try_neuron(const snnc_neuron *u, const fit_data *d, snnc_neuron *best, double *best_e)
 {
-    if (!valid(u))
+    if (!valid(u) || (d->floor0 && u->floor != 0))
         return;
     double e = sim_error(u, d, NULL);
     if (e < *best_e) {
@@ -231,7 +241,9 @@ static void try_neuron(const snnc_neuron *u, const fit_data *d, snnc_neuron *bes
 static snnc_neuron fit_integer(const fit_data *d, snnc_neuron start, double s, double b, double *err)
 {
     snnc_neuron best = start;
-    double best_e = valid(&start) ? sim_error(&start, d, NULL) : INFINITY;
+    if (d->floor0)
+        best.floor = 0;
+    double best_e = valid(&best) ? sim_error(&best, d, NULL) : INFINITY;
     for (int m = 1; m <= SNNC_MULT_MAX && s > 0; m++) {
         double a = floor(m / s + 0.5);
         if (a < 1 || a > SNNC_THRESHOLD_MAX)
@@ -278,54 +290,100 @@ static int add_curve_points(snnc_match_curve *cv, const double *z, const double 
 }
 
 typedef struct pop_work {
-    int32_t *X;
+    int32_t *X, *Xp;      /* per-tick inputs of a neuron; of one of its partial neurons */
     int64_t *Q;
     double *target, *z;
     int *cnt;
 } pop_work;
 
+/* Code-weighted input sum of group g's columns at trace offset o (all
+ * columns for an unsplit layer). */
+static int64_t group_sum(const snnc_count_trace *tr, const snnc_layer_constraints *S, int l, size_t o, int g)
+{
+    return S->n_groups > 1 ? tr->Pg[l][o * S->n_groups + g] : tr->P[l][o];
+}
+
+/* The count neuron j of partial population p should emit for the group
+ * sum Pg: relu(sign s_jg Pg) in the neuron's units, rounded, at most W. */
+static double partial_count(const snnc_netlist *n, int p, int j, const snnc_layer_constraints *S, int64_t Pg)
+{
+    const snnc_population *P = &n->pops[p];
+    double v = P->sign * snnc_lower_scale(S, j, P->group) * (double)Pg / snnc_partial_unit(n, p, j);
+    return clampd(floor(v + 0.5), 0, n->window);
+}
+
 /* Readout read from the membranes: the score over the window, in units of
- * the common threshold, against z'. */
-static double readout_residual(const snnc_population *P, const snnc_count_trace *tr, int l, snnc_match_curve *cv,
-                               int W)
+ * the common threshold, against z' (a split readout's group g: against
+ * s_jg P_jg, plus b' on group 0). */
+static double readout_residual(const snnc_population *P, const snnc_count_trace *tr, int l,
+                               const snnc_layer_constraints *S, snnc_match_curve *cv, int W)
 {
     double e = 0;
     int64_t n = tr->batch * P->n;
     for (int64_t k = 0; k < n; k++) {
         int j = (int)(k % P->n);
-        double score = ((double)P->mult[j] * tr->P[l][k] + (double)W * P->leak[j]) / P->threshold[j];
-        double r = score - tr->z[l][k];
+        int64_t Pk = group_sum(tr, S, l, (size_t)k, P->group);
+        double score = ((double)P->mult[j] * Pk + (double)W * P->leak[j]) / P->threshold[j];
+        double zk = tr->z[l][k];
+        if (S->n_groups > 1) { /* group g: s_jg P_jg, plus the bias b' on group 0 */
+            double bias = tr->z[l][k];
+            for (int g = 0; g < S->n_groups; g++)
+                bias -= S->scales[(size_t)j * S->n_groups + g] * (double)tr->Pg[l][(size_t)k * S->n_groups + g];
+            zk = S->scales[(size_t)j * S->n_groups + P->group] * (double)Pk + (P->group == 0 ? bias : 0);
+        }
+        double r = score - zk;
         e += r * r;
         if (cv && cv->n < CURVE_POINTS && k % (n / CURVE_POINTS + 1) == 0) {
-            cv->z[cv->n] = (float)tr->z[l][k];
-            cv->ann[cv->n] = (float)tr->z[l][k];
+            cv->z[cv->n] = (float)zk;
+            cv->ann[cv->n] = (float)zk;
             cv->snn[cv->n++] = (float)score;
         }
     }
     return n > 0 ? e / n : 0;
 }
 
-/* Spikes of a source of signed count c at phase ph of its window (the
- * rate code's pattern, also taken for hidden neurons): +-1 or 0. */
-static int spike_at(double c, int ph, int W)
+/* The rate code's pattern (also taken for hidden neurons): pat[n][ph] = 1
+ * when a source of n spikes per window spikes at phase ph. */
+typedef struct rate_table {
+    int8_t pat[16][16];
+} rate_table;
+
+static rate_table rate_pattern(int W)
+{
+    rate_table r;
+    memset(&r, 0, sizeof r);
+    for (int n = 0; n <= W && n < 16; n++)
+        for (int ph = 0; ph < W && ph < 16; ph++)
+            r.pat[n][ph] = (int8_t)snnc_rate_spike(n, W, ph);
+    return r;
+}
+
+/* Adds code times the spikes of a source of signed count c (|c| clamped
+ * to W) over the W phases of x. */
+static void add_train(int32_t *x, int code, double c, int W, const rate_table *rt)
 {
     int n = (int)fabs(c);
     n = n > W ? W : n;
-    int on = snnc_rate_spike(n, W, ph);
-    return on ? (c > 0 ? 1 : -1) : 0;
+    if (c < 0)
+        code = -code;
+    for (int ph = 0; n && ph < W; ph++)
+        x[ph] += code * rt->pat[n][ph];
 }
 
 /* Per-tick input (codes times source spikes, sign of the population
- * applied) of neuron j of the layer over the calibration sequences: the
- * sources' counts are the constrained ANN's, spread as rate codes. */
+ * applied) of neuron j of the layer over the calibration sequences, from
+ * the columns [lo, hi): the sources' counts are the constrained ANN's,
+ * spread as rate codes. */
 static void spike_inputs(const snnc_population *P, int j, int l, const snnc_ann *q, const snnc_layer_constraints *st,
-                         const snnc_count_trace *tr, int64_t stride, int nseq, int T, int W, int32_t *X)
+                         const snnc_count_trace *tr, int64_t stride, int nseq, int T, int W, int lo, int hi,
+                         int32_t *X)
 {
     const snnc_ann_layer *L = &q->layers[l];
     const int8_t *code = st[l].codes + (size_t)j * st[l].n_cols;
     const double *src = l ? tr->cnt[l - 1] : tr->in;
     int src_T = l ? (q->layers[l - 1].role == SNNC_ANN_READOUT ? 1 : tr->steps) : tr->steps;
     int64_t B = tr->batch;
+    rate_table rt = rate_pattern(W);
     memset(X, 0, (size_t)nseq * T * W * sizeof *X);
     for (int s = 0; s < nseq; s++)
         for (int t = 0; t < T; t++) {
@@ -333,15 +391,78 @@ static void spike_inputs(const snnc_population *P, int j, int l, const snnc_ann 
             int64_t b = (int64_t)s * stride;
             int ts = src_T == T ? t : src_T - 1;
             const double *u = src + ((size_t)ts * B + b) * L->n_in;
-            for (int i = 0; i < L->n_in; i++)
-                for (int ph = 0; code[i] && u[i] != 0 && ph < W; ph++)
-                    x[ph] += P->sign * code[i] * spike_at(u[i], ph, W);
+            for (int i = lo; i < L->n_in && i < hi; i++)
+                if (code[i] && u[i] != 0)
+                    add_train(x, P->sign * code[i], u[i], W, &rt);
             if (L->role != SNNC_ANN_RECURRENT || t == 0)
                 continue;
             const double *h = tr->cnt[l] + ((size_t)(t - 1) * B + b) * L->n_out;
-            for (int k = 0; k < L->n_out; k++)
-                for (int ph = 0; code[L->n_in + k] && h[k] != 0 && ph < W; ph++)
-                    x[ph] += P->sign * code[L->n_in + k] * spike_at(h[k], ph, W);
+            for (int k = lo > L->n_in ? lo - L->n_in : 0; k < L->n_out && L->n_in + k < hi; k++)
+                if (code[L->n_in + k] && h[k] != 0)
+                    add_train(x, P->sign * code[L->n_in + k], h[k], W, &rt);
+        }
+}
+
+/* The final neuron j of split population p: its inputs are the spikes of
+ * its partial neurons, each simulated (with its parameters) on its own
+ * teacher-forced input train Xp, through the partial -> final codes; *Q
+ * their code-weighted counts per window. */
+static void partial_inputs(const snnc_netlist *n, int p, int j, int l, const snnc_ann *q,
+                           const snnc_layer_constraints *st, const snnc_count_trace *tr, int64_t stride, int nseq,
+                           int T, int64_t *Q, int32_t *X, int32_t *Xp)
+{
+    const snnc_layer_constraints *S = &st[l];
+    int W = n->window, H = n->pops[p].n;
+    memset(X, 0, (size_t)nseq * T * W * sizeof *X);
+    memset(Q, 0, (size_t)nseq * T * sizeof *Q);
+    for (int k = 0; k < n->n_projs; k++) {
+        const snnc_projection *pr = &n->projs[k];
+        const snnc_population *src = &n->pops[pr->src];
+        int code = pr->code[(size_t)j * H + j];
+        if (pr->dst != p || src->role != SNNC_POP_PARTIAL || !code)
+            continue;
+        spike_inputs(src, j, l, q, st, tr, stride, nseq, T, W, S->group_start[src->group],
+                     S->group_start[src->group + 1], Xp);
+        for (int s = 0; s < nseq; s++) {
+            int64_t V = src->v0[j];
+            for (int t = 0; t < T; t++)
+                for (int ph = 0; ph < W; ph++) {
+                    size_t i = ((size_t)s * T + t) * W + ph;
+                    V += (int64_t)src->mult[j] * Xp[i] + src->leak[j];
+                    if (V >= src->threshold[j]) {
+                        V -= src->threshold[j];
+                        X[i] += code;
+                        Q[(size_t)s * T + t] += code;
+                    } else if (V < -(int64_t)src->floor[j]) {
+                        V = -(int64_t)src->floor[j];
+                    }
+                }
+        }
+    }
+}
+
+/* Targets of neuron j of population P over the calibration sequences: Q its
+ * code-weighted input (sign applied), target the count it should emit, z
+ * its pre-activation in counts (curves). */
+static void targets(const snnc_netlist *n, int p, int j, int l, const snnc_layer_constraints *S,
+                    const snnc_count_trace *tr, int64_t stride, int nseq, int T, pop_work *w)
+{
+    const snnc_population *P = &n->pops[p];
+    int64_t B = tr->batch;
+    int H = P->n;
+    for (int s = 0; s < nseq; s++)
+        for (int t = 0; t < T; t++) {
+            size_t o = ((size_t)t * B + (size_t)s * stride) * H + j, k = (size_t)s * T + t;
+            if (P->role == SNNC_POP_PARTIAL) {
+                int64_t Pg = group_sum(tr, S, l, o, P->group);
+                w->Q[k] = P->sign * Pg;
+                w->target[k] = partial_count(n, p, j, S, Pg);
+                w->z[k] = P->sign * snnc_lower_scale(S, j, P->group) * (double)Pg / snnc_partial_unit(n, p, j);
+                continue;
+            }
+            w->Q[k] = P->sign * tr->P[l][o];
+            w->target[k] = fmax(P->sign * tr->cnt[l][o], 0);
+            w->z[k] = P->sign * tr->z[l][o];
         }
 }
 
@@ -352,28 +473,33 @@ static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer
     snnc_population *P = &n->pops[p];
     int l = snnc_lower_layer_of(n, p), W = n->window;
     const snnc_ann_layer *L = &q->layers[l];
-    bool last = l == q->n_layers - 1;
-    if (last && L->act == SNNC_ACT_NONE) {
-        n->residual[p] = readout_residual(P, tr, l, cv, W);
+    const snnc_layer_constraints *S = &st[l];
+    bool last = l == q->n_layers - 1, partial = P->role == SNNC_POP_PARTIAL;
+    bool final_of_split = S->n_groups > 1 && !partial;
+    if (last && L->act == SNNC_ACT_NONE && !partial) {
+        n->residual[p] = readout_residual(P, tr, l, S, cv, W);
         return 0;
     }
     int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps;
     int64_t B = tr->batch, stride = B > MATCH_SAMPLES ? B / MATCH_SAMPLES : 1;
     int nseq = (int)((B + stride - 1) / stride), H = P->n;
-    double a_out = st[l].activity_range > 0 ? st[l].activity_range : 1, total = 0;
+    double a_out = S->activity_range > 0 ? S->activity_range : 1, total = 0;
     for (int j = 0; j < H; j++) {
-        for (int s = 0; s < nseq; s++)
-            for (int t = 0; t < T; t++) {
-                size_t o = ((size_t)t * B + (size_t)s * stride) * H + j, k = (size_t)s * T + t;
-                w->Q[k] = P->sign * tr->P[l][o];
-                w->target[k] = fmax(P->sign * tr->cnt[l][o], 0);
-                w->z[k] = P->sign * tr->z[l][o];
-            }
-        spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, w->X);
-        fit_data d = {W, T, nseq, w->Q, w->X, w->target};
+        targets(n, p, j, l, S, tr, stride, nseq, T, w);
+        if (final_of_split)
+            partial_inputs(n, p, j, l, q, st, tr, stride, nseq, T, w->Q, w->X, w->Xp);
+        else if (partial)
+            spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, S->group_start[P->group],
+                         S->group_start[P->group + 1], w->X);
+        else
+            spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, 0, S->n_cols, w->X);
+        /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5) */
+        fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split};
         snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
         if (fit) {
-            double s = st[l].scales[(size_t)j * st[l].n_groups], b = P->sign * L->b[j] * W / a_out, e;
+            double s = partial ? snnc_lower_scale(S, j, P->group) / snnc_partial_unit(n, p, j)
+                       : final_of_split ? P->unit : snnc_lower_scale(S, j, 0);
+            double b = partial ? 0 : P->sign * L->b[j] * W / a_out, e;
             fit_relaxed(&d, &s, &b);
             u = fit_integer(&d, u, s, b, &e);
             P->threshold[j] = u.threshold;
@@ -389,6 +515,138 @@ static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer
         }
     }
     n->residual[p] = total / ((double)H * nseq * T);
+    return 0;
+}
+
+/* ------------------------------------------------------------ partial units */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 99.9th percentile of relu(sign s_jg P_jg) over the calibration windows:
+ * the output counts neuron j of partial population p must carry. */
+static double partial_range(const snnc_netlist *n, int p, int j, const snnc_layer_constraints *S,
+                            const snnc_count_trace *tr, int T, double *v)
+{
+    const snnc_population *P = &n->pops[p];
+    int64_t B = tr->batch;
+    int l = snnc_lower_layer_of(n, p);
+    double s = snnc_lower_scale(S, j, P->group);
+    size_t m = 0;
+    for (int t = 0; t < T; t++)
+        for (int64_t b = 0; b < B; b++) {
+            size_t o = ((size_t)t * B + b) * P->n + j;
+            v[m++] = fmax(P->sign * s * (double)tr->Pg[l][o * S->n_groups + P->group], 0);
+        }
+    qsort(v, m, sizeof *v, cmp_double);
+    return m ? v[(size_t)floor(0.999 * (double)(m - 1))] : 0;
+}
+
+static void set_analytic(snnc_population *P, int j, double s, double b, int W)
+{
+    snnc_neuron u = snnc_neuron_init(s, b, W);
+    P->threshold[j] = u.threshold;
+    P->leak[j] = u.leak;
+    P->mult[j] = u.mult;
+    P->floor[j] = u.floor;
+    P->v0[j] = u.v0;
+}
+
+/* The smallest code c (1..SNNC_PARTIAL_CODE_MAX) whose W c unit holds `range`. */
+static int code_for(double range, double unit, int W)
+{
+    int c = (int)ceil(range / (W * unit) - 1e-9);
+    return c < 1 ? 1 : c > SNNC_PARTIAL_CODE_MAX ? SNNC_PARTIAL_CODE_MAX : c;
+}
+
+/* Mean squared error, over the calibration windows, of layer l's counts
+ * when its groups are summed through partial pairs of unit `unit` (codes
+ * by code_for from the ranges rg[j][2 g + (sign < 0)]): the teacher-forced
+ * count clamp(round(u sum c (n+ - n-) + b')) against the ANN's. */
+static double unit_error(const snnc_ann *q, const snnc_layer_constraints *st, const snnc_count_trace *tr, int l,
+                         const double *rg, double unit, int W)
+{
+    const snnc_ann_layer *L = &q->layers[l];
+    const snnc_layer_constraints *S = &st[l];
+    int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps, H = L->n_out, G = S->n_groups;
+    double a_out = S->activity_range > 0 ? S->activity_range : 1, e = 0;
+    int64_t B = tr->batch;
+    for (int t = 0; t < T; t++)
+        for (int64_t b = 0; b < B; b++)
+            for (int j = 0; j < H; j++) {
+                size_t o = ((size_t)t * B + b) * H + j;
+                double z = L->b[j] * W / a_out;
+                for (int g = 0; g < G; g++)
+                    for (int sg = 0; sg < 2; sg++) {
+                        int sign = sg ? -1 : 1;
+                        double u = unit * code_for(rg[(size_t)j * 2 * G + 2 * g + sg], unit, W);
+                        double v = sign * S->scales[(size_t)j * G + g] * (double)tr->Pg[l][o * G + g] / u;
+                        z += sign * u * clampd(floor(v + 0.5), 0, W);
+                    }
+                double d = count_of(L, z, W, a_out, l == q->n_layers - 1) - tr->cnt[l][o];
+                e += d * d;
+            }
+    return e / ((double)T * B * H);
+}
+
+/* Units of every split layer from the calibration data.  A saturated
+ * partial loses what the other groups cancel, a coarse unit adds rounding
+ * noise: the codes make each partial neuron hold its 99.9th percentile
+ * (up to SNNC_PARTIAL_CODE_MAX units), and the layer's unit is the one,
+ * from the largest range / (W SNNC_PARTIAL_CODE_MAX) down in steps of
+ * 2^-1/2 (9 candidates), with the smallest teacher-forced count error
+ * (unit_error).  Then analytic parameters at the new scales. */
+static int choose_units(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st,
+                        const snnc_count_trace *tr)
+{
+    int W = n->window;
+    for (int l = 0; l < q->n_layers; l++) {
+        const snnc_layer_constraints *S = &st[l];
+        const snnc_ann_layer *L = &q->layers[l];
+        if (S->n_groups <= 1 || (l == q->n_layers - 1 && L->act == SNNC_ACT_NONE))
+            continue;
+        int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps, H = L->n_out, G = S->n_groups;
+        double *v = malloc(((size_t)T * tr->batch + 1) * sizeof *v);
+        double *rg = calloc((size_t)H * 2 * G + 1, sizeof *rg);
+        if (!v || !rg) {
+            free(v), free(rg);
+            return -1;
+        }
+        double top = 0, a_out = S->activity_range > 0 ? S->activity_range : 1;
+        for (int p = 0; p < n->n_pops; p++)
+            for (int j = 0; n->pops[p].role == SNNC_POP_PARTIAL && snnc_lower_layer_of(n, p) == l && j < H; j++) {
+                double r = partial_range(n, p, j, S, tr, T, v);
+                rg[(size_t)j * 2 * G + 2 * n->pops[p].group + (n->pops[p].sign < 0)] = r;
+                top = fmax(top, r);
+            }
+        double unit = top > 0 ? top / (W * SNNC_PARTIAL_CODE_MAX) : SNNC_PARTIAL_UNIT, best = INFINITY;
+        for (int k = 0; top > 0 && k < 9; k++) {
+            double u = top / (W * SNNC_PARTIAL_CODE_MAX) * pow(2, -0.5 * k);
+            double e = unit_error(q, st, tr, l, rg, u, W);
+            if (e < best - 1e-12) {
+                best = e;
+                unit = u;
+            }
+        }
+        for (int p = 0; p < n->n_pops; p++) {
+            snnc_population *P = &n->pops[p];
+            if (snnc_lower_layer_of(n, p) != l)
+                continue;
+            P->unit = (float)unit;
+            for (int j = 0; j < P->n; j++) {
+                if (P->role != SNNC_POP_PARTIAL) {
+                    set_analytic(P, j, P->unit, P->sign * L->b[j] * W / a_out, W);
+                    continue;
+                }
+                snnc_partial_set_code(n, p, j, code_for(rg[(size_t)j * 2 * G + 2 * P->group + (P->sign < 0)], P->unit, W));
+                set_analytic(P, j, snnc_lower_scale(S, j, P->group) / snnc_partial_unit(n, p, j), 0, W);
+            }
+        }
+        free(v), free(rg);
+    }
     return 0;
 }
 
@@ -519,12 +777,16 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
     size_t cap = (size_t)MATCH_SAMPLES * 2 * (size_t)tr.steps + 1;
     w.Q = malloc(cap * sizeof *w.Q);
     w.X = malloc(cap * (size_t)n->window * sizeof *w.X);
+    w.Xp = malloc(cap * (size_t)n->window * sizeof *w.Xp);
     w.target = malloc(cap * sizeof *w.target);
     w.z = malloc(cap * sizeof *w.z);
     w.cnt = malloc(cap * sizeof *w.cnt);
+
     snnc_match_curve *cv = curves ? calloc((size_t)n->n_pops, sizeof *cv) : NULL;
     int ncv = 0;
-    if (!w.Q || !w.X || !w.target || !w.z || !w.cnt || (curves && !cv))
+    if (!w.Q || !w.X || !w.Xp || !w.target || !w.z || !w.cnt || (curves && !cv))
+        rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+    if (rc == SNNC_OK && choose_units(n, q, st, &tr))
         rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
     for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++)
         if (n->pops[p].role != SNNC_POP_INPUT)
@@ -551,6 +813,7 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
     }
     free(w.Q);
     free(w.X);
+    free(w.Xp);
     free(w.target);
     free(w.z);
     free(w.cnt);

@@ -59,6 +59,8 @@ void snnc_count_trace_free(snnc_count_trace *tr)
     for (int l = 0; tr && l < tr->n_layers; l++) {
         if (tr->P)
             free(tr->P[l]);
+        if (tr->Pg)
+            free(tr->Pg[l]);
         if (tr->cnt)
             free(tr->cnt[l]);
         if (tr->z)
@@ -68,6 +70,8 @@ void snnc_count_trace_free(snnc_count_trace *tr)
         free(tr->in);
         tr->in = NULL;
         free(tr->P);
+        free(tr->Pg);
+        tr->Pg = NULL;
         free(tr->cnt);
         free(tr->z);
         tr->P = NULL;

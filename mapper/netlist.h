@@ -13,9 +13,11 @@
  * k + d.  Input generators emit step t's n spikes at the phases p of window t
  * where ceil((p+1) n / W) > ceil(p n / W).  A population's own window t is
  * shifted by its lag, the largest sum of feedforward delays from an input
- * (projections between populations of the same `tensor` are recurrences and
- * add no lag).  The readout's score is the growth of threshold*count + V
- * over its own window of the last step (docs/NETLIST.md).  Codes of a
+ * (recurrences add no lag: projections to an earlier population, or between
+ * two populations of the same `tensor` and role — a tanh pair's halves; a
+ * split layer's partials -> final is feedforward, final -> partials, to an
+ * earlier population, the recurrence).  The readout's score is the growth
+ * of threshold*count + V over its own window of the last step (docs/NETLIST.md).  Codes of a
  * projection already include the signs of both populations, so a projection
  * from or to a sign -1 population may carry +L/2 (8), the negated -L/2. */
 #ifndef SNNC_NETLIST_H
@@ -40,6 +42,10 @@ typedef struct snnc_population {
     int sign;               /* +1, or -1 for the negative half of a signed pair */
     int n;
     int window_offset;      /* windows of latency from the input of the sequence step */
+    int group;              /* fan-in group of a split layer's partial (or readout)
+                             * population; 0 otherwise */
+    float unit;             /* split layer (partial and final populations): output
+                             * counts one partial spike of code 1 stands for */
     /* per neuron (NULL for inputs): */
     int32_t *threshold;     /* alpha >= 1 */
     int32_t *leak;          /* per tick, signed */

@@ -34,6 +34,9 @@ static json_t *population_json(const snnc_netlist *n, int p)
     json_object_set_new(o, "n", json_integer(P->n));
     json_object_set_new(o, "window_offset", json_integer(P->window_offset));
     json_object_set_new(o, "lag_ticks", json_integer(snnc_netlist_lag(n, p)));
+    json_object_set_new(o, "group", json_integer(P->group));
+    if (P->unit > 0) /* partial and final populations of a split layer */
+        json_object_set_new(o, "unit", json_real(P->unit));
     if (P->role == SNNC_POP_INPUT) {
         json_object_set_new(o, "input_scale", json_real(P->input_scale));
         json_object_set_new(o, "input_feature0", json_integer(P->input_feature0));

@@ -35,9 +35,13 @@ typedef struct sim_ctx {
     int *spiked;            /* neurons that spiked this tick */
 } sim_ctx;
 
+/* A recurrence (no lag): to an earlier population (or itself), or between
+ * two populations of the same tensor and role (a tanh pair's halves); a
+ * split layer's partials -> final (same tensor, other role) is feedforward. */
 static bool is_recurrence(const snnc_netlist *n, const snnc_projection *pr)
 {
-    return pr->src >= pr->dst || strcmp(n->pops[pr->src].tensor, n->pops[pr->dst].tensor) == 0;
+    const snnc_population *S = &n->pops[pr->src], *D = &n->pops[pr->dst];
+    return pr->src >= pr->dst || (strcmp(S->tensor, D->tensor) == 0 && S->role == D->role);
 }
 
 int snnc_netlist_lag(const snnc_netlist *n, int pop)

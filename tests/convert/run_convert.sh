@@ -3,7 +3,8 @@
 # `snnc simulate OUTDIR` and `snnc report` on examples/elman_tn64: outputs
 # present, byte-identical on a second run, one core, the four accuracies
 # and the JSON keys, TrueNorth equal to the ideal stage, and failures that
-# leave no OUTDIR (existing OUTDIR, LSTM model, NaN weight).
+# leave no OUTDIR (existing OUTDIR, LSTM model, NaN weight); then the split
+# fan-in of examples/elman_h128.
 set -u
 SNNC=$1
 EX=$2
@@ -78,5 +79,27 @@ for k in ["target", "cores", "power_w", "energy_per_sample_j", "latency_per_samp
 assert r["target"] == "truenorth" and r["cores"] == 1
 assert 1e-5 < r["power_w"] < 5e-5, r["power_w"]
 print("accuracy", a, "power_w", r["power_w"], "energy/sample", r["energy_per_sample_j"])
+PYEOF
+# Split fan-in (the default): elman_h128 (8 + 128 = 136 inputs per hidden
+# neuron, 3 groups; readout 128 -> 10, 2 groups) lowers to partial pairs,
+# maps within the core limits, and TrueNorth stays bit-exact with the ideal
+# stage (docs/CONVERSION.md §5).
+H=$EX/elman_h128
+"$SNNC" convert "$H/model.onnx" --target truenorth -o "$T/h" --calib "$H/calib.npy" 2>/dev/null ||
+    fail "h128 split convert exit $?"
+"$SNNC" simulate "$T/h" --input "$H/input.npy" --labels "$H/labels.npy" --json >"$T/hsim.json" \
+    2>/dev/null || fail "h128 simulate"
+$PY - "$T/hsim.json" "$T/h/network.json" <<'PYEOF' || fail "h128 split checks"
+import json, sys
+s = json.load(open(sys.argv[1])); n = json.load(open(sys.argv[2]))
+roles = [p["role"] for p in n["populations"]]
+assert roles.count("partial") == 6 and roles.count("readout") == 2, roles
+for p in n["populations"]:
+    if p["role"] == "partial":
+        assert p["lag_ticks"] == 1 and p["unit"] > 0, p["name"]
+a = s["accuracy"]
+assert a["truenorth"] == a["ideal"] and s["truenorth_scores_equal_ideal"] == 1.0, s
+assert a["ideal"] > 0.85 and a["constrained"] > 0.95, a
+print("h128 split: accuracy", a, "cores", s["cores"])
 PYEOF
 echo "convert/simulate/report: ok"

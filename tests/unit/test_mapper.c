@@ -4,8 +4,9 @@
  * Elman network lowered and simulated against the constrained ANN run in
  * float (snnc_ann_run) where its activations are on the grid, tanh signed
  * pairs, the split fan-in pair relu(p) - relu(-p) = p over every pair of
- * input counts, response-matching residual bounds on random networks, and
- * the JSON writer (read back with jansson).  Netlists and networks are built
+ * input counts, a lowered split layer (structure; exact against the ANN on
+ * the grid; matched), response-matching residual bounds on random
+ * networks, and the JSON writer (read back with jansson).  Netlists and networks are built
  * by hand here. */
 #include <jansson.h>
 #include <stdio.h>
@@ -643,18 +644,260 @@ static void test_match_residuals(void)
     }
 }
 
-/* Split layers are refused by name (prune-only lowering). */
-static void test_split_refused(void)
+/* ------------------------------------------------------------ split lowering */
+
+/* A split layer's statistics: rows x cols codes, column groups `starts`,
+ * per-(row, group) scales. */
+static void set_split_stats(snnc_layer_constraints *S, const char *name, int rows, int cols, const int8_t *codes,
+                            int groups, const int *starts, const float *scales)
+{
+    memset(S, 0, sizeof *S);
+    snprintf(S->name, sizeof S->name, "%s", name);
+    S->n_rows = rows;
+    S->n_cols = cols;
+    S->n_groups = groups;
+    S->group_start = malloc(((size_t)groups + 1) * sizeof(int));
+    memcpy(S->group_start, starts, ((size_t)groups + 1) * sizeof(int));
+    S->codes = malloc((size_t)rows * cols);
+    memcpy(S->codes, codes, (size_t)rows * cols);
+    S->scales = malloc((size_t)rows * groups * sizeof(float));
+    memcpy(S->scales, scales, (size_t)rows * groups * sizeof(float));
+    S->in_range = 1;
+    S->activity_range = 1;
+}
+
+/* Float weights of columns [col0, col0 + cols): w = s_jg c_ij (ranges 1). */
+static float *dequant_split(const snnc_layer_constraints *S, int col0, int cols)
+{
+    float *w = malloc((size_t)S->n_rows * cols * sizeof *w);
+    for (int j = 0; j < S->n_rows; j++)
+        for (int i = 0; i < cols; i++) {
+            int c = col0 + i, g = 0;
+            while (c >= S->group_start[g + 1])
+                g++;
+            w[j * cols + i] = S->scales[j * S->n_groups + g] * S->codes[j * S->n_cols + c];
+        }
+    return w;
+}
+
+/* 4 inputs, 2 ReLU hidden with fan-in 6 split into the column groups
+ * [x0 x1 x2 | x3 h0 h1], a linear readout 2 -> 2 split [h0 | h1].
+ * h0 = (x0 + x1) / 8 (group 0, scale 1/8), h1 = (x3 + h0) / 8 (group 1);
+ * the other group's scale is 1/4 (unused: its codes are 0), so lowering
+ * must take each group's own.  Readout z'_c = 1/2 (2 h0 + h1), 1/2 (h0 + 2 h1). */
+static void split_build(tiny *t)
+{
+    memset(t, 0, sizeof *t);
+    snnc_ann *a = &t->a;
+    snprintf(a->input_name, sizeof a->input_name, "x");
+    snprintf(a->output_name, sizeof a->output_name, "y");
+    a->n_inputs = 4;
+    a->steps = 3;
+    a->batch_first = true;
+    a->in_q = (snnc_act_quant){16, 0, 1};
+    a->n_layers = 2;
+    a->layers = t->L;
+    set_split_stats(&t->S[0], "rnn", 2, 6, (int8_t[]){1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0}, 2, (int[]){0, 3, 6},
+                    (float[]){0.125f, 0.25f, 0.25f, 0.125f});
+    set_split_stats(&t->S[1], "fc", 2, 2, (int8_t[]){2, 1, 1, 2}, 2, (int[]){0, 1, 2},
+                    (float[]){0.5f, 0.5f, 0.5f, 0.5f});
+    snnc_ann_layer *h = &t->L[0], *r = &t->L[1];
+    snprintf(h->name, sizeof h->name, "rnn");
+    h->role = SNNC_ANN_RECURRENT;
+    h->act = SNNC_ACT_RELU;
+    h->n_in = 4;
+    h->n_out = 2;
+    h->W = dequant_split(&t->S[0], 0, 4);
+    h->U = dequant_split(&t->S[0], 4, 2);
+    h->b = calloc(2, sizeof(float));
+    h->out_q = (snnc_act_quant){16, 0, 1};
+    snprintf(r->name, sizeof r->name, "fc");
+    r->role = SNNC_ANN_READOUT;
+    r->act = SNNC_ACT_NONE;
+    r->n_in = 2;
+    r->n_out = 2;
+    r->W = dequant_split(&t->S[1], 0, 2);
+    r->b = calloc(2, sizeof(float));
+}
+
+static int find_proj(const snnc_netlist *n, int src, int dst)
+{
+    for (int k = 0; k < n->n_projs; k++)
+        if (n->projs[k].src == src && n->projs[k].dst == dst)
+            return k;
+    return -1;
+}
+
+/* Structure: per group a partial pair (codes of the group's columns only,
+ * negated for sign -1), delay 1 from the input, W - 1 from the final
+ * population (the loop partial -> final -> partial is W ticks), partials ->
+ * final delay 1 with codes +-1; lags 1 and 2; the readout one membrane
+ * population per group. */
+static void test_split_structure(void)
 {
     tiny t;
-    tiny_build(&t, SNNC_ACT_RELU, (int8_t[]){2, 0, 0, 0, 0, 2, 2, 0}, (int8_t[]){2, 0, 0, 2});
-    t.S[0].n_groups = 2;
+    split_build(&t);
     snnc_netlist *n = NULL;
     snnc_err err = {0};
-    CU_ASSERT_EQUAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_EUNSUPPORTED);
-    CU_ASSERT_PTR_NULL(n);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "rnn"));
-    t.S[0].n_groups = 1;
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    /* x | rnn/partial0 +- | rnn/partial1 +- | rnn | fc/group0 | fc/group1 */
+    CU_ASSERT_EQUAL_FATAL(n->n_pops, 8);
+    int roles[8] = {SNNC_POP_INPUT, SNNC_POP_PARTIAL, SNNC_POP_PARTIAL, SNNC_POP_PARTIAL, SNNC_POP_PARTIAL,
+                    SNNC_POP_HIDDEN, SNNC_POP_READOUT, SNNC_POP_READOUT};
+    int groups[8] = {0, 0, 0, 1, 1, 0, 0, 1}, lags[8] = {0, 1, 1, 1, 1, 2, 16, 16};
+    for (int p = 0; p < 8; p++) {
+        CU_ASSERT_EQUAL(n->pops[p].role, roles[p]);
+        CU_ASSERT_EQUAL(n->pops[p].group, groups[p]);
+        CU_ASSERT_EQUAL(snnc_netlist_lag(n, p), lags[p]);
+        CU_ASSERT_EQUAL(snnc_lower_layer_of(n, p), p == 0 ? -1 : p < 6 ? 0 : 1);
+    }
+    CU_ASSERT_EQUAL(n->pops[2].sign, -1);
+    CU_ASSERT_EQUAL(n->readout_windows, 2); /* readout lag 16 > W */
+    /* input -> partial0+ : columns x0 x1 x2 of the group only */
+    int k = find_proj(n, 0, 1);
+    CU_ASSERT_FATAL(k >= 0);
+    CU_ASSERT_EQUAL(n->projs[k].delay, 1);
+    int8_t want01[8] = {1, 1, 0, 0, 0, 0, 0, 0};
+    CU_ASSERT_EQUAL(memcmp(n->projs[k].code, want01, 8), 0);
+    /* input -> partial1- : x3 of row 1, negated */
+    k = find_proj(n, 0, 4);
+    CU_ASSERT_FATAL(k >= 0);
+    int8_t want04[8] = {0, 0, 0, 0, 0, 0, 0, -1};
+    CU_ASSERT_EQUAL(memcmp(n->projs[k].code, want04, 8), 0);
+    /* recurrence rnn -> partial1+ : h0 of row 1, delay W - 1 */
+    k = find_proj(n, 5, 3);
+    CU_ASSERT_FATAL(k >= 0);
+    CU_ASSERT_EQUAL(n->projs[k].delay, 14);
+    int8_t want53[4] = {0, 0, 1, 0};
+    CU_ASSERT_EQUAL(memcmp(n->projs[k].code, want53, 4), 0);
+    /* partials -> final: one-to-one, +1 / -1, delay 1 */
+    for (int p = 1; p <= 4; p++) {
+        k = find_proj(n, p, 5);
+        CU_ASSERT_FATAL(k >= 0);
+        CU_ASSERT_EQUAL(n->projs[k].delay, 1);
+        int8_t d[4] = {(int8_t)n->pops[p].sign, 0, 0, (int8_t)n->pops[p].sign};
+        CU_ASSERT_EQUAL(memcmp(n->projs[k].code, d, 4), 0);
+    }
+    /* the final population -> readout groups: delay W - 1 (the recurrence's axons) */
+    CU_ASSERT_EQUAL(n->projs[find_proj(n, 5, 6)].delay, 14);
+    CU_ASSERT_EQUAL(n->projs[find_proj(n, 5, 7)].delay, 14);
+    /* partial neurons at the group's own scale over the unit: 1/8 / 1/4 = 1/2 */
+    CU_ASSERT_EQUAL(n->pops[1].threshold[0], 2);
+    CU_ASSERT_EQUAL(n->pops[1].mult[0], 1);
+    CU_ASSERT_EQUAL(n->pops[3].threshold[1], 2);
+    /* final: one count per 1/SNNC_PARTIAL_UNIT partial spikes */
+    CU_ASSERT_EQUAL(n->pops[5].threshold[0], (int)(1 / SNNC_PARTIAL_UNIT));
+    CU_ASSERT_EQUAL(n->pops[5].mult[0], 1);
+    snnc_netlist_free(n);
+    tiny_free(&t);
+}
+
+/* On the grid the split layer is exact.  Derivation: a neuron whose input
+ * per tick never exceeds its threshold never owes a spike, so with v0 =
+ * threshold / 2 and only excitatory input its count over a window is
+ * floor((V + I) / threshold) and V returns to v0 whenever the window's input
+ * I is a multiple of the threshold.  Here the partials (threshold 2, at most
+ * two inputs of code 1 per tick) get I = x0 + x1 and x3 + h0, the final
+ * (threshold 4) at most two partial spikes per tick; inputs are chosen with
+ * x0 + x1 and x3 + h0 multiples of 8, so every count is the ANN's: bound 0.
+ * The readout (one membrane population per group) sums the groups exactly. */
+static void test_split_exact_on_grid(void)
+{
+    tiny t;
+    split_build(&t);
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    float counts[3][3][4] = {
+        {{4, 4, 0, 0}, {8, 8, 0, 7}, {12, 12, 5, 14}},  /* h0 1 2 3, h1 0 1 2 */
+        {{15, 9, 3, 0}, {0, 0, 0, 13}, {0, 8, 1, 8}},   /* h0 3 0 1, h1 0 2 1 */
+        {{15, 1, 0, 8}, {7, 9, 0, 6}, {0, 0, 15, 14}},  /* h0 2 2 0, h1 1 1 2 */
+    };
+    float xv[3 * 3 * 4];
+    for (int k = 0; k < 36; k++)
+        xv[k] = (&counts[0][0][0])[k] / 15.0f;
+    snnc_tensor *x = counts_input(3, 3, 4, xv), *y = NULL, *hid = NULL;
+    CU_ASSERT_EQUAL_FATAL(snnc_ann_run(&t.a, x, &y, &hid, &err), SNNC_OK);
+    snnc_sim_result r;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    int bad = 0;
+    for (int s = 0; s < 3; s++)
+        for (int step = 0; step < 3; step++) {
+            const int32_t *c = r.counts + ((size_t)step * 3 + s) * r.n_neurons;
+            int x0 = (int)counts[s][step][0], x1 = (int)counts[s][step][1], x3 = (int)counts[s][step][3];
+            int h0_prev = step ? (int)(counts[s][step - 1][0] + counts[s][step - 1][1]) / 8 : 0;
+            for (int j = 0; j < 2; j++) {
+                float ann = snnc_f32(hid)[(step * 3 + s) * 2 + j] * 15.0f;
+                bad += fabsf(ann - (float)c[r.pop_offset[5] + j]) > 1e-4f;
+            }
+            /* partial counts: (x0 + x1) / 2 and (x3 + h0) / 2, the negative halves silent */
+            bad += c[r.pop_offset[1] + 0] != (x0 + x1) / 2 || c[r.pop_offset[3] + 1] != (x3 + h0_prev) / 2;
+            bad += c[r.pop_offset[2] + 0] != 0 || c[r.pop_offset[4] + 1] != 0;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* scores: sum over the readout's groups, / K = z' = 15 y */
+    for (int s = 0; s < 3; s++)
+        for (int c = 0; c < 2; c++)
+            SNNC_ASSERT_CLOSE(r.scores[s * 2 + c] / n->pops[6].threshold[c], 15 * snnc_f32(y)[s * 2 + c], 0, 1e-4);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(y);
+    snnc_tensor_free(hid);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+    tiny_free(&t);
+}
+
+/* Matching a split network (calibration = the grid samples above): the
+ * unit and codes come from the data (every partial's code in 1..7, one unit
+ * for the layer's partial and final populations, and a spike of partial j
+ * stands for code x unit counts in the final neuron's eyes: the final
+ * population's codes are the partial -> final projections'); residuals are
+ * finite; the matched network still follows the ANN within one count per
+ * window on average (matching only moves neurons towards the ANN's counts;
+ * bound: the per-window rounding of the two stages, 1/2 + 1/2). */
+static void test_split_match(void)
+{
+    tiny t;
+    split_build(&t);
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    float counts[3][3][4] = {
+        {{4, 4, 0, 0}, {8, 8, 0, 7}, {12, 12, 5, 14}},
+        {{15, 9, 3, 0}, {0, 0, 0, 13}, {0, 8, 1, 8}},
+        {{15, 1, 0, 8}, {7, 9, 0, 6}, {0, 0, 15, 14}},
+    };
+    float xv[36];
+    for (int k = 0; k < 36; k++)
+        xv[k] = (&counts[0][0][0])[k] / 15.0f;
+    snnc_tensor *x = counts_input(3, 3, 4, xv), *y = NULL, *hid = NULL;
+    CU_ASSERT_EQUAL_FATAL(snnc_ann_run(&t.a, x, &y, &hid, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(snnc_match(n, &t.a, t.S, x, NULL, NULL, &err), SNNC_OK);
+    for (int p = 1; p <= 5; p++) {
+        CU_ASSERT(n->pops[p].unit > 0 && n->pops[p].unit == n->pops[5].unit);
+        CU_ASSERT(n->residual[p] >= 0 && n->residual[p] < 1);
+    }
+    for (int p = 1; p <= 4; p++)
+        for (int j = 0; j < 2; j++) {
+            int k = find_proj(n, p, 5);
+            int c = n->projs[k].code[j * 2 + j] * n->pops[p].sign;
+            CU_ASSERT(c >= 1 && c <= SNNC_PARTIAL_CODE_MAX);
+            SNNC_ASSERT_CLOSE(snnc_partial_unit(n, p, j), c * n->pops[p].unit, 0, 1e-6);
+        }
+    snnc_sim_result r;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    double e = 0;
+    for (int s = 0; s < 3; s++)
+        for (int step = 0; step < 3; step++)
+            for (int j = 0; j < 2; j++)
+                e += fabs(snnc_f32(hid)[(step * 3 + s) * 2 + j] * 15.0 -
+                          r.counts[((size_t)step * 3 + s) * r.n_neurons + r.pop_offset[5] + j]);
+    CU_ASSERT(e / 18 <= 1.0);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(y);
+    snnc_tensor_free(hid);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
     tiny_free(&t);
 }
 
@@ -666,7 +909,9 @@ static CU_TestInfo tests[] = {
     {"tiny Elman exact on the grid", test_tiny_elman_exact},
     {"tanh signed pair", test_tanh_pair},
     {"matching residuals, plots, JSON", test_match_residuals},
-    {"split fan-in refused", test_split_refused},
+    {"split lowering: populations, codes, delays, lags", test_split_structure},
+    {"split layer exact on the grid", test_split_exact_on_grid},
+    {"split layer matched", test_split_match},
     CU_TEST_INFO_NULL,
 };
 

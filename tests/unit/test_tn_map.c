@@ -3,7 +3,8 @@
  * forced by fan-in and by neuron copies, relays on splitter cores for a
  * source feeding 70 cores (= ideal stage tick for tick), crossbar bits = two's complement
  * codes, type weights, refusals, and a 2-neuron netlist mapped, written,
- * read back and simulated against spike counts derived by hand.  Every
+ * read back and simulated against spike counts derived by hand, a lowered
+ * split (fan-in over 64) tanh network within the limits and = ideal.  Every
  * mapping is also checked functionally: the effective weight each neuron
  * sees from each source, rebuilt from the model alone, must be mult * code. */
 #include <jansson.h>
@@ -20,8 +21,8 @@
 
 typedef struct net {
     snnc_netlist n;
-    snnc_population pops[8];
-    snnc_projection projs[16];
+    snnc_population pops[16];
+    snnc_projection projs[48];
 } net;
 
 static net *net_new(int window, int steps, int readout_windows)
@@ -923,6 +924,84 @@ static void test_relay_fanout(void)
     net_free(t);
 }
 
+/* A lowered split network (mapper/lower.c): signed inputs (two channels),
+ * 8 features, a tanh recurrent layer of 60 (fan-in 2 x 8 + 2 x 60 = 136
+ * channels over 64: three column groups [0, 20) [20, 40) [40, 68) of at
+ * most 56 channels), a linear readout 60 -> 10 split [0, 30) [30, 60).
+ * Random codes -7..7 (no +8 to clip), random scales; parameters perturbed
+ * so every neuron does something.  Every core within 256 axons and
+ * neurons, one destination per neuron, the function mult * code rebuilt
+ * from the model, and TrueNorth = the ideal stage spike for spike. */
+static void test_split_network(void)
+{
+    enum { F = 8, H = 60, C = 10, T = 4 };
+    uint32_t seed = 99;
+    snnc_ann a;
+    snnc_ann_layer L[2];
+    snnc_layer_constraints S[2];
+    memset(&a, 0, sizeof a), memset(L, 0, sizeof L), memset(S, 0, sizeof S);
+    snprintf(a.input_name, sizeof a.input_name, "x");
+    snprintf(a.output_name, sizeof a.output_name, "y");
+    a.n_inputs = F, a.steps = T, a.batch_first = true, a.n_layers = 2, a.layers = L;
+    a.in_q = (snnc_act_quant){31, -1, 1};
+    int rows[2] = {H, C}, cols[2] = {F + H, H}, groups[2] = {3, 2};
+    int starts[2][4] = {{0, 20, 40, F + H}, {0, 30, H, 0}};
+    for (int l = 0; l < 2; l++) {
+        snprintf(L[l].name, sizeof L[l].name, l ? "fc" : "rnn");
+        L[l].role = l ? SNNC_ANN_READOUT : SNNC_ANN_RECURRENT;
+        L[l].act = l ? SNNC_ACT_NONE : SNNC_ACT_TANH;
+        L[l].n_in = l ? H : F;
+        L[l].n_out = rows[l];
+        L[l].out_q = l ? (snnc_act_quant){0, 0, 0} : (snnc_act_quant){31, -1, 1};
+        L[l].b = calloc((size_t)rows[l], sizeof(float));
+        S[l].n_rows = rows[l], S[l].n_cols = cols[l], S[l].n_groups = groups[l];
+        S[l].activity_range = 1, S[l].in_range = 1;
+        S[l].group_start = malloc(sizeof starts[l]);
+        memcpy(S[l].group_start, starts[l], sizeof starts[l]);
+        S[l].codes = malloc((size_t)rows[l] * cols[l]);
+        S[l].scales = malloc((size_t)rows[l] * groups[l] * sizeof(float));
+        for (int k = 0; k < rows[l] * cols[l]; k++)
+            S[l].codes[k] = (int8_t)((int)(lcg(&seed) % 15) - 7);
+        for (int k = 0; k < rows[l] * groups[l]; k++)
+            S[l].scales[k] = 0.01f + (float)(lcg(&seed) % 100) / 2000.0f;
+        for (int j = 0; j < rows[l]; j++)
+            L[l].b[j] = ((float)(lcg(&seed) % 101) - 50.0f) / 500.0f;
+    }
+    snnc_netlist *low = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&a, S, 2, &low, &err), SNNC_OK);
+    /* 2 inputs, 3 x 2 partials, the tanh pair, 2 readout groups */
+    CU_ASSERT_EQUAL_FATAL(low->n_pops, 12);
+    CU_ASSERT_FATAL(low->n_projs <= 48);
+    net *t = net_new(low->window, low->steps, low->readout_windows);
+    t->n.n_classes = low->n_classes;
+    t->n.n_pops = low->n_pops, t->n.n_projs = low->n_projs;
+    memcpy(t->pops, low->pops, (size_t)low->n_pops * sizeof *low->pops);
+    memcpy(t->projs, low->projs, (size_t)low->n_projs * sizeof *low->projs);
+    free(low->pops), free(low->projs), free(low->residual), free(low);
+    for (int p = 0; p < t->n.n_pops; p++) /* partial and hidden neurons with some noise */
+        for (int j = 0; t->pops[p].role != SNNC_POP_INPUT && t->pops[p].role != SNNC_POP_READOUT &&
+                        j < t->pops[p].n; j++) {
+            t->pops[p].leak[j] += (int)(lcg(&seed) % 5) - 2;
+            t->pops[p].floor[j] = (int)(lcg(&seed) % 8);
+        }
+    tn_mapping *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT(m->report.n_cores > 1);
+    CU_ASSERT(m->report.max_axons <= TN_AXONS);
+    CU_ASSERT(m->report.max_neurons <= TN_NEURONS);
+    CU_ASSERT_EQUAL(m->report.clipped_codes, 0);
+    check_limits(m);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    compare_ideal(t, m, 3, T, F, C, seed, 500);
+    tn_mapping_free(m);
+    net_free(t);
+    for (int l = 0; l < 2; l++) {
+        free(L[l].b);
+        free(S[l].group_start), free(S[l].codes), free(S[l].scales);
+    }
+}
+
 static CU_TestInfo tests[] = {
     {"paper shape: one core, 256 axons, 234 neurons", test_paper_shape},
     {"fan-in forces 3 cores", test_fanin_cores},
@@ -935,6 +1014,7 @@ static CU_TestInfo tests[] = {
     {"rate code of one sample", test_encode},
     {"2-neuron netlist: write, read, simulate, decode", test_simulate_two_neurons},
     {"TrueNorth = ideal spiking stage, spike for spike", test_matches_ideal_stage},
+    {"split network: limits, function, = ideal stage", test_split_network},
     CU_TEST_INFO_NULL,
 };
 

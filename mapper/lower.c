@@ -392,6 +392,39 @@ static int build(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraint
     return 0;
 }
 
+/* TrueNorth's crossbar holds 4-bit two's complement codes -8..7 per
+ * neuron up to a negation of the neuron (truenorth/tn_map.c): a neuron
+ * reading both halves of a signed pair through a code -8 gets -8 from one
+ * half and the negated +8 from the other, which no sign of the neuron holds.
+ * Such a neuron keeps the more frequent extreme (-8 on ties) and its others
+ * become +-7, here, so that every later stage (matching, the ideal spiking
+ * simulation, TrueNorth) sees the same weights.  Returns the codes clipped. */
+static int64_t fit_pair_codes(snnc_netlist *n)
+{
+    int64_t clipped = 0;
+    for (int p = 0; p < n->n_pops; p++)
+        for (int j = 0; j < n->pops[p].n; j++) {
+            int plus = 0, minus = 0;
+            for (int k = 0; k < n->n_projs; k++) {
+                const snnc_projection *pr = &n->projs[k];
+                int S = n->pops[pr->src].n;
+                for (int i = 0; pr->dst == p && i < S; i++)
+                    plus += pr->code[(size_t)j * S + i] == 8, minus += pr->code[(size_t)j * S + i] == -8;
+            }
+            if (!plus || !minus)
+                continue;
+            int8_t drop = plus > minus ? -8 : 8;
+            for (int k = 0; k < n->n_projs; k++) {
+                snnc_projection *pr = &n->projs[k];
+                int S = n->pops[pr->src].n;
+                for (int i = 0; pr->dst == p && i < S; i++)
+                    if (pr->code[(size_t)j * S + i] == drop)
+                        pr->code[(size_t)j * S + i] = (int8_t)(drop / 8 * 7), clipped++;
+            }
+        }
+    return clipped;
+}
+
 int snnc_lower(const snnc_ann *q, const snnc_layer_constraints *st, int n_st, snnc_netlist **out, snnc_err *err)
 {
     *out = NULL;
@@ -439,6 +472,7 @@ int snnc_lower(const snnc_ann *q, const snnc_layer_constraints *st, int n_st, sn
         snnc_netlist_free(n);
         return snnc_fail(err, SNNC_ENOMEM, "lower: out of memory");
     }
+    fit_pair_codes(n);
     /* Enough windows after the last step for the readout's lag. */
     int lag = 0;
     for (int p = 0; p < n->n_pops; p++) {

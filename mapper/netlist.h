@@ -19,7 +19,9 @@
  * earlier population, the recurrence).  The readout's score is the growth
  * of threshold*count + V over its own window of the last step (docs/NETLIST.md).  Codes of a
  * projection already include the signs of both populations, so a projection
- * from or to a sign -1 population may carry +L/2 (8), the negated -L/2. */
+ * from or to a sign -1 population may carry +L/2 (8), the negated -L/2;
+ * no neuron has both +8 and -8 (lower.c fit_pair_codes: 4-bit two's
+ * complement holds -8..7, or -7..8 for a negated neuron, never both). */
 #ifndef SNNC_NETLIST_H
 #define SNNC_NETLIST_H
 

@@ -18,6 +18,7 @@
 #include "ir/error.h"
 #include "ir/tensor.h"
 #include "mapper/mapper.h"
+#include "truenorth/tn_map.h"
 
 /* ------------------------------------------------------------ builders */
 
@@ -424,6 +425,62 @@ static void test_tanh_pair(void)
     snnc_tensor_free(y);
     snnc_tensor_free(hid);
     snnc_tensor_free(x);
+    snnc_netlist_free(n);
+    tiny_free(&t);
+}
+
+/* The codes of the projection src -> dst (NULL if none). */
+static const int8_t *proj_codes(const snnc_netlist *n, int src, int dst)
+{
+    for (int k = 0; k < n->n_projs; k++)
+        if (n->projs[k].src == src && n->projs[k].dst == dst)
+            return n->projs[k].code;
+    return NULL;
+}
+
+/* A code -8 read from both halves of a tanh pair gives its neuron -8 from
+ * one half and +8 from the other: 4-bit two's complement holds -8..7, and a
+ * negated neuron -7..8, never both.  The lowering keeps the more frequent
+ * extreme of each neuron (-8 on ties) and makes the other +-7 (derived by
+ * hand below); TrueNorth then has nothing to clip. */
+static void test_tanh_pair_codes_fit_4_bits(void)
+{
+    tiny t;
+    /* rows [W_j | U_j]; readout rows over h */
+    tiny_build(&t, SNNC_ACT_TANH, (int8_t[]){1, 0, -8, 3, -8, 2, 5, -8}, (int8_t[]){-8, 1, 2, 3});
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(n->n_pops, 4); /* x, h+, h-, y */
+    const int8_t *xp = proj_codes(n, 0, 1), *xn = proj_codes(n, 0, 2), *pp = proj_codes(n, 1, 1);
+    const int8_t *np = proj_codes(n, 2, 1), *pn = proj_codes(n, 1, 2), *nn = proj_codes(n, 2, 2);
+    const int8_t *py = proj_codes(n, 1, 3), *ny = proj_codes(n, 2, 3);
+    CU_ASSERT_FATAL(xp && xn && pp && np && pn && nn && py && ny);
+    /* h+ 0: -8 (h+ 0) and +8 (h- 0), a tie: the +8 becomes 7 */
+    CU_ASSERT_EQUAL(pp[0], -8);
+    CU_ASSERT_EQUAL(pp[1], 3);
+    CU_ASSERT_EQUAL(np[0], 7);
+    CU_ASSERT_EQUAL(np[1], -3);
+    /* h+ 1: -8 from x 0 and h+ 1, +8 from h- 1: keeps -8 */
+    CU_ASSERT_EQUAL(xp[2], -8);
+    CU_ASSERT_EQUAL(pp[3], -8);
+    CU_ASSERT_EQUAL(np[3], 7);
+    /* h- 0: +8 (h+ 0), -8 (h- 0), a tie: the +8 becomes 7 */
+    CU_ASSERT_EQUAL(pn[0], 7);
+    CU_ASSERT_EQUAL(nn[0], -8);
+    /* h- 1: +8 from x 0 and h+ 1, -8 from h- 1: keeps +8, the -8 becomes -7 */
+    CU_ASSERT_EQUAL(xn[2], 8);
+    CU_ASSERT_EQUAL(pn[3], 8);
+    CU_ASSERT_EQUAL(nn[3], -7);
+    /* readout 0: -8 from h+ 0, +8 from h- 0: a tie */
+    CU_ASSERT_EQUAL(py[0], -8);
+    CU_ASSERT_EQUAL(ny[0], 7);
+    CU_ASSERT_EQUAL(py[3], 3);
+    CU_ASSERT_EQUAL(ny[3], -3);
+    tn_mapping *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.clipped_codes, 0);
+    tn_mapping_free(m);
     snnc_netlist_free(n);
     tiny_free(&t);
 }
@@ -908,6 +965,7 @@ static CU_TestInfo tests[] = {
     {"split pair relu(p) - relu(-p) = p", test_split_pair_exact},
     {"tiny Elman exact on the grid", test_tiny_elman_exact},
     {"tanh signed pair", test_tanh_pair},
+    {"tanh pair: codes fit 4 bits (no +8 with -8)", test_tanh_pair_codes_fit_4_bits},
     {"matching residuals, plots, JSON", test_match_residuals},
     {"split lowering: populations, codes, delays, lags", test_split_structure},
     {"split layer exact on the grid", test_split_exact_on_grid},

@@ -864,6 +864,91 @@ static void test_matches_ideal_stage(void)
     net_free(t);
 }
 
+/* A tanh pair as snnc_lower emits it (mapper/lower.c): h+ (sign 1) and h-
+ * (sign -1) on one tensor, each projection's codes = sign(dst) sign(src) A
+ * for the ANN's codes A.  A = -8 on every input row gives h- a +8 from the
+ * input (h- is negated on TrueNorth: exact); A = -8 on a recurrent and a
+ * readout weight would give the neuron -8 from one half and +8 from the
+ * other, which no 4-bit two's complement holds: the lowering keeps the more
+ * frequent extreme (-8 on ties) and makes the other +-7 — as written here
+ * by hand.  So nothing is clipped on TrueNorth, and TrueNorth equals the
+ * ideal spiking stage spike for spike and score for score. */
+static void test_signed_pair_plus8(void)
+{
+    const int W = 15, T = 4, F = 3, H = 6, C = 3;
+    net *t = net_new(W, T, 2);
+    t->n.n_classes = C;
+    uint32_t seed = 4242;
+    int x = add_input(t, "x", F, 0.05f, 0, 1);
+    int hp = add_pop(t, "h+", SNNC_POP_HIDDEN, H, 1, 0, 1, 0, 0);
+    int hn = add_pop(t, "h-", SNNC_POP_HIDDEN, H, 1, 0, 1, 0, 0);
+    int y = add_pop(t, "y", SNNC_POP_READOUT, C, 1, 0, 1, 1000, 0);
+    t->pops[hn].sign = -1;
+    memcpy(t->pops[hn].tensor, t->pops[hp].tensor, sizeof t->pops[hn].tensor);
+    for (int p = hp; p <= y; p++)
+        for (int j = 0; j < t->pops[p].n; j++) {
+            t->pops[p].threshold[j] = 8 + (int)(lcg(&seed) % 33);
+            t->pops[p].leak[j] = (int)(lcg(&seed) % 7) - 3;
+            t->pops[p].mult[j] = 1 + (int)(lcg(&seed) % 4);
+            if (p < y)
+                t->pops[p].floor[j] = (int)(lcg(&seed) % 51);
+            t->pops[p].v0[j] = (int)(lcg(&seed) % (uint32_t)t->pops[p].threshold[j]);
+        }
+    int8_t ax[6][3], ah[6][6], ay[3][6]; /* the ANN's codes; -8 where noted */
+    for (int j = 0; j < H; j++) {
+        for (int i = 0; i < F; i++)
+            ax[j][i] = (int8_t)(i == 0 ? -8 : (int)(lcg(&seed) % 15) - 7);
+        for (int i = 0; i < H; i++)
+            ah[j][i] = (int8_t)(i == (j + 1) % H ? -8 : (int)(lcg(&seed) % 15) - 7);
+    }
+    for (int k = 0; k < C; k++)
+        for (int i = 0; i < H; i++)
+            ay[k][i] = (int8_t)(i == k ? -8 : (int)(lcg(&seed) % 15) - 7);
+    int half[2] = {hp, hn};
+    for (int d = 0; d < 2; d++) {
+        int sd = t->pops[half[d]].sign;
+        snnc_projection *pr = add_proj(t, x, half[d], 1);
+        for (int j = 0; j < H; j++)
+            for (int i = 0; i < F; i++)
+                set_code(t, pr, j, i, sd * ax[j][i]);
+        for (int s = 0; s < 2; s++) {
+            int ss = t->pops[half[s]].sign;
+            pr = add_proj(t, half[s], half[d], W);
+            for (int j = 0; j < H; j++)
+                for (int i = 0; i < H; i++) {
+                    int c = sd * ss * ah[j][i];
+                    /* h+ j: -8 from x and h+, +8 from h-: keeps -8; h- j: +8
+                     * from x and h+, -8 from h-: keeps +8 */
+                    if (i == (j + 1) % H && c == (d == 0 ? 8 : -8))
+                        c = c > 0 ? 7 : -7;
+                    set_code(t, pr, j, i, c);
+                }
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        snnc_projection *pr = add_proj(t, half[s], y, W);
+        for (int k = 0; k < C; k++)
+            for (int i = 0; i < H; i++) {
+                int c = t->pops[half[s]].sign * ay[k][i];
+                set_code(t, pr, k, i, c == 8 ? 7 : c); /* a tie: -8 from h+ kept */
+            }
+    }
+    tn_mapping *m = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(m->report.clipped_codes, 0);
+    CU_ASSERT_EQUAL(check_function(t, m), 0);
+    /* h- neurons are negated: type 3 weighs +8 m */
+    for (int j = 0; j < H; j++) {
+        const tn_map_place *pl = &m->place[F + H + j];
+        const tn_neuron_type *ty = &m->model->types[m->model->cores[pl->core_index].type[pl->slot]];
+        CU_ASSERT_EQUAL(ty->sigma[3] * ty->s[3], 8 * t->pops[hn].mult[j]);
+    }
+    compare_ideal(t, m, 3, T, F, C, seed, 100);
+    tn_mapping_free(m);
+    net_free(t);
+}
+
 /* Relays: h feeds 70 neurons q_j that each fill a core (63 private inputs
  * + h = 64 axon groups), with delay 3: 70 groups need 280 copies, more than
  * a core.  Through relays: 2 copies of h (delay 1) reach two splitter cores
@@ -1015,6 +1100,7 @@ static CU_TestInfo tests[] = {
     {"2-neuron netlist: write, read, simulate, decode", test_simulate_two_neurons},
     {"TrueNorth = ideal spiking stage, spike for spike", test_matches_ideal_stage},
     {"split network: limits, function, = ideal stage", test_split_network},
+    {"tanh pair with codes +8 (as lowered) = ideal, spike for spike", test_signed_pair_plus8},
     CU_TEST_INFO_NULL,
 };
 

@@ -147,8 +147,8 @@ static float *ideal_hidden(const snnc_pipeline *p, const snnc_sim_result *r, int
     float *h = calloc((size_t)T * (size_t)B * (size_t)H, sizeof *h);
     double step = (double)p->stats[lrec].activity_range / n->window;
     for (int pop = 0; h && pop < n->n_pops; pop++) {
-        if (snnc_lower_layer_of(n, pop) != lrec)
-            continue;
+        if (snnc_lower_layer_of(n, pop) != lrec || n->pops[pop].role == SNNC_POP_PARTIAL)
+            continue; /* a split layer's partial sums are not its output */
         for (int t = 0; t < T; t++)
             for (int64_t b = 0; b < B; b++)
                 for (int j = 0; j < H && j < n->pops[pop].n; j++)

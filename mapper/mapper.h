@@ -108,7 +108,8 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
  * at most 512 of its sequences), so that its scores approach a's logits
  * (distillation).  Kept only if the objective — the mean squared difference
  * of the centred scores, optimally rescaled, and the centred logits — goes
- * down; deterministic.  Netlists without a single membrane readout are left
+ * down; deterministic.  The readout may be one population or one per column
+ * group of a split readout (their scores add up); other readouts are left
  * unchanged. */
 int snnc_tune(snnc_netlist *n, const snnc_ann *a, const snnc_tensor *calib, snnc_err *err);
 

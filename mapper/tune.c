@@ -4,7 +4,8 @@
  * netlist the count noise of each window goes round the recurrence, so the
  * hidden counts of the last window differ from the constrained network's.
  * The readout is linear in those counts (its score is the growth of
- * threshold*count + V: mult_k sum_i code_ki c_i + W leak_k), so it can be
+ * threshold*count + V: mult_k sum_i code_ki c_i + W leak_k, summed over the
+ * populations of a split readout, one per column group), so it can be
  * refitted on the counts the netlist itself produces: the netlist is
  * simulated once on (a subset of) the calibration input, each class's
  * codes are moved by integer coordinate descent and its leak set by least
@@ -131,41 +132,53 @@ static double objective(const tune_data *d, const snnc_sim_result *r, double *sc
     return (yy - (ss > 0 ? sy * sy / ss : 0)) / (double)(d->B * d->C);
 }
 
-/* The readout population (the only one, sign +1, one neuron per class), or -1. */
-static int readout_pop(const snnc_netlist *n)
+/* The readout populations R[0..) (one, or one per column group of a split
+ * readout, whose scores add up; each sign +1 with one neuron per class):
+ * their number, or 0 when the readout is of another kind. */
+static int readout_pops(const snnc_netlist *n, int *R)
 {
-    int found = -1;
+    int found = 0;
     for (int p = 0; p < n->n_pops; p++)
         if (n->pops[p].role == SNNC_POP_READOUT) {
-            if (found >= 0 || n->pops[p].sign != 1 || n->pops[p].n != n->n_classes)
-                return -1;
-            found = p;
+            if (n->pops[p].sign != 1 || n->pops[p].n != n->n_classes)
+                return 0;
+            R[found++] = p;
         }
     return found;
 }
 
-/* The readout's inputs: every source neuron of every projection into it,
- * with its count in its own last window (which the readout's last window
- * integrates), and where its codes are. */
+static bool in_set(const int *R, int nR, int p)
+{
+    for (int g = 0; g < nR; g++)
+        if (R[g] == p)
+            return true;
+    return false;
+}
+
+/* The readout's inputs: every source neuron of every projection into a
+ * readout population, with its count in its own last window (which the
+ * readout's last window integrates), where its codes are and which readout
+ * population reads it. */
 typedef struct ro_inputs {
     int F;
     double *x;             /* [B][F] */
     double *sx, *sxx;      /* [F] sums over the samples of x and x^2 */
     int8_t **code;         /* [F] pointer to the code of class 0; class k at + k * stride */
     int *stride;           /* [F] */
+    int *pop;              /* [F] the readout population */
 } ro_inputs;
 
 static void inputs_free(ro_inputs *f)
 {
-    free(f->x), free(f->sx), free(f->sxx), free(f->code), free(f->stride);
+    free(f->x), free(f->sx), free(f->sxx), free(f->code), free(f->stride), free(f->pop);
     memset(f, 0, sizeof *f);
 }
 
-static int inputs_init(ro_inputs *f, const snnc_netlist *n, int R, const snnc_sim_result *r)
+static int inputs_init(ro_inputs *f, const snnc_netlist *n, const int *R, int nR, const snnc_sim_result *r)
 {
     memset(f, 0, sizeof *f);
     for (int k = 0; k < n->n_projs; k++)
-        if (n->projs[k].dst == R)
+        if (in_set(R, nR, n->projs[k].dst))
             f->F += n->pops[n->projs[k].src].n;
     int64_t B = r->batch;
     f->x = malloc((size_t)(B * f->F) * sizeof *f->x + 1);
@@ -173,16 +186,18 @@ static int inputs_init(ro_inputs *f, const snnc_netlist *n, int R, const snnc_si
     f->sxx = calloc((size_t)f->F + 1, sizeof *f->sxx);
     f->code = malloc(((size_t)f->F + 1) * sizeof *f->code);
     f->stride = malloc(((size_t)f->F + 1) * sizeof *f->stride);
-    if (!f->x || !f->sx || !f->sxx || !f->code || !f->stride)
+    f->pop = malloc(((size_t)f->F + 1) * sizeof *f->pop);
+    if (!f->x || !f->sx || !f->sxx || !f->code || !f->stride || !f->pop)
         return -1;
     for (int k = 0, i = 0; k < n->n_projs; k++) {
         const snnc_projection *pr = &n->projs[k];
-        if (pr->dst != R)
+        if (!in_set(R, nR, pr->dst))
             continue;
         int ns = n->pops[pr->src].n;
         for (int s = 0; s < ns; s++, i++) {
             f->code[i] = pr->code + s;
             f->stride[i] = ns;
+            f->pop[i] = pr->dst;
             for (int64_t b = 0; b < B; b++) {
                 double v = r->counts[((size_t)(n->steps - 1) * B + b) * r->n_neurons + r->pop_offset[pr->src] + s];
                 f->x[b * f->F + i] = v;
@@ -196,15 +211,17 @@ static int inputs_init(ro_inputs *f, const snnc_netlist *n, int R, const snnc_si
 
 /* Does the linear model reproduce the simulated scores exactly? (It does
  * whenever the readout's last window integrates the sources' last window.) */
-static bool readout_is_linear(const snnc_netlist *n, int R, const ro_inputs *f, const snnc_sim_result *r)
+static bool readout_is_linear(const snnc_netlist *n, const int *R, int nR, const ro_inputs *f,
+                              const snnc_sim_result *r)
 {
-    const snnc_population *P = &n->pops[R];
     for (int64_t b = 0; b < r->batch; b++)
-        for (int k = 0; k < P->n; k++) {
-            double a = 0;
+        for (int k = 0; k < n->n_classes; k++) {
+            double score = 0;
+            for (int g = 0; g < nR; g++)
+                score += (double)n->window * n->pops[R[g]].leak[k];
             for (int i = 0; i < f->F; i++)
-                a += f->code[i][(size_t)k * f->stride[i]] * f->x[b * f->F + i];
-            double score = (double)P->mult[k] * a + (double)n->window * P->leak[k];
+                score += (double)n->pops[f->pop[i]].mult[k] * f->code[i][(size_t)k * f->stride[i]] *
+                         f->x[b * f->F + i];
             if (score != r->scores[b * r->n_classes + k])
                 return false;
         }
@@ -212,11 +229,12 @@ static bool readout_is_linear(const snnc_netlist *n, int R, const ro_inputs *f, 
 }
 
 /* Class k: codes by integer coordinate descent on the centred squared error
- * of logit - u sum code x (a free constant), plus the ridge lambda u^2
- * sum_b x^2 (code - code0)^2, over the synapses present (code0 != 0);
- * returns the constant (in logits). */
-static double fit_class(const tune_data *d, const ro_inputs *f, int k, double u, int code_max, double *e,
-                        int8_t *code0)
+ * of logit - sum u_i code_i x_i (a free constant; u_i = scale * mult of
+ * class k's neuron in input i's readout population), plus the ridge lambda
+ * u_i^2 sum_b x_i^2 (code_i - code0_i)^2, over the synapses present
+ * (code0 != 0); returns the constant (in logits). */
+static double fit_class(const tune_data *d, const snnc_netlist *n, const ro_inputs *f, int k, double scale,
+                        int code_max, double *e, int8_t *code0)
 {
     int64_t B = d->B;
     for (int i = 0; i < f->F; i++)
@@ -225,8 +243,8 @@ static double fit_class(const tune_data *d, const ro_inputs *f, int k, double u,
     for (int64_t b = 0; b < B; b++) {
         double a = 0;
         for (int i = 0; i < f->F; i++)
-            a += code0[i] * f->x[b * f->F + i];
-        e[b] = d->logits[b * d->C + k] - u * a;
+            a += scale * n->pops[f->pop[i]].mult[k] * code0[i] * f->x[b * f->F + i];
+        e[b] = d->logits[b * d->C + k] - a;
         se += e[b], see += e[b] * e[b];
     }
     double cur = see - se * se / (double)B;
@@ -236,7 +254,7 @@ static double fit_class(const tune_data *d, const ro_inputs *f, int k, double u,
             int8_t *c = &f->code[i][(size_t)k * f->stride[i]];
             if (f->sxx[i] == 0 || code0[i] == 0) /* no new synapses: fan-in stays within the core's */
                 continue;
-            double sex = 0;
+            double u = scale * n->pops[f->pop[i]].mult[k], sex = 0;
             for (int64_t b = 0; b < B; b++)
                 sex += e[b] * f->x[b * f->F + i];
             for (int dir = -1; dir <= 1; dir += 2) {
@@ -267,35 +285,39 @@ static double fit_class(const tune_data *d, const ro_inputs *f, int k, double u,
 
 /* Refit the readout's codes and leaks on the inputs f of a simulation
  * whose scores map to logits by `scale` (code0, e, bias: work space). */
-static void refit_readout(snnc_netlist *n, int R, const tune_data *d, const ro_inputs *f, double scale, int8_t *code0,
-                         double *e, double *bias)
+static void refit_readout(snnc_netlist *n, const int *R, int nR, const tune_data *d, const ro_inputs *f,
+                          double scale, int8_t *code0, double *e, double *bias)
 {
-    snnc_population *P = &n->pops[R];
+    int C = n->n_classes;
     int code_max = n->weight_levels >= 4 ? n->weight_levels / 2 - 1 : TUNE_CODE_MAX;
     code_max = code_max > TUNE_CODE_MAX ? TUNE_CODE_MAX : code_max;
     double lo = INFINITY, hi = -INFINITY;
-    for (int k = 0; k < P->n; k++) {
-        bias[k] = fit_class(d, f, k, scale * P->mult[k], code_max, e, code0) / (scale * n->window);
+    for (int k = 0; k < C; k++) { /* the leak of each of the nR populations */
+        bias[k] = fit_class(d, n, f, k, scale, code_max, e, code0) / (scale * n->window * nR);
         lo = fmin(lo, bias[k]);
         hi = fmax(hi, bias[k]);
     }
-    for (int k = 0; k < P->n; k++) /* a common offset (no effect on the class): leaks centred in their range */
-        P->leak[k] = (int32_t)fmax(-SNNC_LEAK_MAX, fmin(SNNC_LEAK_MAX, floor(bias[k] - (lo + hi) / 2 + 0.5)));
+    for (int g = 0; g < nR; g++) /* a common offset (no effect on the class): leaks centred in their range */
+        for (int k = 0; k < C; k++)
+            n->pops[R[g]].leak[k] =
+                (int32_t)fmax(-SNNC_LEAK_MAX, fmin(SNNC_LEAK_MAX, floor(bias[k] - (lo + hi) / 2 + 0.5)));
 }
 
-/* Copy (save) or restore the readout's leaks and its incoming codes. */
-static void readout_state(snnc_netlist *n, int R, int32_t *leak, int8_t *codes, bool save)
+/* Copy (save) or restore the readout populations' leaks and incoming codes. */
+static void readout_state(snnc_netlist *n, const int *R, int nR, int32_t *leak, int8_t *codes, bool save)
 {
-    snnc_population *P = &n->pops[R];
-    if (save)
-        memcpy(leak, P->leak, (size_t)P->n * sizeof *leak);
-    else
-        memcpy(P->leak, leak, (size_t)P->n * sizeof *leak);
+    int C = n->n_classes;
+    for (int g = 0; g < nR; g++) {
+        if (save)
+            memcpy(leak + (size_t)g * C, n->pops[R[g]].leak, (size_t)C * sizeof *leak);
+        else
+            memcpy(n->pops[R[g]].leak, leak + (size_t)g * C, (size_t)C * sizeof *leak);
+    }
     size_t off = 0;
     for (int k = 0; k < n->n_projs; k++) {
-        if (n->projs[k].dst != R)
+        if (!in_set(R, nR, n->projs[k].dst))
             continue;
-        size_t sz = (size_t)n->pops[n->projs[k].src].n * (size_t)P->n;
+        size_t sz = (size_t)n->pops[n->projs[k].src].n * (size_t)C;
         if (save)
             memcpy(codes + off, n->projs[k].code, sz);
         else
@@ -308,13 +330,19 @@ int snnc_tune(snnc_netlist *n, const snnc_ann *a, const snnc_tensor *calib, snnc
 {
     if (!n || !a || !calib || calib->rank != 3 || calib->dims[a->batch_first ? 0 : 1] < 1)
         return snnc_fail(err, SNNC_EUSAGE, "tune: no netlist, network or calibration data");
-    int R = readout_pop(n);
-    if (R < 0 || n->n_classes < 2)
+    int *R = malloc((size_t)n->n_pops * sizeof *R + 1), nR = R ? readout_pops(n, R) : 0;
+    if (!R)
+        return snnc_fail(err, SNNC_ENOMEM, "tune: out of memory");
+    if (nR == 0 || n->n_classes < 2) {
+        free(R);
         return SNNC_OK; /* nothing this pass knows how to tune */
+    }
     tune_data d;
     int rc = data_init(&d, a, calib, n->n_classes, err);
-    if (rc)
+    if (rc) {
+        free(R);
         return rc;
+    }
     snnc_sim_result r = {0}, r2 = {0};
     ro_inputs f = {0};
     double scale = 0, obj0 = INFINITY;
@@ -323,27 +351,29 @@ int snnc_tune(snnc_netlist *n, const snnc_ann *a, const snnc_tensor *calib, snnc
         obj0 = objective(&d, &r, NULL);
         scale = refit_scale(&d, &r);
     }
-    if (!rc && inputs_init(&f, n, R, &r))
+    if (!rc && inputs_init(&f, n, R, nR, &r))
         rc = snnc_fail(err, SNNC_ENOMEM, "tune: out of memory");
-    if (rc || !(scale > 0) || !readout_is_linear(n, R, &f, &r)) {
+    if (rc || !(scale > 0) || !readout_is_linear(n, R, nR, &f, &r)) {
         inputs_free(&f);
         snnc_sim_result_free(&r);
         data_free(&d);
+        free(R);
         return rc;
     }
     int C = n->n_classes;
-    int32_t *leak = malloc((size_t)C * sizeof *leak);
+    int32_t *leak = malloc((size_t)C * (size_t)nR * sizeof *leak);
     int8_t *codes = malloc((size_t)f.F * (size_t)C + 1), *code0 = malloc((size_t)f.F + 1);
     double *e = malloc((size_t)d.B * sizeof *e), *bias = malloc((size_t)C * sizeof *bias);
     if (!leak || !codes || !code0 || !e || !bias)
         rc = snnc_fail(err, SNNC_ENOMEM, "tune: out of memory");
     if (!rc) {
-        readout_state(n, R, leak, codes, true);
-        refit_readout(n, R, &d, &f, scale, code0, e, bias);
+        readout_state(n, R, nR, leak, codes, true);
+        refit_readout(n, R, nR, &d, &f, scale, code0, e, bias);
         rc = snnc_netlist_simulate(n, d.x, true, &r2, err);
         if (rc || !(objective(&d, &r2, NULL) < obj0)) /* kept only if it does better */
-            readout_state(n, R, leak, codes, false);
+            readout_state(n, R, nR, leak, codes, false);
     }
+    free(R);
     free(leak), free(codes), free(code0), free(e), free(bias);
     inputs_free(&f);
     snnc_sim_result_free(&r);

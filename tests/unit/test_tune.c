@@ -152,11 +152,12 @@ static bool same_netlist(const snnc_netlist *a, const snnc_netlist *b)
 
 static void test_tune_objective(void)
 {
-    for (int trial = 0; trial < 3; trial++) {
-        /* trial 2: wider, longer, strongly recurrent: count noise the readout can absorb */
-        int H = trial == 2 ? 24 : 6, T = trial == 2 ? 8 : 5;
+    for (int trial = 0; trial < 4; trial++) {
+        /* trial 2: wider, longer, strongly recurrent: count noise the readout can absorb;
+         * trial 3: 70 hidden units, fan-in split: a readout population per column group */
+        int H = trial == 2 ? 24 : trial == 3 ? 70 : 6, T = trial == 2 ? 8 : 5;
         net t;
-        net_build(&t, 3, H, 4, T, 96, trial == 2 ? 0.9 : 0.6);
+        net_build(&t, 3, H, 4, T, 96, trial == 2 ? 0.9 : trial == 3 ? 0.2 : 0.6);
         snnc_netlist *n = netlist_of(&t), *ref = netlist_of(&t);
         CU_ASSERT_FATAL(same_netlist(n, ref)); /* the stages before are deterministic */
         double before = objective(n, &t);
@@ -167,17 +168,26 @@ static void test_tune_objective(void)
         if (trial == 2)
             CU_ASSERT(after < 0.9 * before);
         /* only the readout moved; no new synapses; new codes in [-7, 7] */
-        int R = n->n_pops - 1;
-        CU_ASSERT_EQUAL(n->pops[R].role, SNNC_POP_READOUT);
-        for (int p = 0; p < R; p++)
-            if (n->pops[p].role != SNNC_POP_INPUT)
-                CU_ASSERT(same_params(&n->pops[p], &ref->pops[p]));
-        CU_ASSERT(memcmp(n->pops[R].mult, ref->pops[R].mult, (size_t)n->pops[R].n * sizeof(int32_t)) == 0);
-        CU_ASSERT(memcmp(n->pops[R].threshold, ref->pops[R].threshold, (size_t)n->pops[R].n * sizeof(int32_t)) == 0);
+        int n_readout = 0;
+        for (int p = 0; p < n->n_pops; p++) {
+            const snnc_population *P = &n->pops[p], *P0 = &ref->pops[p];
+            if (P->role == SNNC_POP_READOUT) {
+                n_readout++;
+                CU_ASSERT(memcmp(P->mult, P0->mult, (size_t)P->n * sizeof(int32_t)) == 0);
+                CU_ASSERT(memcmp(P->threshold, P0->threshold, (size_t)P->n * sizeof(int32_t)) == 0);
+                for (int j = 0; j < P->n; j++)
+                    CU_ASSERT(abs(P->leak[j]) <= SNNC_LEAK_MAX);
+            } else if (P->role != SNNC_POP_INPUT) {
+                CU_ASSERT(same_params(P, P0));
+            }
+        }
+        CU_ASSERT_EQUAL(n_readout, trial == 3 ? 2 : 1);
+        if (trial == 3)
+            CU_ASSERT(after < before); /* the split readout is tuned too */
         for (int k = 0; k < n->n_projs; k++) {
             const snnc_projection *pr = &n->projs[k], *p0 = &ref->projs[k];
             for (int e = 0; e < n->pops[pr->src].n * n->pops[pr->dst].n; e++) {
-                if (pr->dst != R)
+                if (n->pops[pr->dst].role != SNNC_POP_READOUT)
                     CU_ASSERT_EQUAL(pr->code[e], p0->code[e]);
                 if (p0->code[e] == 0)
                     CU_ASSERT_EQUAL(pr->code[e], 0);
@@ -185,8 +195,6 @@ static void test_tune_objective(void)
                     CU_ASSERT(pr->code[e] >= -7 && pr->code[e] <= 7);
             }
         }
-        for (int j = 0; j < n->pops[R].n; j++)
-            CU_ASSERT(abs(n->pops[R].leak[j]) <= SNNC_LEAK_MAX);
         snnc_netlist_free(n);
         snnc_netlist_free(ref);
         net_free(&t);

@@ -4,6 +4,10 @@
 # digits (rows = 8 time steps of 8 features), Linear(128, 10) on the last
 # step of the output sequence y[:, -1].  batch_first, explicit zero h0.
 # Opset 13.  calib.npy: 256 training digits; input.npy: 256 test digits.
+# Trained as in the 2016 paper (train and constrain): float training, then
+# common.constrain_finetune with the TrueNorth constraints emulated
+# (activity and weight quantisation, integrate-and-fire count noise);
+# the exported ONNX model holds the float weights.
 import os
 import sys
 
@@ -31,7 +35,7 @@ class ElmanH128(nn.Module):
 
 def main():
     common.digits_example(HERE, "elman_h128", ElmanH128, seed=12, epochs=60, lr=2e-3, cosine=True,
-                          opset=OPSET, n_test=N_TEST, n_calib=N_CALIB, about=[
+                          finetune=common.FINETUNE, opset=OPSET, n_test=N_TEST, n_calib=N_CALIB, about=[
         f"Elman RNN (ReLU, hidden {HIDDEN}: fan-in {INPUTS} + {HIDDEN} = {INPUTS + HIDDEN} per hidden neuron, "
         "above TrueNorth's 64) + Linear(128, 10) on the last step y[:, -1];",
         "sklearn digits, rows as 8 time steps of 8 features.",

@@ -6,6 +6,10 @@
 # batch_first, no explicit h0 (ONNX RNN without initial_h).  Opset 14.
 # Besides the usual files, calib.npy holds 256 training digits for the
 # calibration of activity ranges; input.npy holds 256 test digits.
+# Trained as in the 2016 paper (train and constrain): float training, then
+# common.constrain_finetune with the TrueNorth constraints emulated
+# (activity and weight quantisation, integrate-and-fire count noise);
+# the exported ONNX model holds the float weights.
 import os
 import sys
 
@@ -32,7 +36,7 @@ class ElmanTN64(nn.Module):
 
 def main():
     common.digits_example(HERE, "elman_tn64", ElmanTN64, seed=11, epochs=60, lr=3e-3, cosine=True,
-                          opset=OPSET, n_test=N_TEST, n_calib=N_CALIB, about=[
+                          finetune=common.FINETUNE, opset=OPSET, n_test=N_TEST, n_calib=N_CALIB, about=[
         f"Elman RNN in the TrueNorth paper's shape: inputs + hidden = {INPUTS} + {HIDDEN} = 64, ReLU,",
         f"+ Linear({HIDDEN}, 10) on the last hidden state h_n; sklearn digits, rows as 8 time steps of 8 features.",
     ], io=[common.DIGITS_IO, "The ONNX RNN node has no initial_h (zero state)."])

@@ -205,7 +205,10 @@ def digits_example(folder, name, make_model, seed, epochs, lr, opset, about, io=
 
     export(model, torch.from_numpy(first(4)), os.path.join(folder, "model.onnx"), opset,
            dynamic_batch_axis=batch_axis)
-    extra = None if n_calib is None else {"calib.npy": xtr[:n_calib]}
+    calib = xtr[:n_calib] if n_calib is not None else None
+    if calib is not None and seq_first:
+        calib = np.ascontiguousarray(calib.transpose(1, 0, 2))  # (8, n_calib, 8), like the model input
+    extra = None if calib is None else {"calib.npy": calib}
     save_case(folder, model, first(n_test), yte[:n_test], extra=extra, batch_axis=batch_axis)
     lines = [f"# {name}", *about, *(io or [DIGITS_IO]), *ft_lines]
     if n_calib is None:

@@ -2,7 +2,8 @@
 # Elman RNN with tanh (nn.RNN) + Linear classifier on the sklearn digits (rows
 # = 8 time steps of 8 features).  Sequence-first layout: the ONNX input is
 # (time, batch, features) with a dynamic batch on axis 1, no Transpose in
-# front of the RNN node and no explicit h0.  ONNX opset 14.
+# front of the RNN node and no explicit h0.  ONNX opset 14.  calib.npy: 256
+# training digits (sequence-first, like the input) for snnc convert.
 import os
 import sys
 
@@ -29,7 +30,7 @@ class ElmanTanh(nn.Module):
 
 def main():
     common.digits_example(HERE, "elman_tanh", ElmanTanh, seed=2, epochs=40, lr=3e-3,
-                          opset=OPSET, seq_first=True, about=[
+                          opset=OPSET, seq_first=True, n_test=256, n_calib=256, about=[
         "Elman RNN (tanh, hidden 48) + Linear on sklearn digits, rows as 8 time steps of 8 features.",
     ], io=[
         "Input `input` (8, batch, 8) float32, SEQUENCE-FIRST (time, batch, features), dynamic batch on axis 1;"

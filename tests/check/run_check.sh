@@ -59,7 +59,7 @@ assert all(y['weight_rel_error'] > 1.5 * x['weight_rel_error'] for x, y in zip(a
 # tanh: the hidden layer is a signed pair, 8 + 2 x 48 = 104 channels, and
 # the readout's 48 tanh inputs 96: the split (fan-in counted in channels,
 # docs/QUANTIZE.md §6) cuts both into 2 groups of at most 64 channels.
-expect 0 "$ex/elman_tanh/model.onnx" --target truenorth --json --calib "$ex/elman_tanh/input.npy"
+expect 0 "$ex/elman_tanh/model.onnx" --target truenorth --json --calib "$ex/elman_tanh/calib.npy"
 jcheck "[v for v in r['violations'] if v['kind'] == 'fan_in_channels' and v['value'] == 104]"
 jcheck "[l['groups'] for l in r['layers']] == [2, 2]"
 

@@ -418,8 +418,10 @@ static void partial_inputs(const snnc_netlist *n, int p, int j, int l, const snn
     for (int k = 0; k < n->n_projs; k++) {
         const snnc_projection *pr = &n->projs[k];
         const snnc_population *src = &n->pops[pr->src];
-        int code = pr->code[(size_t)j * H + j];
-        if (pr->dst != p || src->role != SNNC_POP_PARTIAL || !code)
+        if (pr->dst != p || src->role != SNNC_POP_PARTIAL)
+            continue;
+        int code = pr->code[(size_t)j * H + j]; /* one-to-one: partial j -> final j */
+        if (!code)
             continue;
         spike_inputs(src, j, l, q, st, tr, stride, nseq, T, W, S->group_start[src->group],
                      S->group_start[src->group + 1], Xp);

@@ -1370,6 +1370,75 @@ static int spike_count(const tn_map_input *in, float x, int window)
     return r <= 0 ? 0 : r >= window ? window : (int)r;
 }
 
+/* One axon an input neuron feeds, for the encoder: where (at.tick unused)
+ * and whose spikes arrive there, how late. */
+typedef struct feed_ref {
+    tn_input_spike at;
+    int input, delay;
+} feed_ref;
+
+static int cmp_feed_ref(const void *a, const void *b)
+{
+    return cmp_in_spike(&((const feed_ref *)a)->at, &((const feed_ref *)b)->at);
+}
+
+/* Every feed of every input neuron, sorted by (core, axon); the delays
+ * range over [*dmin, *dmax].  NULL on ENOMEM. */
+static feed_ref *sorted_feeds(const tn_mapping *m, size_t *n, int *dmin, int *dmax)
+{
+    size_t k = 0;
+    for (int i = 0; i < m->n_inputs; i++)
+        k += (size_t)m->inputs[i].n_feeds;
+    feed_ref *f = malloc((k ? k : 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    *n = k, *dmin = 0, *dmax = 0;
+    k = 0;
+    for (int i = 0; i < m->n_inputs; i++)
+        for (int j = 0; j < m->inputs[i].n_feeds; j++) {
+            const tn_map_feed *d = &m->inputs[i].feeds[j];
+            f[k] = (feed_ref){{0, d->core, d->axon}, i, d->delay};
+            *dmin = k == 0 || d->delay < *dmin ? d->delay : *dmin;
+            *dmax = k == 0 || d->delay > *dmax ? d->delay : *dmax;
+            k++;
+        }
+    qsort(f, k, sizeof *f, cmp_feed_ref);
+    return f;
+}
+
+/* The ticks, counted from the sample's start and before any delay, at
+ * which each input neuron spikes, ascending: input i's are
+ * ticks[(*first)[i] .. (*first)[i + 1]).  NULL on ENOMEM. */
+static int64_t *input_spike_ticks(const tn_mapping *m, const float *x, int n_features,
+                                  size_t **first)
+{
+    *first = malloc(((size_t)m->n_inputs + 1) * sizeof **first);
+    size_t total = 0;
+    for (int i = 0; *first && i < m->n_inputs; i++)
+        for (int t = 0; t < m->steps; t++)
+            total += (size_t)spike_count(&m->inputs[i], x[(int64_t)t * n_features +
+                                                          m->inputs[i].feature], m->window);
+    int64_t *ticks = *first ? malloc((total ? total : 1) * sizeof *ticks) : NULL;
+    if (!ticks) {
+        free(*first);
+        *first = NULL;
+        return NULL;
+    }
+    size_t k = 0;
+    for (int i = 0; i < m->n_inputs; i++) {
+        (*first)[i] = k;
+        for (int t = 0; t < m->steps; t++) {
+            int cnt = spike_count(&m->inputs[i], x[(int64_t)t * n_features +
+                                                   m->inputs[i].feature], m->window);
+            for (int64_t ph = 0; cnt && ph < m->window; ph++)
+                if (snnc_rate_spike(cnt, m->window, ph))
+                    ticks[k++] = (int64_t)t * m->window + ph;
+        }
+    }
+    (*first)[m->n_inputs] = k;
+    return ticks;
+}
+
 /* Does a window of n spikes in W ticks spike at phase p?  The ideal
  * stage's rule (mapper/netlist_sim.c): ceil((p+1) n / W) > ceil(p n / W),
  * the first spike at phase 0.  test_tn_map checks the two agree. */
@@ -1385,33 +1454,31 @@ int tn_map_encode_input(const tn_mapping *m, const float *x, int steps, int n_fe
             return snnc_fail(err, SNNC_EINVALID, "input sample: non-finite value at step %lld, "
                              "feature %lld", (long long)(i / n_features),
                              (long long)(i % n_features));
-    size_t total = 0;
-    for (int i = 0; i < m->n_inputs; i++)
-        for (int t = 0; t < steps; t++)
-            total += (size_t)spike_count(&m->inputs[i], x[(int64_t)t * n_features +
-                                                          m->inputs[i].feature], m->window) *
-                     (size_t)m->inputs[i].n_feeds;
-    tn_input_spike *s = malloc((total ? total : 1) * sizeof *s);
+    /* No sort of the spikes: a counting sort by tick (slot = tick - t0 -
+     * dmin) filled from the feeds in (core, axon) order. */
+    size_t *first = NULL, n_feeds = 0, *slot = NULL;
+    int dmin = 0, dmax = 0;
+    int64_t *rel = input_spike_ticks(m, x, n_features, &first);
+    feed_ref *fr = rel ? sorted_feeds(m, &n_feeds, &dmin, &dmax) : NULL;
+    size_t n_slots = (size_t)((int64_t)steps * m->window + (dmax - dmin));
+    slot = fr ? calloc(n_slots + 1, sizeof *slot) : NULL;
+    tn_input_spike *s = NULL;
+    for (size_t f = 0; slot && f < n_feeds; f++)
+        for (size_t r = first[fr[f].input]; r < first[fr[f].input + 1]; r++)
+            slot[rel[r] + fr[f].delay - dmin + 1]++;
+    for (size_t k = 0; slot && k < n_slots; k++)
+        slot[k + 1] += slot[k]; /* slot[k]: where tick slot k starts */
+    if (slot)
+        s = malloc((slot[n_slots] ? slot[n_slots] : 1) * sizeof *s);
+    for (size_t f = 0; s && f < n_feeds; f++)
+        for (size_t r = first[fr[f].input]; r < first[fr[f].input + 1]; r++)
+            s[slot[rel[r] + fr[f].delay - dmin]++] =
+                (tn_input_spike){t0 + rel[r] + fr[f].delay, fr[f].at.core, fr[f].at.axon};
+    size_t total = s ? slot[n_slots] : 0;
+    free(first), free(rel), free(fr), free(slot);
     if (!s)
         return nomem(err);
-    size_t k = 0;
-    for (int i = 0; i < m->n_inputs; i++) {
-        const tn_map_input *in = &m->inputs[i];
-        for (int t = 0; t < steps; t++) {
-            int cnt = spike_count(in, x[(int64_t)t * n_features + in->feature], m->window);
-            int64_t w0 = t0 + (int64_t)t * m->window;
-            for (int64_t ph = 0; ph < m->window; ph++) {
-                if (!snnc_rate_spike(cnt, m->window, ph))
-                    continue;
-                int64_t tick = w0 + ph;
-                for (int f = 0; f < in->n_feeds; f++)
-                    s[k++] = (tn_input_spike){tick + in->feeds[f].delay, in->feeds[f].core,
-                                              in->feeds[f].axon};
-            }
-        }
-    }
-    qsort(s, k, sizeof *s, cmp_in_spike);
-    *out = s, *n_out = k;
+    *out = s, *n_out = total;
     return SNNC_OK;
 }
 

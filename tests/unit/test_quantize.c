@@ -1024,6 +1024,126 @@ static void test_compensation(void)
     snnc_ann_free(a);
 }
 
+/* snnc_q_compensate against the optimal-brain-surgeon update written
+ * from its definition (docs/QUANTIZE.md): with G = (H + damp I)^{-1}
+ * (damp 1 % of the mean diagonal; inverted here by Gauss-Jordan), round
+ * input i, move every later input k (and the bias) by -err G_ik / G_ii, then
+ * remove i from G (G -= G_:i G_i: / G_ii).  No Cholesky, no blocking: the
+ * library's blocked factorisation must give the same codes.  300 inputs in
+ * three groups (more than one block), some weights pruned, and a singular
+ * H (fewer samples than inputs) that only the damping makes definite. */
+static void test_compensate_vs_obs(void)
+{
+    enum { ROWS = 12, COLS = 300, N = COLS + 1, SAMPLES = 40, LEVELS = 16 };
+    double *X = malloc(sizeof(double) * SAMPLES * N), *H = calloc((size_t)N * N, sizeof *H);
+    double *G = calloc((size_t)N * 2 * N, sizeof *G), *Gi = malloc(sizeof(double) * N * N);
+    float M[ROWS * COLS], keep[ROWS * COLS], scales[ROWS * 3], Q[ROWS * COLS];
+    int8_t codes[ROWS * COLS];
+    double bias_delta[ROWS];
+    for (int s = 0; s < SAMPLES; s++) {
+        double common = tu();
+        for (int i = 0; i < COLS; i++)
+            X[s * N + i] = tu() * (0.5 + common);
+        X[s * N + COLS] = 1;
+    }
+    for (int s = 0; s < SAMPLES; s++)
+        for (int i = 0; i < N; i++)
+            for (int k = 0; k < N; k++)
+                H[i * N + k] += X[s * N + i] * X[s * N + k] / SAMPLES;
+    random_row(M, ROWS * COLS, 1);
+    for (int k = 0; k < ROWS * COLS; k++)
+        keep[k] = tu() < 0.8 ? M[k] : 0;
+    for (int k = 0; k < ROWS * 3; k++)
+        scales[k] = (float)(0.1 + 0.1 * tu());
+    int starts[] = {0, 100, 200, COLS};
+    snnc_q_plan plan = {.levels = LEVELS, .n_groups = 3, .group_start = starts};
+    CU_ASSERT_EQUAL_FATAL(snnc_q_compensate(M, ROWS, COLS, &plan, scales, H, keep, codes, Q, bias_delta),
+                          SNNC_OK);
+
+    /* G = (H + damp I)^{-1} by Gauss-Jordan on [A | I] (A is definite). */
+    double mean = 0;
+    for (int i = 0; i < N; i++)
+        mean += H[i * N + i] / N;
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < N; k++)
+            G[i * 2 * N + k] = H[i * N + k] + (i == k ? 0.01 * mean : 0);
+        G[i * 2 * N + N + i] = 1;
+    }
+    for (int c = 0; c < N; c++) {
+        double piv = G[c * 2 * N + c];
+        for (int k = 0; k < 2 * N; k++)
+            G[c * 2 * N + k] /= piv;
+        for (int r = 0; r < N; r++) {
+            double f = G[r * 2 * N + c];
+            for (int k = 0; r != c && k < 2 * N; k++)
+                G[r * 2 * N + k] -= f * G[c * 2 * N + k];
+        }
+    }
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < N; k++)
+            Gi[i * N + k] = G[i * 2 * N + N + k];
+
+    double w[ROWS][N];
+    for (int j = 0; j < ROWS; j++) {
+        for (int i = 0; i < COLS; i++)
+            w[j][i] = M[j * COLS + i];
+        w[j][COLS] = 0;
+    }
+    int code_mismatch = 0, q_mismatch = 0;
+    for (int i = 0; i < COLS; i++) {
+        int g = i < 100 ? 0 : i < 200 ? 1 : 2;
+        for (int j = 0; j < ROWS; j++) {
+            double s = scales[j * 3 + g], c = 0;
+            if (keep[j * COLS + i] != 0)
+                c = fmin(fmax(floor(w[j][i] / s + 0.5), code_lo(LEVELS)), code_hi(LEVELS));
+            code_mismatch += codes[j * COLS + i] != (int8_t)c;
+            q_mismatch += Q[j * COLS + i] != (float)(s * c);
+            double err = w[j][i] - s * c;
+            for (int k = i + 1; k < N; k++)
+                w[j][k] -= err * Gi[i * N + k] / Gi[i * N + i];
+        }
+        double gii = Gi[i * N + i];
+        for (int r = i + 1; r < N; r++)
+            for (int k = i + 1; k < N; k++)
+                Gi[r * N + k] -= Gi[r * N + i] * Gi[i * N + k] / gii;
+    }
+    CU_ASSERT_EQUAL(code_mismatch, 0);
+    CU_ASSERT_EQUAL(q_mismatch, 0);
+    for (int j = 0; j < ROWS; j++)
+        SNNC_ASSERT_CLOSE(bias_delta[j], w[j][COLS], 1e-9, 1e-9);
+    free(X);
+    free(H);
+    free(G);
+    free(Gi);
+}
+
+/* A second-moment matrix with a NaN cannot be factored: the compensation
+ * falls back to plain rounding (nearest code, clamped) and leaves the bias. */
+static void test_compensate_nonfinite(void)
+{
+    enum { ROWS = 3, COLS = 4, N = COLS + 1 };
+    double H[N * N];
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < N; k++)
+            H[i * N + k] = i == k ? 2 : 0.5;
+    H[1 * N + 2] = H[2 * N + 1] = NAN;
+    float M[ROWS * COLS] = {0.31f, -0.52f, 0.07f, 2.9f, -1.3f, 0.26f, 0.49f, -0.11f, 0.0f, 0.74f, -0.35f, 1.01f};
+    float scales[ROWS] = {0.2f, 0.25f, 0.1f}, Q[ROWS * COLS];
+    int8_t codes[ROWS * COLS];
+    double bias_delta[ROWS];
+    int starts[] = {0, COLS};
+    snnc_q_plan plan = {.levels = 16, .n_groups = 1, .group_start = starts};
+    CU_ASSERT_EQUAL_FATAL(snnc_q_compensate(M, ROWS, COLS, &plan, scales, H, NULL, codes, Q, bias_delta), SNNC_OK);
+    for (int j = 0; j < ROWS; j++) {
+        CU_ASSERT_EQUAL(bias_delta[j], 0);
+        for (int i = 0; i < COLS; i++) {
+            double c = fmin(fmax(floor(M[j * COLS + i] / scales[j] + 0.5), code_lo(16)), code_hi(16));
+            CU_ASSERT_EQUAL(codes[j * COLS + i], (int8_t)c);
+            CU_ASSERT_EQUAL(Q[j * COLS + i], (float)(scales[j] * c));
+        }
+    }
+}
+
 /* levels_for_1pct is the threshold: constraining at that many levels gives
  * <= 1 % relative error, one level fewer gives more (small layers are
  * measured exactly); it does not depend on the levels allowed. */
@@ -1206,6 +1326,8 @@ static CU_TestInfo tests[] = {
     {"prune in channels: by hand, exchange property", test_prune_channels},
     {"prune keeps the F largest", test_prune_keeps_largest},
     {"error compensation", test_compensation},
+    {"compensation against the OBS update", test_compensate_vs_obs},
+    {"compensation on a non-finite H: plain rounding", test_compensate_nonfinite},
     {"levels for 1 %", test_levels_for_1pct},
     {"per-neuron and per-layer scales", test_scale_modes},
     {"constrain: same seed, same network", test_constrain_seeded},

@@ -3,7 +3,7 @@
  * ONNX model in memory with protobuf-c (RNN, Relu, forward, then Squeeze +
  * Gemm readout of Y_h; fixed-seed weights) and a random calibration batch,
  * then runs the stages of mapper/pipeline.h one by one (import, extract,
- * constrain, lower, match, map, emit, report), timing each and the total,
+ * constrain, lower, match, tune, map, emit, report), timing each and the total,
  * with the peak resident set.  A refusing stage is named with its reason;
  * the stages before it are still printed.  One line per figure, then JSON.
  * usage: bench_convert [--preset 1m|10m] [--input N] [--hidden N] ... (--help) */
@@ -267,9 +267,9 @@ static snnc_tensor *make_calib(const opts *o, uint64_t *rng)
 
 /* ------------------------------------------------------------- stages */
 
-enum { S_IMPORT, S_EXTRACT, S_CONSTRAIN, S_LOWER, S_MATCH, S_MAP, S_EMIT, S_REPORT, S_COUNT };
-static const char *const stage_name[S_COUNT] = {"import", "extract", "constrain", "lower",
-                                                "match", "map", "emit", "report"};
+enum { S_IMPORT, S_EXTRACT, S_CONSTRAIN, S_LOWER, S_MATCH, S_TUNE, S_MAP, S_EMIT, S_REPORT, S_COUNT };
+static const char *const stage_name[S_COUNT] = {"import", "extract", "constrain", "lower", "match",
+                                                "tune", "map", "emit", "report"};
 
 typedef struct run {
     double sec[S_COUNT], rss[S_COUNT]; /* wall time; peak RSS (MiB) at the stage's end */
@@ -373,6 +373,8 @@ static void run_stages(const opts *o, const uint8_t *buf, size_t size, const snn
     if (r->done == S_LOWER && stage_end(r, S_LOWER, rc, &t))
         rc = snnc_match(p.netlist, p.constrained, p.stats, calib, &p.curves, &p.n_curves, e);
     if (r->done == S_MATCH && stage_end(r, S_MATCH, rc, &t))
+        rc = snnc_tune(p.netlist, p.ann, calib, e);
+    if (r->done == S_TUNE && stage_end(r, S_TUNE, rc, &t))
         rc = tn_map_netlist(p.netlist, NULL, &p.mapping, e);
     if (r->done == S_MAP && stage_end(r, S_MAP, rc, &t)) {
         r->cores = p.mapping->report.n_cores;

@@ -19,9 +19,11 @@
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ir/error.h"
 #include "ir/tensor.h"
@@ -29,7 +31,8 @@
 
 #define MATCH_SAMPLES 128   /* calibration sequences used per neuron */
 #define CURVE_POINTS 3000
-#define WIDE_THRESHOLD 16383 /* widening keeps thresholds (and V) well inside 20 bits */
+#define WIDE_THRESHOLD 16383
+#define MATCH_THREADS 8     /* neurons of a population fitted in parallel (at most the CPUs) */ /* widening keeps thresholds (and V) well inside 20 bits */
 
 /* ------------------------------------------------------------ count domain */
 
@@ -296,6 +299,28 @@ typedef struct pop_work {
     int *cnt;
 } pop_work;
 
+static void pop_work_free(pop_work *w)
+{
+    free(w->Q), free(w->X), free(w->Xp), free(w->target), free(w->z), free(w->cnt);
+    memset(w, 0, sizeof *w);
+}
+
+/* Work space for MATCH_SAMPLES sequences of `steps` windows of W ticks. */
+static int pop_work_init(pop_work *w, int steps, int W)
+{
+    size_t cap = (size_t)MATCH_SAMPLES * 2 * (size_t)steps + 1;
+    w->Q = malloc(cap * sizeof *w->Q);
+    w->X = malloc(cap * (size_t)W * sizeof *w->X);
+    w->Xp = malloc(cap * (size_t)W * sizeof *w->Xp);
+    w->target = malloc(cap * sizeof *w->target);
+    w->z = malloc(cap * sizeof *w->z);
+    w->cnt = malloc(cap * sizeof *w->cnt);
+    if (w->Q && w->X && w->Xp && w->target && w->z && w->cnt)
+        return 0;
+    pop_work_free(w);
+    return -1;
+}
+
 /* Code-weighted input sum of group g's columns at trace offset o (all
  * columns for an unsplit layer). */
 static int64_t group_sum(const snnc_count_trace *tr, const snnc_layer_constraints *S, int l, size_t o, int g)
@@ -468,6 +493,110 @@ static void targets(const snnc_netlist *n, int p, int j, int l, const snnc_layer
         }
 }
 
+/* Neuron j of population p (not a membrane readout): fitted when `fit`;
+ * returns its squared count error over the calibration windows and adds its
+ * response to the curve cv. */
+static double fit_neuron(snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *st,
+                         const snnc_count_trace *tr, snnc_match_curve *cv, pop_work *w, bool fit)
+{
+    snnc_population *P = &n->pops[p];
+    int l = snnc_lower_layer_of(n, p), W = n->window;
+    const snnc_ann_layer *L = &q->layers[l];
+    const snnc_layer_constraints *S = &st[l];
+    bool partial = P->role == SNNC_POP_PARTIAL, final_of_split = S->n_groups > 1 && !partial;
+    int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps;
+    int64_t B = tr->batch, stride = B > MATCH_SAMPLES ? B / MATCH_SAMPLES : 1;
+    int nseq = (int)((B + stride - 1) / stride);
+    targets(n, p, j, l, S, tr, stride, nseq, T, w);
+    if (final_of_split)
+        partial_inputs(n, p, j, l, q, st, tr, stride, nseq, T, w->Q, w->X, w->Xp);
+    else if (partial)
+        spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, S->group_start[P->group],
+                     S->group_start[P->group + 1], w->X);
+    else
+        spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, 0, S->n_cols, w->X);
+    /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5) */
+    fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split};
+    snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
+    if (fit) {
+        double a_out = S->activity_range > 0 ? S->activity_range : 1;
+        double s = partial ? snnc_lower_scale(S, j, P->group) / snnc_partial_unit(n, p, j)
+                   : final_of_split ? P->unit : snnc_lower_scale(S, j, 0);
+        double b = partial ? 0 : P->sign * L->b[j] * W / a_out, e;
+        fit_relaxed(&d, &s, &b);
+        u = fit_integer(&d, u, s, b, &e);
+        P->threshold[j] = u.threshold;
+        P->leak[j] = u.leak;
+        P->mult[j] = u.mult;
+        P->floor[j] = u.floor;
+        P->v0[j] = u.v0;
+    }
+    double err = sim_error(&u, &d, cv ? w->cnt : NULL);
+    if (cv) {
+        size_t npts = (size_t)nseq * T, per = CURVE_POINTS / (size_t)P->n + 1;
+        add_curve_points(cv, w->z, w->target, w->cnt, npts, npts / per + 1);
+    }
+    return err;
+}
+
+/* A thread's share of a population's fitting: neurons first, first + step, ...
+ * (each neuron's fit reads only the netlist's earlier populations and writes
+ * only its own parameters, so the shares are independent). */
+typedef struct fit_job {
+    snnc_netlist *n;
+    int p, first, step;
+    const snnc_ann *q;
+    const snnc_layer_constraints *st;
+    const snnc_count_trace *tr;
+    pop_work w;
+    double *err;            /* [n] per neuron */
+    int failed;
+} fit_job;
+
+static void *fit_worker(void *arg)
+{
+    fit_job *f = arg;
+    for (int j = f->first; j < f->n->pops[f->p].n; j += f->step)
+        f->err[j] = fit_neuron(f->n, f->p, j, f->q, f->st, f->tr, NULL, &f->w, true);
+    return NULL;
+}
+
+static int fit_threads(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > MATCH_THREADS ? MATCH_THREADS : (int)cpus;
+}
+
+/* Fit every neuron of population p on up to MATCH_THREADS threads; err[j]
+ * gets neuron j's error (the same whatever the number of threads). */
+static int fit_parallel(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer_constraints *st,
+                        const snnc_count_trace *tr, pop_work *w0, double *err)
+{
+    int nt = fit_threads(), H = n->pops[p].n;
+    nt = nt > H ? (H > 0 ? H : 1) : nt;
+    fit_job job[MATCH_THREADS];
+    pthread_t tid[MATCH_THREADS];
+    int rc = 0, started = 1;
+    for (int k = 0; k < nt; k++) {
+        job[k] = (fit_job){n, p, k, nt, q, st, tr, *w0, err, 0};
+        if (k > 0 && pop_work_init(&job[k].w, tr->steps, n->window))
+            rc = -1;
+    }
+    for (; rc == 0 && started < nt; started++)
+        if (pthread_create(&tid[started], NULL, fit_worker, &job[started]))
+            break;
+    if (rc == 0) {
+        for (int k = started; k < nt; k++) /* no thread: its share runs here */
+            fit_worker(&job[k]);
+        fit_worker(&job[0]);
+    }
+    for (int k = 1; k < started && rc == 0; k++)
+        pthread_join(tid[k], NULL);
+    for (int k = 1; k < nt; k++)
+        pop_work_free(&job[k].w);
+    return rc;
+}
+
 /* Fit (if `fit`) population p's neurons, then score them: residual and curve. */
 static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer_constraints *st,
                      const snnc_count_trace *tr, snnc_match_curve *cv, pop_work *w, bool fit)
@@ -476,46 +605,27 @@ static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer
     int l = snnc_lower_layer_of(n, p), W = n->window;
     const snnc_ann_layer *L = &q->layers[l];
     const snnc_layer_constraints *S = &st[l];
-    bool last = l == q->n_layers - 1, partial = P->role == SNNC_POP_PARTIAL;
-    bool final_of_split = S->n_groups > 1 && !partial;
-    if (last && L->act == SNNC_ACT_NONE && !partial) {
+    if (l == q->n_layers - 1 && L->act == SNNC_ACT_NONE && P->role != SNNC_POP_PARTIAL) {
         n->residual[p] = readout_residual(P, tr, l, S, cv, W);
         return 0;
     }
-    int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps;
+    int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps, H = P->n;
     int64_t B = tr->batch, stride = B > MATCH_SAMPLES ? B / MATCH_SAMPLES : 1;
-    int nseq = (int)((B + stride - 1) / stride), H = P->n;
-    double a_out = S->activity_range > 0 ? S->activity_range : 1, total = 0;
-    for (int j = 0; j < H; j++) {
-        targets(n, p, j, l, S, tr, stride, nseq, T, w);
-        if (final_of_split)
-            partial_inputs(n, p, j, l, q, st, tr, stride, nseq, T, w->Q, w->X, w->Xp);
-        else if (partial)
-            spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, S->group_start[P->group],
-                         S->group_start[P->group + 1], w->X);
-        else
-            spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, 0, S->n_cols, w->X);
-        /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5) */
-        fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split};
-        snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
-        if (fit) {
-            double s = partial ? snnc_lower_scale(S, j, P->group) / snnc_partial_unit(n, p, j)
-                       : final_of_split ? P->unit : snnc_lower_scale(S, j, 0);
-            double b = partial ? 0 : P->sign * L->b[j] * W / a_out, e;
-            fit_relaxed(&d, &s, &b);
-            u = fit_integer(&d, u, s, b, &e);
-            P->threshold[j] = u.threshold;
-            P->leak[j] = u.leak;
-            P->mult[j] = u.mult;
-            P->floor[j] = u.floor;
-            P->v0[j] = u.v0;
-        }
-        total += sim_error(&u, &d, cv ? w->cnt : NULL);
-        if (cv) {
-            size_t npts = (size_t)nseq * T, per = CURVE_POINTS / (size_t)H + 1;
-            add_curve_points(cv, w->z, w->target, w->cnt, npts, npts / per + 1);
-        }
+    int nseq = (int)((B + stride - 1) / stride);
+    double *err = malloc(((size_t)H + 1) * sizeof *err), total = 0;
+    if (!err)
+        return -1;
+    bool parallel = fit && !cv; /* curve points are added in neuron order */
+    if (parallel && fit_parallel(n, p, q, st, tr, w, err)) {
+        free(err);
+        return -1;
     }
+    for (int j = 0; j < H; j++) {
+        if (!parallel)
+            err[j] = fit_neuron(n, p, j, q, st, tr, cv, w, fit);
+        total += err[j];
+    }
+    free(err);
     n->residual[p] = total / ((double)H * nseq * T);
     return 0;
 }
@@ -776,23 +886,17 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
     if (rc)
         return rc;
     pop_work w = {0};
-    size_t cap = (size_t)MATCH_SAMPLES * 2 * (size_t)tr.steps + 1;
-    w.Q = malloc(cap * sizeof *w.Q);
-    w.X = malloc(cap * (size_t)n->window * sizeof *w.X);
-    w.Xp = malloc(cap * (size_t)n->window * sizeof *w.Xp);
-    w.target = malloc(cap * sizeof *w.target);
-    w.z = malloc(cap * sizeof *w.z);
-    w.cnt = malloc(cap * sizeof *w.cnt);
+    int wrc = pop_work_init(&w, tr.steps, n->window);
 
     snnc_match_curve *cv = curves ? calloc((size_t)n->n_pops, sizeof *cv) : NULL;
     int ncv = 0;
-    if (!w.Q || !w.X || !w.Xp || !w.target || !w.z || !w.cnt || (curves && !cv))
+    if (wrc || (curves && !cv))
         rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
     if (rc == SNNC_OK && choose_units(n, q, st, &tr))
         rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
     for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++)
-        if (n->pops[p].role != SNNC_POP_INPUT)
-            match_pop(n, p, q, st, &tr, NULL, &w, true);
+        if (n->pops[p].role != SNNC_POP_INPUT && match_pop(n, p, q, st, &tr, NULL, &w, true))
+            rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
     if (rc == SNNC_OK)
         rc = calibrate_bias(n, q, calib, &tr, err);
     for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++) {
@@ -809,16 +913,14 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
                 break;
             }
         }
-        match_pop(n, p, q, st, &tr, c, &w, false);
+        if (match_pop(n, p, q, st, &tr, c, &w, false)) {
+            rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+            break;
+        }
         if (c)
             c->residual = n->residual[p];
     }
-    free(w.Q);
-    free(w.X);
-    free(w.Xp);
-    free(w.target);
-    free(w.z);
-    free(w.cnt);
+    pop_work_free(&w);
     snnc_count_trace_free(&tr);
     if (rc) {
         snnc_match_curves_free(cv, ncv);

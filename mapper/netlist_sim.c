@@ -8,11 +8,15 @@
  * projection of delay d is integrated at tick k + d.  Each population counts
  * in its own windows, shifted by its lag (the feedforward delays from the
  * input); the readout's score is the growth of threshold*count + V over
- * its window of the last step. */
+ * its window of the last step.  Samples are independent: they are shared
+ * out over threads (each with its own potentials and spike buffers; the
+ * synapse lists are shared), and the result does not depend on how many. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ir/error.h"
 #include "ir/tensor.h"
@@ -24,16 +28,21 @@ typedef struct syn_list {   /* per projection, transposed: the synapses of each 
     int32_t *w;             /* mult[dst] * code */
 } syn_list;
 
-typedef struct sim_ctx {
+typedef struct sim_ctx {    /* what every sample shares */
     const snnc_netlist *n;
     int N, R, T, W;
     int *off, *lag, *pop_of;
     syn_list *syn;
+    int32_t *thr, *leak, *floor_, *v0;
+} sim_ctx;
+
+typedef struct sim_state {  /* one thread's samples */
     int64_t *buf;           /* [R][N] input arriving at a tick */
     int64_t *V, *total;     /* potential, spikes over the sample */
-    int32_t *thr, *leak, *floor_, *v0;
     int *spiked;            /* neurons that spiked this tick */
-} sim_ctx;
+    int *incount;           /* [T][N] input spike counts of the sample */
+    int64_t events, spikes;
+} sim_state;
 
 /* A recurrence (no lag): to an earlier population (or itself), or between
  * two populations of the same tensor and role (a tanh pair's halves); a
@@ -95,14 +104,28 @@ static void ctx_free(sim_ctx *c)
     free(c->off);
     free(c->lag);
     free(c->pop_of);
-    free(c->buf);
-    free(c->V);
-    free(c->total);
     free(c->thr);
     free(c->leak);
     free(c->floor_);
     free(c->v0);
-    free(c->spiked);
+}
+
+static void state_free(sim_state *st)
+{
+    free(st->buf), free(st->V), free(st->total), free(st->spiked), free(st->incount);
+    memset(st, 0, sizeof *st);
+}
+
+static int state_init(sim_state *st, const sim_ctx *c)
+{
+    size_t N = (size_t)c->N + 1;
+    memset(st, 0, sizeof *st);
+    st->buf = calloc((size_t)c->R * N, sizeof *st->buf);
+    st->V = calloc(N, sizeof *st->V);
+    st->total = calloc(N, sizeof *st->total);
+    st->spiked = calloc(N, sizeof *st->spiked);
+    st->incount = calloc((size_t)c->T * N, sizeof *st->incount);
+    return st->buf && st->V && st->total && st->spiked && st->incount ? 0 : -1;
 }
 
 static int build_syn(sim_ctx *c, int k)
@@ -155,16 +178,12 @@ static int ctx_init(sim_ctx *c, const snnc_netlist *n)
         maxd = n->projs[k].delay > maxd ? n->projs[k].delay : maxd;
     c->R = maxd + 1;
     size_t N = (size_t)c->N + 1;
-    c->buf = calloc((size_t)c->R * N, sizeof *c->buf);
-    c->V = calloc(N, sizeof *c->V);
-    c->total = calloc(N, sizeof *c->total);
     c->thr = calloc(N, sizeof *c->thr);
     c->leak = calloc(N, sizeof *c->leak);
     c->floor_ = calloc(N, sizeof *c->floor_);
     c->v0 = calloc(N, sizeof *c->v0);
     c->pop_of = calloc(N, sizeof *c->pop_of);
-    c->spiked = calloc(N, sizeof *c->spiked);
-    if (!c->buf || !c->V || !c->total || !c->thr || !c->leak || !c->floor_ || !c->v0 || !c->pop_of || !c->spiked)
+    if (!c->thr || !c->leak || !c->floor_ || !c->v0 || !c->pop_of)
         return -1;
     for (int p = 0; p < n->n_pops; p++) {
         const snnc_population *P = &n->pops[p];
@@ -185,22 +204,22 @@ static int ctx_init(sim_ctx *c, const snnc_netlist *n)
     return 0;
 }
 
-static void deliver(sim_ctx *c, int g, int64_t tick, int64_t *events)
+static void deliver(const sim_ctx *c, sim_state *st, int g, int64_t tick)
 {
     int p = c->pop_of[g], i = g - c->off[p];
     for (int k = 0; k < c->n->n_projs; k++) {
         const snnc_projection *pr = &c->n->projs[k];
         if (pr->src != p)
             continue;
-        int64_t *slot = c->buf + (size_t)((tick + pr->delay) % c->R) * (size_t)(c->N + 1);
+        int64_t *slot = st->buf + (size_t)((tick + pr->delay) % c->R) * (size_t)(c->N + 1);
         const syn_list *s = &c->syn[k];
         for (int e = s->start[i]; e < s->start[i + 1]; e++)
             slot[s->dst[e]] += s->w[e];
-        *events += s->start[i + 1] - s->start[i];
+        st->events += s->start[i + 1] - s->start[i];
     }
 }
 
-static void count_spike(sim_ctx *c, int g, int64_t tick, int64_t b, int64_t B, int32_t *counts)
+static void count_spike(const sim_ctx *c, int g, int64_t tick, int64_t b, int64_t B, int32_t *counts)
 {
     int p = c->pop_of[g];
     int64_t rel = tick - c->lag[p];
@@ -212,21 +231,25 @@ static void count_spike(sim_ctx *c, int g, int64_t tick, int64_t b, int64_t B, i
 }
 
 /* Readout potential threshold*count + V of neuron g. */
-static double readout_value(const sim_ctx *c, int g) { return (double)c->thr[g] * c->total[g] + (double)c->V[g]; }
+static double readout_value(const sim_ctx *c, const sim_state *st, int g)
+{
+    return (double)c->thr[g] * st->total[g] + (double)st->V[g];
+}
 
-/* One sample; incount [T][N] holds the input neurons' spike counts per window. */
-static void run_sample(sim_ctx *c, const int *incount, int64_t b, int64_t B, snnc_sim_result *res)
+/* Sample b; st->incount [T][N] holds the input neurons' spike counts per window. */
+static void run_sample(const sim_ctx *c, sim_state *st, int64_t b, int64_t B, snnc_sim_result *res)
 {
     const snnc_netlist *n = c->n;
-    int64_t ticks = snnc_netlist_ticks(n);
+    const int *incount = st->incount;
+    int64_t ticks = snnc_netlist_ticks(n), *V = st->V;
     size_t N1 = (size_t)c->N + 1;
-    memset(c->buf, 0, (size_t)c->R * N1 * sizeof *c->buf);
-    memset(c->total, 0, N1 * sizeof *c->total);
+    memset(st->buf, 0, (size_t)c->R * N1 * sizeof *st->buf);
+    memset(st->total, 0, N1 * sizeof *st->total);
     for (int g = 0; g < c->N; g++)
-        c->V[g] = c->v0[g];
+        V[g] = c->v0[g];
     double *score = res->scores + b * res->n_classes;
     for (int64_t k = 0; k < ticks; k++) {
-        int64_t *slot = c->buf + (size_t)(k % c->R) * N1;
+        int64_t *slot = st->buf + (size_t)(k % c->R) * N1;
         int ns = 0;
         for (int p = 0; p < n->n_pops; p++) {
             const snnc_population *P = &n->pops[p];
@@ -241,32 +264,32 @@ static void run_sample(sim_ctx *c, const int *incount, int64_t b, int64_t B, snn
                         int cnt = incount[(k / c->W) * c->N + g];
                         int64_t ph = k % c->W;
                         if (snnc_rate_spike(cnt, c->W, ph))
-                            c->spiked[ns++] = g;
+                            st->spiked[ns++] = g;
                     }
                     continue;
                 }
                 if (ro && k == rstart && j < res->n_classes)
-                    score[j] -= P->sign * readout_value(c, g);
-                c->V[g] += slot[g] + c->leak[g];
+                    score[j] -= P->sign * readout_value(c, st, g);
+                V[g] += slot[g] + c->leak[g];
                 slot[g] = 0;
-                if (c->V[g] >= c->thr[g]) {
-                    c->V[g] -= c->thr[g];
-                    c->total[g]++;
-                    c->spiked[ns++] = g;
-                } else if (c->V[g] < -(int64_t)c->floor_[g]) {
-                    c->V[g] = -(int64_t)c->floor_[g];
+                if (V[g] >= c->thr[g]) {
+                    V[g] -= c->thr[g];
+                    st->total[g]++;
+                    st->spiked[ns++] = g;
+                } else if (V[g] < -(int64_t)c->floor_[g]) {
+                    V[g] = -(int64_t)c->floor_[g];
                 }
                 if (ro && k == rend - 1 && j < res->n_classes)
-                    score[j] += P->sign * readout_value(c, g);
+                    score[j] += P->sign * readout_value(c, st, g);
             }
         }
         for (int s = 0; s < ns; s++) {
             if (b == 0)
-                res->raster[(size_t)k * c->N + c->spiked[s]] = 1;
-            count_spike(c, c->spiked[s], k, b, B, res->counts);
-            deliver(c, c->spiked[s], k, &res->events);
+                res->raster[(size_t)k * c->N + st->spiked[s]] = 1;
+            count_spike(c, st->spiked[s], k, b, B, res->counts);
+            deliver(c, st, st->spiked[s], k);
         }
-        res->spikes += ns;
+        st->spikes += ns;
     }
 }
 
@@ -308,6 +331,54 @@ static int check_input(const snnc_netlist *n, const snnc_tensor *in, bool batch_
     return SNNC_OK;
 }
 
+/* A thread's share of the batch: samples first, first + step, ... */
+typedef struct sim_job {
+    const sim_ctx *c;
+    sim_state st;
+    const snnc_tensor *in;
+    bool batch_first;
+    int64_t first, step, B;
+    snnc_sim_result *res;
+    int64_t bad;            /* the first sample with a NaN, or -1 */
+} sim_job;
+
+static void *sim_worker(void *arg)
+{
+    sim_job *j = arg;
+    for (int64_t b = j->first; b < j->B; b += j->step) {
+        if (encode_input(j->c, j->in, j->batch_first, b, j->B, j->st.incount)) {
+            j->bad = b;
+            break;
+        }
+        run_sample(j->c, &j->st, b, j->B, j->res);
+    }
+    return NULL;
+}
+
+/* Threads for B samples: the online CPUs, at most 8 and B. */
+static int thread_count(int64_t B)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t t = cpus < 1 ? 1 : cpus > 8 ? 8 : cpus;
+    return (int)(t < B ? t : B < 1 ? 1 : B);
+}
+
+/* Run the batch on `nt` jobs (threads beyond the first; the first runs here). */
+static int run_jobs(sim_job *jobs, int nt)
+{
+    pthread_t tid[8];
+    int started = 1;
+    for (; started < nt; started++)
+        if (pthread_create(&tid[started], NULL, sim_worker, &jobs[started]))
+            break;
+    for (int k = started; k < nt; k++) /* no thread: run the share here */
+        sim_worker(&jobs[k]);
+    sim_worker(&jobs[0]);
+    for (int k = 1; k < started; k++)
+        pthread_join(tid[k], NULL);
+    return 0;
+}
+
 int snnc_netlist_simulate(const snnc_netlist *n, const snnc_tensor *input, bool batch_first, snnc_sim_result *res,
                           snnc_err *err)
 {
@@ -319,8 +390,14 @@ int snnc_netlist_simulate(const snnc_netlist *n, const snnc_tensor *input, bool 
         return rc;
     sim_ctx c;
     int64_t B = input->dims[batch_first ? 0 : 1];
-    int *incount = NULL;
+    int nt = thread_count(B);
+    sim_job jobs[8];
+    memset(jobs, 0, sizeof jobs);
     int ok = ctx_init(&c, n) == 0;
+    for (int k = 0; ok && k < nt; k++) {
+        jobs[k] = (sim_job){&c, {0}, input, batch_first, k, nt, B, res, -1};
+        ok = state_init(&jobs[k].st, &c) == 0;
+    }
     if (ok) {
         res->batch = B;
         res->n_classes = n->n_classes;
@@ -328,26 +405,30 @@ int snnc_netlist_simulate(const snnc_netlist *n, const snnc_tensor *input, bool 
         res->scores = calloc((size_t)(B * n->n_classes) + 1, sizeof *res->scores);
         res->pop_offset = malloc(((size_t)n->n_pops + 1) * sizeof *res->pop_offset);
         res->counts = calloc((size_t)n->steps * (size_t)B * (size_t)c.N + 1, sizeof *res->counts);
-        incount = calloc((size_t)n->steps * (size_t)c.N + 1, sizeof *incount);
         res->ticks = snnc_netlist_ticks(n);
         res->raster = calloc((size_t)res->ticks * (size_t)c.N + 1, 1);
     }
-    if (!ok || !res->raster || !res->scores || !res->pop_offset || !res->counts || !incount) {
+    if (!ok || !res->raster || !res->scores || !res->pop_offset || !res->counts) {
+        for (int k = 0; k < nt; k++)
+            state_free(&jobs[k].st);
         ctx_free(&c);
-        free(incount);
         snnc_sim_result_free(res);
         return snnc_fail(err, SNNC_ENOMEM, "simulate: out of memory");
     }
     memcpy(res->pop_offset, c.off, ((size_t)n->n_pops + 1) * sizeof *c.off);
-    for (int64_t b = 0; b < B && rc == SNNC_OK; b++) {
-        if (encode_input(&c, input, batch_first, b, B, incount))
-            rc = snnc_fail(err, SNNC_EINVALID, "input: NaN in sample %lld", (long long)b);
-        else
-            run_sample(&c, incount, b, B, res);
+    run_jobs(jobs, nt);
+    int64_t bad = -1;
+    for (int k = 0; k < nt; k++) {
+        res->events += jobs[k].st.events;
+        res->spikes += jobs[k].st.spikes;
+        if (jobs[k].bad >= 0 && (bad < 0 || jobs[k].bad < bad))
+            bad = jobs[k].bad;
+        state_free(&jobs[k].st);
     }
     ctx_free(&c);
-    free(incount);
-    if (rc)
+    if (bad >= 0) {
+        rc = snnc_fail(err, SNNC_EINVALID, "input: NaN in sample %lld", (long long)bad);
         snnc_sim_result_free(res);
+    }
     return rc;
 }

@@ -958,6 +958,51 @@ static void test_split_match(void)
     tiny_free(&t);
 }
 
+/* A batch is shared out over threads; each sample alone (one thread) gives
+ * the same counts, scores, spikes and synaptic events, and so does the
+ * batch run twice. */
+static void test_batch_equals_samples(void)
+{
+    tiny t;
+    tiny_build(&t, SNNC_ACT_RELU, (int8_t[]){3, -2, 1, 2, -1, 2, 5, -3}, (int8_t[]){2, -1, 1, 3});
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    enum { B = 7, T = 3, F = 2 };
+    float xv[B * T * F];
+    for (int k = 0; k < B * T * F; k++)
+        xv[k] = (float)((k * 37) % 16) / 15.0f;
+    snnc_tensor *x = counts_input(B, T, F, xv);
+    snnc_sim_result r, r2;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r2, &err), SNNC_OK);
+    size_t per = (size_t)r.n_neurons;
+    CU_ASSERT(memcmp(r.counts, r2.counts, (size_t)T * B * per * sizeof *r.counts) == 0);
+    int64_t spikes = 0, events = 0, bad = 0;
+    for (int b = 0; b < B; b++) {
+        snnc_tensor *xb = counts_input(1, T, F, xv + b * T * F);
+        snnc_sim_result rb;
+        CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, xb, true, &rb, &err), SNNC_OK);
+        for (int step = 0; step < T; step++)
+            for (size_t g = 0; g < per; g++)
+                bad += rb.counts[(size_t)step * per + g] != r.counts[((size_t)step * B + b) * per + g];
+        for (int c = 0; c < n->n_classes; c++)
+            bad += rb.scores[c] != r.scores[b * n->n_classes + c];
+        spikes += rb.spikes, events += rb.events;
+        snnc_sim_result_free(&rb);
+        snnc_tensor_free(xb);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(spikes, r.spikes);
+    CU_ASSERT_EQUAL(events, r.events);
+    CU_ASSERT(r.spikes > 0);
+    snnc_sim_result_free(&r);
+    snnc_sim_result_free(&r2);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+    tiny_free(&t);
+}
+
 static CU_TestInfo tests[] = {
     {"neuron trace (threshold 3, 2 per tick)", test_neuron_trace},
     {"rate encoding counts and phases", test_rate_encoding},
@@ -970,6 +1015,7 @@ static CU_TestInfo tests[] = {
     {"split lowering: populations, codes, delays, lags", test_split_structure},
     {"split layer exact on the grid", test_split_exact_on_grid},
     {"split layer matched", test_split_match},
+    {"batch over threads = each sample alone", test_batch_equals_samples},
     CU_TEST_INFO_NULL,
 };
 

@@ -44,7 +44,7 @@ static void usage(FILE *f)
             "  --steps N        sequence length (default 8)\n"
             "  --classes N      readout classes (default 10)\n"
             "  --batch N        calibration samples (default 32)\n"
-            "  --fan-in-strategy S  prune (default; split is not lowered yet) or split\n"
+            "  --fan-in-strategy S  prune (default) or split (1 m: 17 column groups, 34 k partial neurons)\n"
             "  --report N       1 (default): also the report stage (TrueNorth run of the\n"
             "                   calibration batch for power, mapping report); 0: skip it\n"
             "  --seed N         PRNG seed of weights and calibration data (default 1)\n"

@@ -849,6 +849,22 @@ static void test_split_structure(void)
     tiny_free(&t);
 }
 
+/* Input counts of the split tests (3 samples x 3 steps x 4 inputs): x0 + x1
+ * and x3 + h0 multiples of 8 (below), and the batch as rate-coded values. */
+static const float split_grid[3][3][4] = {
+    {{4, 4, 0, 0}, {8, 8, 0, 7}, {12, 12, 5, 14}}, /* h0 1 2 3, h1 0 1 2 */
+    {{15, 9, 3, 0}, {0, 0, 0, 13}, {0, 8, 1, 8}},  /* h0 3 0 1, h1 0 2 1 */
+    {{15, 1, 0, 8}, {7, 9, 0, 6}, {0, 0, 15, 14}}, /* h0 2 2 0, h1 1 1 2 */
+};
+
+static snnc_tensor *split_grid_input(void)
+{
+    float xv[36];
+    for (int k = 0; k < 36; k++)
+        xv[k] = (&split_grid[0][0][0])[k] / 15.0f;
+    return counts_input(3, 3, 4, xv);
+}
+
 /* On the grid the split layer is exact.  Derivation: a neuron whose input
  * per tick never exceeds its threshold never owes a spike, so with v0 =
  * threshold / 2 and only excitatory input its count over a window is
@@ -865,15 +881,8 @@ static void test_split_exact_on_grid(void)
     snnc_netlist *n = NULL;
     snnc_err err = {0};
     CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
-    float counts[3][3][4] = {
-        {{4, 4, 0, 0}, {8, 8, 0, 7}, {12, 12, 5, 14}},  /* h0 1 2 3, h1 0 1 2 */
-        {{15, 9, 3, 0}, {0, 0, 0, 13}, {0, 8, 1, 8}},   /* h0 3 0 1, h1 0 2 1 */
-        {{15, 1, 0, 8}, {7, 9, 0, 6}, {0, 0, 15, 14}},  /* h0 2 2 0, h1 1 1 2 */
-    };
-    float xv[3 * 3 * 4];
-    for (int k = 0; k < 36; k++)
-        xv[k] = (&counts[0][0][0])[k] / 15.0f;
-    snnc_tensor *x = counts_input(3, 3, 4, xv), *y = NULL, *hid = NULL;
+    const float (*counts)[3][4] = split_grid;
+    snnc_tensor *x = split_grid_input(), *y = NULL, *hid = NULL;
     CU_ASSERT_EQUAL_FATAL(snnc_ann_run(&t.a, x, &y, &hid, &err), SNNC_OK);
     snnc_sim_result r;
     CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
@@ -919,15 +928,7 @@ static void test_split_match(void)
     snnc_netlist *n = NULL;
     snnc_err err = {0};
     CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
-    float counts[3][3][4] = {
-        {{4, 4, 0, 0}, {8, 8, 0, 7}, {12, 12, 5, 14}},
-        {{15, 9, 3, 0}, {0, 0, 0, 13}, {0, 8, 1, 8}},
-        {{15, 1, 0, 8}, {7, 9, 0, 6}, {0, 0, 15, 14}},
-    };
-    float xv[36];
-    for (int k = 0; k < 36; k++)
-        xv[k] = (&counts[0][0][0])[k] / 15.0f;
-    snnc_tensor *x = counts_input(3, 3, 4, xv), *y = NULL, *hid = NULL;
+    snnc_tensor *x = split_grid_input(), *y = NULL, *hid = NULL;
     CU_ASSERT_EQUAL_FATAL(snnc_ann_run(&t.a, x, &y, &hid, &err), SNNC_OK);
     CU_ASSERT_EQUAL_FATAL(snnc_match(n, &t.a, t.S, x, NULL, NULL, &err), SNNC_OK);
     for (int p = 1; p <= 5; p++) {

@@ -48,6 +48,15 @@ snnc_neuron snnc_neuron_init(double s, double b, int window)
     return best;
 }
 
+void snnc_neuron_store(snnc_population *P, int j, snnc_neuron u)
+{
+    P->threshold[j] = u.threshold;
+    P->leak[j] = u.leak;
+    P->mult[j] = u.mult;
+    P->floor[j] = u.floor;
+    P->v0[j] = u.v0;
+}
+
 int snnc_lower_layer_of(const snnc_netlist *n, int pop)
 {
     if (!n || pop < 0 || pop >= n->n_pops || n->pops[pop].role == SNNC_POP_INPUT)
@@ -170,12 +179,7 @@ static void init_params(snnc_population *p, const snnc_ann_layer *L, const snnc_
     for (int j = 0; j < p->n; j++) {
         double s = partial ? snnc_lower_scale(S, j, p->group) / p->unit : split ? p->unit : snnc_lower_scale(S, j, 0);
         double b = partial ? 0 : p->sign * L->b[j] * window / a_out;
-        snnc_neuron u = snnc_neuron_init(s, b, window);
-        p->threshold[j] = u.threshold;
-        p->leak[j] = u.leak;
-        p->mult[j] = u.mult;
-        p->floor[j] = u.floor;
-        p->v0[j] = u.v0;
+        snnc_neuron_store(p, j, snnc_neuron_init(s, b, window));
     }
 }
 

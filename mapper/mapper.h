@@ -53,6 +53,8 @@ typedef struct snnc_neuron {
     int32_t threshold, leak, mult, floor, v0;
 } snnc_neuron;
 snnc_neuron snnc_neuron_init(double s, double b, int window);
+/* Neuron j of population P gets the parameters u. */
+void snnc_neuron_store(snnc_population *P, int j, snnc_neuron u);
 
 /* Result of simulating a batch: per sample the readout scores (the growth of
  * threshold*count + V over the readout's window of the last step) and per

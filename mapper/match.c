@@ -525,11 +525,7 @@ static double fit_neuron(snnc_netlist *n, int p, int j, const snnc_ann *q, const
         double b = partial ? 0 : P->sign * L->b[j] * W / a_out, e;
         fit_relaxed(&d, &s, &b);
         u = fit_integer(&d, u, s, b, &e);
-        P->threshold[j] = u.threshold;
-        P->leak[j] = u.leak;
-        P->mult[j] = u.mult;
-        P->floor[j] = u.floor;
-        P->v0[j] = u.v0;
+        snnc_neuron_store(P, j, u);
     }
     double err = sim_error(&u, &d, cv ? w->cnt : NULL);
     if (cv) {
@@ -659,12 +655,7 @@ static double partial_range(const snnc_netlist *n, int p, int j, const snnc_laye
 
 static void set_analytic(snnc_population *P, int j, double s, double b, int W)
 {
-    snnc_neuron u = snnc_neuron_init(s, b, W);
-    P->threshold[j] = u.threshold;
-    P->leak[j] = u.leak;
-    P->mult[j] = u.mult;
-    P->floor[j] = u.floor;
-    P->v0[j] = u.v0;
+    snnc_neuron_store(P, j, snnc_neuron_init(s, b, W));
 }
 
 /* The smallest code c (1..SNNC_PARTIAL_CODE_MAX) whose W c unit holds `range`. */

@@ -30,9 +30,10 @@ static const char usage[] =
     "copies of the model and calibration data that 'snnc simulate OUTDIR' rebuilds from.\n"
     "  --calib [NAME=]FILE     calibration input batch (.npy/.pb) shaped like the model input:\n"
     "                          activity ranges, response matching, dynamic power\n"
-    "  --weight-levels N       weight levels (default 16: codes -8..7)\n"
-    "  --activity-levels N     activity levels = spikes per window + 1 (default 16)\n"
-    "  --fan-in N              inputs per neuron (default 64)\n"
+    "  --weight-levels N       weight levels (default 16: codes -8..7; 2..16, the 4 axon types)\n"
+    "  --activity-levels N     activity levels = spikes per window + 1 (default 16; 2..16,\n"
+    "                          a window is at most the 15-tick largest delay)\n"
+    "  --fan-in N              inputs per neuron (default 64; 1..64 = 256 axons / 4)\n"
     "  --fan-in-strategy S     split (default) or prune\n"
     "  --rounding R            nearest (default) or stochastic\n"
     "  --seed N                seed of stochastic rounding (default 0)\n"
@@ -52,6 +53,12 @@ typedef struct opts {
     bool force, help;
 } opts;
 
+/* TrueNorth's limits on the constraints (docs/TRUENORTH_MAPPING.md): 4-bit
+ * codes on 4 axon types, windows within the largest delay, 4 axons an input. */
+#define TN_WEIGHT_LEVELS_MAX 16
+#define TN_ACTIVITY_LEVELS_MAX 16
+#define TN_FAN_IN_MAX 64
+
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
 static const char *const scale_words[] = {"neuron", "layer", NULL};
@@ -70,9 +77,9 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_TEXT_("--output", &o->outdir),
         SNNC_OPT_TEXT_("-o", &o->outdir),
         SNNC_OPT_ONCE_("--calib", &o->calib_arg, "the network has one input"),
-        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, 256),
-        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, 256),
-        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, 1 << 20),
+        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, TN_WEIGHT_LEVELS_MAX),
+        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, TN_ACTIVITY_LEVELS_MAX),
+        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, TN_FAN_IN_MAX),
         SNNC_OPT_INT64_("--seed", &seed, 0, (long long)1 << 62),
         SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
         SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),

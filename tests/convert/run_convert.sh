@@ -35,6 +35,14 @@ diff -r "$T/a" "$T/b" >/dev/null || fail "two conversions differ"
     2>/dev/null || fail "--force"
 diff -r "$T/a" "$T/b" >/dev/null || fail "--force output differs"
 
+# Constraints beyond TrueNorth's (4-bit codes, 15-tick windows, 64 inputs):
+# usage errors before any work, no OUTDIR.
+for bad in "--weight-levels 32" "--activity-levels 17" "--fan-in 65"; do
+    "$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/c" $bad 2>/dev/null
+    [ $? -eq 1 ] || fail "$bad: not refused as a usage error"
+    [ -e "$T/c" ] && fail "$bad: output left"
+done
+
 # Invalid models: exit 2 naming the layer, no OUTDIR.
 "$SNNC" convert "$EX/lstm/model.onnx" --target truenorth -o "$T/l" 2>"$T/err"
 [ $? -eq 2 ] || fail "LSTM: exit status"

@@ -262,9 +262,11 @@ static int calib_layers(const snnc_ann *a, const snnc_tensor *x, double p, snnc_
 int snnc_q_ranges_calib(const snnc_ann *a, const snnc_tensor *calib, double percentile,
                         snnc_q_ranges *r, snnc_err *err)
 {
-    if (calib->rank < 2 || calib->dims[calib->rank - 1] != a->n_inputs || calib->count <= 0)
+    if (calib->rank < 2 || calib->dims[calib->rank - 1] != a->n_inputs)
         return snnc_fail(err, SNNC_EINVALID, "calibration input: last dimension must be the %d features of '%s'",
                          a->n_inputs, a->input_name);
+    if (calib->count <= 0)
+        return snnc_fail(err, SNNC_EINVALID, "calibration input: no samples");
     snnc_tensor *x = snnc_tensor_convert(calib, SNNC_F32, err);
     if (!x)
         return err ? err->code : SNNC_ENOMEM;

@@ -43,6 +43,23 @@ for bad in "--weight-levels 32" "--activity-levels 17" "--fan-in 65"; do
     [ -e "$T/c" ] && fail "$bad: output left"
 done
 
+# Bad calibration data or a truncated model: exit 2, the file named, no OUTDIR.
+$PY - "$E/calib.npy" "$T" <<'PYEOF' || fail "making bad calibration files"
+import sys, numpy as np
+c = np.load(sys.argv[1]); t = sys.argv[2]
+n = c.copy(); n[3, 2, 1] = np.nan
+np.save(t + "/cal_nan.npy", n); np.save(t + "/cal_empty.npy", c[:0]); np.save(t + "/cal_steps.npy", c[:, :5])
+open(t + "/trunc.onnx", "wb").write(open(sys.argv[1].replace("calib.npy", "model.onnx"), "rb").read()[:3000])
+PYEOF
+for bad in cal_nan cal_empty cal_steps trunc; do
+    case $bad in trunc) m="$T/trunc.onnx" c="$E/calib.npy" named=trunc.onnx ;;
+                 *) m="$E/model.onnx" c="$T/$bad.npy" named=$bad.npy ;; esac
+    "$SNNC" convert "$m" --target truenorth -o "$T/c" --calib "$c" 2>"$T/err"
+    [ $? -eq 2 ] || fail "$bad: exit status ($(cat "$T/err"))"
+    grep -q "$named" "$T/err" || fail "$bad: file not named: $(tail -1 "$T/err")"
+    { [ -e "$T/c" ] || ls -d "$T"/c.tmp-* >/dev/null 2>&1; } && fail "$bad: output left"
+done
+
 # Invalid models: exit 2 naming the layer, no OUTDIR.
 "$SNNC" convert "$EX/lstm/model.onnx" --target truenorth -o "$T/l" 2>"$T/err"
 [ $? -eq 2 ] || fail "LSTM: exit status"

@@ -340,10 +340,12 @@ static int write_scores(const char *path, const stages *s, snnc_err *err)
     snnc_cli_outputs files = {0};
     const char *tmp = snnc_cli_outputs_add(&files, path);
     int rc = tmp ? snnc_npy_write(tmp, t, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    if (!rc)
+    if (!rc) {
         rc = snnc_cli_outputs_commit(&files, err);
-    else
+    } else {
+        snnc_cli_err_rename(err, tmp, path); /* the file the user asked for */
         snnc_cli_outputs_abort(&files);
+    }
     snnc_tensor_free(t);
     return rc;
 }
@@ -382,8 +384,8 @@ static int evaluate(const eopts *o, snnc_err *err)
         rc = tn_model_read(tpath, &model, err);
     if (!rc && o->labels)
         rc = read_labels(o->labels, x->dims[p.ann->batch_first ? 0 : 1], &labels, err);
-    if (!rc)
-        rc = run_stages(&p, model, x, &s, err);
+    if (!rc && (rc = run_stages(&p, model, x, &s, err)) && strncmp(err->msg, "input:", 6) == 0)
+        snnc_err_prefix(err, "--input %s", file); /* name the file the data came from */
     if (!rc && o->output)
         rc = write_scores(o->output, &s, err);
     if (!rc) {

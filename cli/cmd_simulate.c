@@ -342,9 +342,14 @@ static int run(const opts *o, snnc_err *err)
     return rc;
 }
 
-/* The first argument that is not an option (nor an option's value). */
+/* Is this `simulate OUTDIR`: the first argument that is not an option (nor
+ * an option's value) a directory, or an --input given (only OUTDIR takes
+ * one: a missing OUTDIR is then named as such)? */
 static bool first_arg_is_dir(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--input"))
+            return true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--json") || snnc_cli_is_help(a))

@@ -81,6 +81,14 @@ PYEOF
 [ $? -eq 2 ] || fail "NaN weight: exit status $(cat "$T/err")"
 { [ -e "$T/n" ] || ls -d "$T"/n.tmp-* >/dev/null 2>&1; } && fail "NaN weight: output left"
 
+# simulate OUTDIR refuses bad input naming the file; a missing OUTDIR is named.
+$PY -c "import sys, numpy as np; x = np.load(sys.argv[1]); x[1, 1, 1] = np.nan; np.save(sys.argv[2], x)" \
+    "$E/input.npy" "$T/in_nan.npy" || fail "making the NaN input"
+"$SNNC" simulate "$T/a" --input "$T/in_nan.npy" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "in_nan.npy" "$T/err" || fail "NaN input: $(cat "$T/err")"
+"$SNNC" simulate "$T/none" --input "$E/input.npy" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "none/report.json" "$T/err" || fail "missing OUTDIR: $(cat "$T/err")"
+
 # Evaluation: four stages, TrueNorth bit-exact with the ideal stage.
 "$SNNC" simulate "$T/a" --input "$E/input.npy" --labels "$E/labels.npy" --json \
     --output "$T/scores.npy" >"$T/sim.json" 2>/dev/null || fail "simulate OUTDIR"

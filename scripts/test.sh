@@ -1,7 +1,9 @@
 #!/bin/sh
 # test.sh — sets up, then runs the whole test suite twice: in the normal
-# build and in a build with AddressSanitizer + UndefinedBehaviorSanitizer.
-# Ends with one line "summary: N passed, M failed" over both runs.
+# build and in a build with AddressSanitizer + UndefinedBehaviorSanitizer;
+# then the threaded modules' unit tests (TrueNorth simulator and mapping,
+# netlist simulator and matching, tuning) under ThreadSanitizer.
+# Ends with one line "summary: N passed, M failed" over all runs.
 set -u
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh || exit 1
@@ -13,7 +15,14 @@ fi
 ninja -C build-asan >&2 || exit 1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs || status=1
-python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+if [ ! -d build-tsan ]; then
+  meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >&2 || exit 1
+fi
+threaded="tn_sim tn_map mapper tune"
+ninja -C build-tsan $(for t in $threaded; do echo tests/test_$t; done) >&2 || exit 1
+OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 suppressions=$(pwd)/tests/tsan.supp" \
+  meson test -C build-tsan --no-rebuild --print-errorlogs $threaded || status=1
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json <<'PY'
 import json, sys
 passed = failed = 0
 for path in sys.argv[1:]:

@@ -32,6 +32,7 @@ typedef struct sim_ctx {    /* what every sample shares */
     const snnc_netlist *n;
     int N, R, T, W;
     int *off, *lag, *pop_of;
+    int *out_start, *out_proj; /* projections out of population p: out_proj[out_start[p] ..] */
     syn_list *syn;
     int32_t *thr, *leak, *floor_, *v0;
 } sim_ctx;
@@ -104,6 +105,8 @@ static void ctx_free(sim_ctx *c)
     free(c->off);
     free(c->lag);
     free(c->pop_of);
+    free(c->out_start);
+    free(c->out_proj);
     free(c->thr);
     free(c->leak);
     free(c->floor_);
@@ -201,16 +204,26 @@ static int ctx_init(sim_ctx *c, const snnc_netlist *n)
     for (int k = 0; k < n->n_projs; k++)
         if (build_syn(c, k))
             return -1;
+    c->out_start = calloc((size_t)n->n_pops + 1, sizeof *c->out_start);
+    c->out_proj = malloc(((size_t)n->n_projs + 1) * sizeof *c->out_proj);
+    if (!c->out_start || !c->out_proj)
+        return -1;
+    for (int p = 0, e = 0; p < n->n_pops; p++) { /* in projection order, as before */
+        c->out_start[p] = e;
+        for (int k = 0; k < n->n_projs; k++)
+            if (n->projs[k].src == p)
+                c->out_proj[e++] = k;
+        c->out_start[p + 1] = e;
+    }
     return 0;
 }
 
 static void deliver(const sim_ctx *c, sim_state *st, int g, int64_t tick)
 {
     int p = c->pop_of[g], i = g - c->off[p];
-    for (int k = 0; k < c->n->n_projs; k++) {
+    for (int o = c->out_start[p]; o < c->out_start[p + 1]; o++) {
+        int k = c->out_proj[o];
         const snnc_projection *pr = &c->n->projs[k];
-        if (pr->src != p)
-            continue;
         int64_t *slot = st->buf + (size_t)((tick + pr->delay) % c->R) * (size_t)(c->N + 1);
         const syn_list *s = &c->syn[k];
         for (int e = s->start[i]; e < s->start[i + 1]; e++)

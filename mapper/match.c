@@ -410,22 +410,35 @@ static void spike_inputs(const snnc_population *P, int j, int l, const snnc_ann 
     int64_t B = tr->batch;
     rate_table rt = rate_pattern(W);
     memset(X, 0, (size_t)nseq * T * W * sizeof *X);
+    /* the row's non-zero columns in [lo, hi) once: inputs [0, n_x), then recurrent ones */
+    int *nz = malloc(((size_t)(hi > lo ? hi - lo : 0) + 1) * sizeof *nz), n_x = 0, n_all;
+    if (!nz)
+        return; /* X stays zero: the neuron is fitted to no input (only under memory exhaustion) */
+    for (int i = lo; i < L->n_in && i < hi; i++)
+        if (code[i])
+            nz[n_x++] = i;
+    n_all = n_x;
+    for (int k = lo > L->n_in ? lo - L->n_in : 0;
+         L->role == SNNC_ANN_RECURRENT && k < L->n_out && L->n_in + k < hi; k++)
+        if (code[L->n_in + k])
+            nz[n_all++] = k;
     for (int s = 0; s < nseq; s++)
         for (int t = 0; t < T; t++) {
             int32_t *x = X + ((size_t)s * T + t) * W;
             int64_t b = (int64_t)s * stride;
             int ts = src_T == T ? t : src_T - 1;
             const double *u = src + ((size_t)ts * B + b) * L->n_in;
-            for (int i = lo; i < L->n_in && i < hi; i++)
-                if (code[i] && u[i] != 0)
-                    add_train(x, P->sign * code[i], u[i], W, &rt);
+            for (int a = 0; a < n_x; a++)
+                if (u[nz[a]] != 0)
+                    add_train(x, P->sign * code[nz[a]], u[nz[a]], W, &rt);
             if (L->role != SNNC_ANN_RECURRENT || t == 0)
                 continue;
             const double *h = tr->cnt[l] + ((size_t)(t - 1) * B + b) * L->n_out;
-            for (int k = lo > L->n_in ? lo - L->n_in : 0; k < L->n_out && L->n_in + k < hi; k++)
-                if (code[L->n_in + k] && h[k] != 0)
-                    add_train(x, P->sign * code[L->n_in + k], h[k], W, &rt);
+            for (int a = n_x; a < n_all; a++)
+                if (h[nz[a]] != 0)
+                    add_train(x, P->sign * code[L->n_in + nz[a]], h[nz[a]], W, &rt);
         }
+    free(nz);
 }
 
 /* The final neuron j of split population p: its inputs are the spikes of

@@ -531,11 +531,14 @@ static double fit_neuron(snnc_netlist *n, int p, int j, const snnc_ann *q, const
     /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5) */
     fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split};
     snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
-    if (fit) {
+    /* Partial neurons keep the analytic parameters of their unit (choose_units:
+     * no bias, floor 0, rounding v0): fitting them did no better in closed
+     * loop (docs/CONVERSION.md §5) and was most of a large split network's
+     * matching time. */
+    if (fit && !partial) {
         double a_out = S->activity_range > 0 ? S->activity_range : 1;
-        double s = partial ? snnc_lower_scale(S, j, P->group) / snnc_partial_unit(n, p, j)
-                   : final_of_split ? P->unit : snnc_lower_scale(S, j, 0);
-        double b = partial ? 0 : P->sign * L->b[j] * W / a_out, e;
+        double s = final_of_split ? P->unit : snnc_lower_scale(S, j, 0);
+        double b = P->sign * L->b[j] * W / a_out, e;
         fit_relaxed(&d, &s, &b);
         u = fit_integer(&d, u, s, b, &e);
         snnc_neuron_store(P, j, u);

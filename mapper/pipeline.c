@@ -67,6 +67,13 @@ int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_
     }
     if (!rc) {
         progress(cmd, "lower", &t);
+        if (calib && cmd) { /* the long step: say what it does before it starts */
+            int64_t neurons = 0;
+            for (int q = 0; q < p->netlist->n_pops; q++)
+                neurons += p->netlist->pops[q].role == SNNC_POP_INPUT ? 0 : p->netlist->pops[q].n;
+            fprintf(stderr, "snnc %s: matching %lld neurons in %d populations to the calibration data...\n",
+                    cmd, (long long)neurons, p->netlist->n_pops);
+        }
         if (calib)
             rc = snnc_match(p->netlist, p->constrained, p->stats, calib, &p->curves, &p->n_curves,
                             err);

@@ -1,5 +1,6 @@
 /* cli_options.c — the subcommands' argument parser (cli_options.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,14 +81,15 @@ static int take(const char *cmd, const snnc_cli_option *o, const char *v)
     return 0;
 }
 
-int snnc_cli_parse(const char *cmd, int argc, char **argv, const snnc_cli_option *opts, const char **positional,
-                   bool *help)
+int snnc_cli_parse(const char *cmd, const char *usage, int argc, char **argv, const snnc_cli_option *opts,
+                   const char **positional, bool *help)
 {
     *positional = NULL;
     *help = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (snnc_cli_is_help(a)) {
+            fputs(usage, stdout);
             *help = true;
             return 0;
         }

@@ -40,9 +40,10 @@ typedef struct snnc_cli_option {
 
 /* Parse argv[1..argc) against `opts` (ended by an entry with name NULL).
  * The one argument that is not an option goes to *positional (NULL when
- * absent; a second is refused).  -h/--help sets *help and stops.  Returns 0
+ * absent; a second is refused).  -h/--help prints `usage` to stdout, sets
+ * *help and stops (the command then exits 0).  Returns 0
  * or the usage exit status, after printing "snnc CMD: ..." to stderr. */
-int snnc_cli_parse(const char *cmd, int argc, char **argv, const snnc_cli_option *opts, const char **positional,
-                   bool *help);
+int snnc_cli_parse(const char *cmd, const char *usage, int argc, char **argv, const snnc_cli_option *opts,
+                   const char **positional, bool *help);
 
 #endif

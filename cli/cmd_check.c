@@ -69,7 +69,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_ONCE_("--calib", &o->calib, "an Elman network has one input"),
         SNNC_OPT_END,
     };
-    int st = snnc_cli_parse("check", argc, argv, table, &o->model, &o->help);
+    int st = snnc_cli_parse("check", usage, argc, argv, table, &o->model, &o->help);
     if (st || o->help)
         return st;
     if (!o->model)
@@ -529,10 +529,8 @@ int snnc_cmd_check(int argc, char **argv)
     int st = parse_args(argc, argv, &o);
     if (st)
         return st;
-    if (o.help) {
-        fputs(usage, stdout);
-        return SNNC_EXIT_OK;
-    }
+    if (o.help)
+        return SNNC_EXIT_OK; /* usage printed */
     snnc_err err = {0};
     int nv = 0;
     if (check(&o, &nv, &err))

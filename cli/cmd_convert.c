@@ -89,7 +89,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
         SNNC_OPT_END,
     };
-    int st = snnc_cli_parse("convert", argc, argv, table, &o->model, &o->help);
+    int st = snnc_cli_parse("convert", usage, argc, argv, table, &o->model, &o->help);
     if (st || o->help)
         return st;
     o->c.seed = (uint64_t)seed;
@@ -474,10 +474,8 @@ int snnc_cmd_convert(int argc, char **argv)
     int st = parse_args(argc, argv, &o);
     if (st)
         return st;
-    if (o.help) {
-        fputs(usage, stdout);
-        return SNNC_EXIT_OK;
-    }
+    if (o.help)
+        return SNNC_EXIT_OK; /* usage printed */
     snnc_err err = {0};
     return run(&o, &err) ? snnc_cli_fail("convert", &err) : SNNC_EXIT_OK;
 }

@@ -47,7 +47,7 @@ static int parse(int argc, char **argv, eopts *o, bool *help)
         SNNC_OPT_ONCE_("--output", &o->output, once),
         SNNC_OPT_END,
     };
-    int st = snnc_cli_parse("simulate", argc, argv, table, &o->dir, help);
+    int st = snnc_cli_parse("simulate", usage, argc, argv, table, &o->dir, help);
     if (st || *help)
         return st;
     if (!o->input)
@@ -415,10 +415,8 @@ int snnc_cmd_evaluate(int argc, char **argv)
     int st = parse(argc, argv, &o, &help);
     if (st)
         return st;
-    if (help) {
-        fputs(usage, stdout);
-        return SNNC_EXIT_OK;
-    }
+    if (help)
+        return SNNC_EXIT_OK; /* usage printed */
     snnc_err err = {0};
     return evaluate(&o, &err) ? snnc_cli_fail("simulate", &err) : SNNC_EXIT_OK;
 }

@@ -164,13 +164,11 @@ int snnc_cmd_inspect(int argc, char **argv)
     const char *model = NULL;
     bool json = false, help = false;
     const snnc_cli_option table[] = {SNNC_OPT_FLAG_("--json", &json), SNNC_OPT_END};
-    int st = snnc_cli_parse("inspect", argc, argv, table, &model, &help);
+    int st = snnc_cli_parse("inspect", usage, argc, argv, table, &model, &help);
     if (st)
         return st;
-    if (help) {
-        fputs(usage, stdout);
-        return SNNC_EXIT_OK;
-    }
+    if (help)
+        return SNNC_EXIT_OK; /* usage printed */
     if (!model)
         return snnc_cli_usage("inspect", "no MODEL.onnx given");
     if (is_truenorth(model))

@@ -160,13 +160,11 @@ int snnc_cmd_report(int argc, char **argv)
     const char *dir = NULL;
     bool json = false, help = false;
     const snnc_cli_option table[] = {SNNC_OPT_FLAG_("--json", &json), SNNC_OPT_END};
-    int st = snnc_cli_parse("report", argc, argv, table, &dir, &help);
+    int st = snnc_cli_parse("report", usage, argc, argv, table, &dir, &help);
     if (st)
         return st;
-    if (help) {
-        fputs(usage, stdout);
-        return SNNC_EXIT_OK;
-    }
+    if (help)
+        return SNNC_EXIT_OK; /* usage printed */
     if (!dir)
         return snnc_cli_usage("report", "no OUTDIR given");
     size_t n = strlen(dir) + 16;

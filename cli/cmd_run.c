@@ -162,9 +162,8 @@ int snnc_cmd_run(int argc, char **argv)
         SNNC_OPT_CALL_("--output", &out, add_binding),
         SNNC_OPT_END,
     };
-    int status = snnc_cli_parse("run", argc, argv, table, &model, &help);
-    if (!status && help) {
-        fputs(usage, stdout);
+    int status = snnc_cli_parse("run", usage, argc, argv, table, &model, &help);
+    if (!status && help) { /* usage printed */
         free_bindings(&in), free_bindings(&out);
         return SNNC_EXIT_OK;
     }

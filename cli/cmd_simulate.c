@@ -62,7 +62,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_TEXT_("--output-spikes", &o->out),
         SNNC_OPT_END,
     };
-    int st = snnc_cli_parse("simulate", argc, argv, table, &o->model, &o->help);
+    int st = snnc_cli_parse("simulate", usage, argc, argv, table, &o->model, &o->help);
     if (st || o->help)
         return st;
     if (!o->model)
@@ -372,10 +372,8 @@ int snnc_cmd_simulate(int argc, char **argv)
     int st = parse_args(argc, argv, &o);
     if (st)
         return st;
-    if (o.help) {
-        fputs(usage, stdout);
-        return SNNC_EXIT_OK;
-    }
+    if (o.help)
+        return SNNC_EXIT_OK; /* usage printed */
     snnc_err err = {0};
     return run(&o, &err) ? snnc_cli_fail("simulate", &err) : SNNC_EXIT_OK;
 }

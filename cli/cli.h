@@ -34,6 +34,10 @@ typedef struct snnc_cli_outputs {
 const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path);
 int snnc_cli_outputs_commit(snnc_cli_outputs *o, snnc_err *err);
 void snnc_cli_outputs_abort(snnc_cli_outputs *o);
+/* An error about data the library got as a tensor (its message starting
+ * with `subject`, e.g. "calibration") names the file the command read it
+ * from: "FLAG FILE: ...". */
+void snnc_cli_err_data_file(snnc_err *err, const char *subject, const char *flag, const char *file);
 /* Messages about a temporary file name the file the user asked for. */
 void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path);
 

@@ -119,6 +119,12 @@ void snnc_cli_outputs_abort(snnc_cli_outputs *o)
     outputs_free(o);
 }
 
+void snnc_cli_err_data_file(snnc_err *err, const char *subject, const char *flag, const char *file)
+{
+    if (err && file && strncmp(err->msg, subject, strlen(subject)) == 0)
+        snnc_err_prefix(err, "%s %s", flag, file);
+}
+
 void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path)
 {
     char out[sizeof err->msg];

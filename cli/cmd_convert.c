@@ -420,8 +420,8 @@ static int run(const opts *o, snnc_err *err)
     snnc_pipeline p;
     if (!rc)
         rc = snnc_pipeline_build(o->model, calib, &o->c, true, "convert", &p, err);
-    if (rc && calib && strncmp(err->msg, "calibration", 11) == 0)
-        snnc_err_prefix(err, "--calib %s", file); /* name the file the data came from */
+    if (rc && calib)
+        snnc_cli_err_data_file(err, "calibration", "--calib", file);
     if (!rc && name && strcmp(name, p.ann->input_name)) {
         rc = snnc_fail(err, SNNC_EUSAGE, "--calib %s: the model's input is '%s'", name,
                        p.ann->input_name);

@@ -375,8 +375,8 @@ static int evaluate(const eopts *o, snnc_err *err)
         snnc_cli_split_binding(o->input, &buf, &name, &file);
         rc = snnc_cli_read_f32(file, &x, err);
     }
-    if (!rc)
-        rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err);
+    if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err)))
+        snnc_cli_err_data_file(err, "calibration", "calibration copy", cpath);
     if (!rc && name && strcmp(name, p.ann->input_name))
         rc = snnc_fail(err, SNNC_EUSAGE, "--input %s: the model's input is '%s'", name,
                        p.ann->input_name);
@@ -384,8 +384,8 @@ static int evaluate(const eopts *o, snnc_err *err)
         rc = tn_model_read(tpath, &model, err);
     if (!rc && o->labels)
         rc = read_labels(o->labels, x->dims[p.ann->batch_first ? 0 : 1], &labels, err);
-    if (!rc && (rc = run_stages(&p, model, x, &s, err)) && strncmp(err->msg, "input:", 6) == 0)
-        snnc_err_prefix(err, "--input %s", file); /* name the file the data came from */
+    if (!rc && (rc = run_stages(&p, model, x, &s, err)))
+        snnc_cli_err_data_file(err, "input:", "--input", file);
     if (!rc && o->output)
         rc = write_scores(o->output, &s, err);
     if (!rc) {

@@ -38,8 +38,10 @@ void snnc_constraints_default(snnc_constraints *c); /* TrueNorth's: 16, 16, 64 *
  * scales where codes change, docs/QUANTIZE.md), and its nearest codes.
  * Stochastic: the smallest scale that holds every weight, codes rounded up
  * with probability frac(w/scale) from *rng (splitmix64 state), so
- * E[scale * code] = w.  An all-zero row gets scale 0, codes 0.  Returns
- * SNNC_EINVALID for bad levels or non-finite weights. */
+ * E[scale * code] = w.  An all-zero row gets scale 0, codes 0, and so does
+ * a row without negative weights at 2 levels (codes -1, 0), with sq_error
+ * its squared norm.  Returns SNNC_EINVALID for bad levels or non-finite
+ * weights. */
 typedef struct snnc_qrow {
     float scale;
     double sq_error;        /* sum (w - scale * code)^2 */

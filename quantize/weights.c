@@ -182,8 +182,11 @@ static int quantize_nearest(const float *w, int n, int lo, int hi, int8_t *codes
 {
     double s;
     int st = exact_scale(w, n, lo, hi, &s);
-    if (st != SNNC_OK || !(s > 0)) /* all-zero row: scale 0, codes 0 */
+    if (st != SNNC_OK || !(s > 0)) { /* no weight has a non-zero code (an all-zero row, or
+                                      * 2 levels and no negative weight): scale 0, codes 0 */
+        out->sq_error = st == SNNC_OK ? sq_error(w, n, 0, codes) : 0;
         return st;
+    }
     out->scale = (float)lloyd(w, n, s, lo, hi, codes);
     out->sq_error = sq_error(w, n, out->scale, codes);
     return SNNC_OK;

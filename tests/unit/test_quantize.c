@@ -188,6 +188,13 @@ static void test_codes_range_and_levels(void)
     CU_ASSERT_EQUAL(q.scale, 0);
     CU_ASSERT_EQUAL(q.sq_error, 0);
     CU_ASSERT(codes[0] == 0 && codes[1] == 0 && codes[2] == 0);
+    /* 2 levels have the codes -1 and 0: a row without negative weights can
+     * only be coded 0, and its error is its whole squared norm, 9 + 16. */
+    float pos[2] = {3, 4};
+    CU_ASSERT_EQUAL(snnc_quantize_row(pos, 2, 2, SNNC_ROUND_NEAREST, NULL, codes, &q), SNNC_OK);
+    CU_ASSERT_EQUAL(q.scale, 0);
+    CU_ASSERT_EQUAL(q.sq_error, 25);
+    CU_ASSERT(codes[0] == 0 && codes[1] == 0);
 }
 
 /* Hand-derived optima (every code assignment enumerated on paper; the best

@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+"""make_tiny.py — writes tests/check/tiny/{model.onnx,calib.npy}, the tiny
+Elman network whose `snnc check` figures run_check.sh derives by hand.
+
+Needs python3-onnx (and numpy); NOT run by the tests: its output is checked
+in.  Re-running it reproduces the files byte for byte.
+
+The network (steps first, one step, ReLU):
+    h = relu(W x + U h0 + b),  W = [1, 0.25], U = [1/7], b = 0.5, h0 = 0
+    y = v h + c,               v = 2, c = -1
+and the calibration batch: the four sign pairs (x1, x2) in {-1, 1}^2, each
+twice (8 sequences of one step).  The derivation is in run_check.sh.
+
+usage: /usr/bin/python3 tests/check/make_tiny.py [OUTDIR]
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "tiny")
+F = TensorProto.FLOAT
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    W = np.array([[[1.0, 0.25]]], np.float32)          # [directions, hidden, inputs]
+    R = np.array([[[1.0 / 7]]], np.float32)            # [directions, hidden, hidden]
+    B = np.array([[0.5, 0.0]], np.float32)             # [directions, Wb | Rb]
+    V = np.array([[2.0]], np.float32)                  # readout weight [outputs, hidden]
+    C = np.array([-1.0], np.float32)
+    axes = np.array([0], np.int64)
+    nodes = [
+        helper.make_node("RNN", ["x", "W", "R", "B"], ["", "h"], name="rnn", hidden_size=1,
+                         activations=["Relu"]),
+        helper.make_node("Squeeze", ["h", "axes"], ["h2"], name="last"),
+        helper.make_node("Gemm", ["h2", "V", "C"], ["y"], name="fc", transB=1),
+    ]
+    g = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("x", F, [1, "batch", 2])],
+                          [helper.make_tensor_value_info("y", F, ["batch", 1])],
+                          initializer=[numpy_helper.from_array(a, n) for a, n in
+                                       ((W, "W"), (R, "R"), (B, "B"), (V, "V"), (C, "C"), (axes, "axes"))])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)], producer_name="make_tiny")
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    with open(os.path.join(OUT, "model.onnx"), "wb") as f:
+        f.write(m.SerializeToString())
+    pairs = [(1, 1), (1, -1), (-1, 1), (-1, -1)] * 2
+    np.save(os.path.join(OUT, "calib.npy"), np.array([pairs], np.float32))  # [1 step, 8, 2]
+
+
+if __name__ == "__main__":
+    main()

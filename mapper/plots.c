@@ -2,7 +2,9 @@
  * (interface: mapper/mapper.h): x = the neuron's pre-activation in counts
  * z' = s P + b', y = window count; the constrained ANN's response in blue,
  * the matched spiking neuron's in red, residual in the title.  Written as
- * SVG text by hand into OUTDIR/plots/<population>.svg. */
+ * SVG text by hand into OUTDIR/plots/<population>.svg; every point also
+ * carries its values exactly (data-z, data-y: 9 digits, a float's round
+ * trip), for readers other than the eye. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -83,8 +85,9 @@ static int write_one(const char *path, const snnc_match_curve *c)
         fprintf(f, "<g fill=\"%s\" fill-opacity=\"0.5\">\n", pass ? "red" : "blue");
         for (int i = 0; i < c->n; i++)
             if (isfinite(c->z[i]) && isfinite(y[i]))
-                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"/>\n", MARGIN + (c->z[i] - x0) * sx,
-                        PH - MARGIN - (y[i] - y0) * sy, pass ? "1.5" : "2.5");
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" data-z=\"%.9g\" data-y=\"%.9g\"/>\n",
+                        MARGIN + (c->z[i] - x0) * sx, PH - MARGIN - (y[i] - y0) * sy, pass ? "1.5" : "2.5",
+                        c->z[i], y[i]);
         fputs("</g>\n", f);
     }
     fputs("</svg>\n", f);

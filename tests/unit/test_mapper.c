@@ -6,8 +6,9 @@
  * pairs, the split fan-in pair relu(p) - relu(-p) = p over every pair of
  * input counts, a lowered split layer (structure; exact against the ANN on
  * the grid; matched), response-matching residual bounds on random
- * networks, and the JSON writer (read back with jansson).  Netlists and networks are built
- * by hand here. */
+ * networks, the response plots (their points against windows simulated
+ * here) and the JSON writer (read back with jansson).  Netlists and
+ * networks are built by hand here. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,7 +341,7 @@ static void test_tiny_elman_exact(void)
     CU_ASSERT_EQUAL(n->window, 15);
     CU_ASSERT_EQUAL(n->pops[1].threshold[0], 4); /* m/alpha = 1/4 with m = 1 */
     CU_ASSERT_EQUAL(n->pops[1].mult[0], 1);
-    CU_ASSERT_EQUAL(n->pops[1].v0[0], 2);
+    CU_ASSERT_EQUAL(n->pops[1].v0[0], 2); /* threshold / 2: rounding (NETLIST.md) */
     CU_ASSERT_EQUAL(n->n_classes, 2);
     /* counts: x0 in {0, 4, 8, 12}, x1 even, x1 + x0/2 even */
     float counts[4][3][2] = {
@@ -508,8 +509,19 @@ static int rate_spike(int n, int ph, int W) /* ceil((p+1) n / W) > ceil(p n / W)
     return ((ph + 1) * n + W - 1) / W > (ph * n + W - 1) / W;
 }
 
+/* A point of a response plot: pre-activation z' (counts), the ANN's count
+ * and the spiking neuron's. */
+typedef struct plot_pt {
+    float z, ann, snn;
+} plot_pt;
+
+/* The hidden neuron j simulated here on the rate-coded trains of the
+ * constrained ANN's counts (teacher forcing): its mean squared count error
+ * against those counts, and (pts not NULL) its point of every window b, t
+ * at pts[b T + t], the ANN's count taken from z' by the quantised ReLU
+ * clamp(floor(z' + 1/2), 0, W) (CONVERSION.md §2). */
 static double neuron_mse(const snnc_population *P, int j, const snnc_count_trace *tr, const snnc_layer_constraints *S,
-                         int n_in, int W)
+                         int n_in, int W, plot_pt *pts)
 {
     double e = 0;
     int64_t B = tr->batch;
@@ -535,9 +547,111 @@ static double neuron_mse(const snnc_population *P, int j, const snnc_count_trace
             }
             double tgt = tr->cnt[0][((size_t)t * B + b) * H + j], d = cnt - tgt;
             e += d * d;
+            if (pts) {
+                double z = tr->z[0][((size_t)t * B + b) * H + j], a = floor(z + 0.5);
+                pts[b * tr->steps + t] = (plot_pt){(float)z, (float)(a < 0 ? 0 : a > W ? W : a), (float)cnt};
+            }
         }
     }
     return e / ((double)B * tr->steps);
+}
+
+/* The readout (read from the membranes, population R, layer 1 of the
+ * constrained network) simulated here over its window on the rate-coded
+ * last-step hidden counts: its score (alpha count + V - v0) / alpha in
+ * threshold units, against z' (the ANN's value: the identity), at
+ * pts[b C + j].  Returns the mean squared difference. */
+static double readout_points(const snnc_population *R, const snnc_count_trace *tr, const snnc_layer_constraints *S,
+                             int H, int W, plot_pt *pts)
+{
+    int64_t B = tr->batch;
+    int C = R->n, T = tr->steps;
+    double e = 0;
+    for (int64_t b = 0; b < B; b++)
+        for (int j = 0; j < C; j++) {
+            const int8_t *code = S->codes + (size_t)j * S->n_cols;
+            int64_t V = R->v0[j], cnt = 0;
+            for (int ph = 0; ph < W; ph++) {
+                int64_t in = 0;
+                for (int i = 0; i < H; i++)
+                    in += code[i] * rate_spike((int)tr->cnt[0][((size_t)(T - 1) * B + b) * H + i], ph, W);
+                V += R->mult[j] * in + R->leak[j];
+                if (V >= R->threshold[j]) {
+                    V -= R->threshold[j];
+                    cnt++;
+                } else if (V < -R->floor[j]) {
+                    V = -R->floor[j];
+                }
+            }
+            double z = tr->z[1][b * C + j], score = (double)(cnt * R->threshold[j] + V - R->v0[j]) / R->threshold[j];
+            pts[b * C + j] = (plot_pt){(float)z, (float)z, (float)score};
+            e += (score - z) * (score - z);
+        }
+    return e / ((double)B * C);
+}
+
+static int pt_cmp(const void *pa, const void *pb)
+{
+    const plot_pt *a = pa, *b = pb;
+    return a->z != b->z ? (a->z > b->z ? 1 : -1) : a->ann != b->ann ? (a->ann > b->ann ? 1 : -1)
+                                                                   : (a->snn > b->snn) - (a->snn < b->snn);
+}
+
+/* The points of an SVG of mapper/plots.c: the i-th blue (ANN) circle and
+ * the i-th red (spiking) one are the same window, read from their data-z
+ * and data-y attributes; the residual from the title.  Returns the number
+ * of points (at most cap), -1 if the file does not have that form. */
+static int read_plot(const char *path, plot_pt *pts, int cap, double *residual)
+{
+    FILE *f = fopen(path, "r");
+    static char buf[1 << 20];
+    size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[len] = 0;
+    const char *r = strstr(buf, "residual "), *blue = strstr(buf, "<g fill=\"blue\""),
+               *red = strstr(buf, "<g fill=\"red\"");
+    if (!r || sscanf(r, "residual %lf", residual) != 1 || !blue || !red || red < blue)
+        return -1;
+    int n[2] = {0, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        const char *end = strstr(pass ? red : blue, "</g>");
+        for (const char *c = strstr(pass ? red : blue, "<circle"); c && end && c < end; c = strstr(c + 1, "<circle")) {
+            const char *dz = strstr(c, "data-z=\""), *dy = strstr(c, "data-y=\"");
+            float z, y;
+            if (!dz || !dy || n[pass] >= cap || sscanf(dz, "data-z=\"%g", &z) != 1 || sscanf(dy, "data-y=\"%g", &y) != 1)
+                return -1;
+            if (pass == 0)
+                pts[n[0]++] = (plot_pt){z, y, 0};
+            else if (pts[n[1]].z != z)
+                return -1;
+            else
+                pts[n[1]++].snn = y;
+        }
+    }
+    return n[0] == n[1] ? n[0] : -1;
+}
+
+/* Every point of the plot at `path` is one of the windows `want` (computed
+ * here, sorted); when the plot shows them all (n_all points), all of them,
+ * once each; and its title's residual (4 digits) is `residual`. */
+static void check_plot(const char *path, const plot_pt *want, int n_all, double residual)
+{
+    plot_pt *got = malloc((size_t)n_all * sizeof *got + 1);
+    double title = -1;
+    int n = read_plot(path, got, n_all, &title);
+    CU_ASSERT_FATAL(n > 0);
+    SNNC_ASSERT_CLOSE(title, residual, 5e-4, 1e-9);
+    qsort(got, (size_t)n, sizeof *got, pt_cmp);
+    int missing = 0;
+    for (int i = 0; i < n; i++)
+        missing += !bsearch(&got[i], want, (size_t)n_all, sizeof *want, pt_cmp);
+    CU_ASSERT_EQUAL(missing, 0);
+    int differ = 0;
+    for (int i = 0; n == n_all && i < n; i++)
+        differ += pt_cmp(&got[i], &want[i]) != 0;
+    CU_ASSERT_EQUAL(differ, 0);
+    free(got);
 }
 
 /* Closed loop: the hidden population's window counts when the whole
@@ -622,13 +736,14 @@ static void test_match_residuals(void)
         CU_ASSERT_EQUAL_FATAL(snnc_count_forward(q, st, x, &tr, &err), SNNC_OK);
         double before = 0;
         for (int j = 0; j < H; j++)
-            before += neuron_mse(&n->pops[1], j, &tr, &st[0], I, n->window) / H;
+            before += neuron_mse(&n->pops[1], j, &tr, &st[0], I, n->window, NULL) / H;
         snnc_match_curve *cv = NULL;
         int ncv = 0;
         CU_ASSERT_EQUAL_FATAL(snnc_match(n, q, st, x, &cv, &ncv, &err), SNNC_OK);
         double after = 0;
+        plot_pt *hid = malloc(sizeof *hid * H * B * T), *out = malloc(sizeof *out * C * B);
         for (int j = 0; j < H; j++)
-            after += neuron_mse(&n->pops[1], j, &tr, &st[0], I, n->window) / H;
+            after += neuron_mse(&n->pops[1], j, &tr, &st[0], I, n->window, hid + (size_t)j * B * T) / H;
         CU_ASSERT(after <= before + 1e-12);
         SNNC_ASSERT_CLOSE(n->residual[1], after, 1e-9, 1e-12);
         double bias = 0, mse = 0, mse_lo = 0, mse_hi = 0;
@@ -653,11 +768,21 @@ static void test_match_residuals(void)
         char dir[] = "/tmp/snnc_test_mapperXXXXXX";
         CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
         CU_ASSERT_EQUAL(snnc_plots_write(dir, cv, ncv, &err), SNNC_OK);
+        /* each plot's points are windows simulated here, the ANN's count
+         * being the quantised ReLU of z' (hidden) or z' itself (readout);
+         * trials 0-2 show every window (6 x 64 x 5 and 3 x 64 points),
+         * trial 3 a subsample of its 24 x 64 x 8 */
         char path[256];
         snprintf(path, sizeof path, "%s/plots/rnn.svg", dir);
-        CU_ASSERT_EQUAL(access(path, R_OK), 0);
+        qsort(hid, (size_t)H * B * T, sizeof *hid, pt_cmp);
+        check_plot(path, hid, H * B * T, after);
         remove(path);
         snprintf(path, sizeof path, "%s/plots/fc.svg", dir);
+        double out_mse = readout_points(&n->pops[2], &tr, &st[1], H, n->window, out);
+        qsort(out, (size_t)C * B, sizeof *out, pt_cmp);
+        check_plot(path, out, C * B, out_mse);
+        free(hid);
+        free(out);
         remove(path);
         snprintf(path, sizeof path, "%s/plots", dir);
         rmdir(path);

@@ -283,7 +283,11 @@ static int popcount4(int c) { return __builtin_popcount((unsigned)c & 15u); }
 /* ------------------------------------------------------------ tests */
 
 /* 8 inputs + 56 recurrent hidden + 10 readout, all codes non-zero: one core,
- * 64 x 4 = 256 axons, 56 x 4 + 10 = 234 neurons. */
+ * 64 x 4 = 256 axons, 56 x 4 + 10 = 234 neurons (docs/TRUENORTH_MAPPING.md
+ * §2-3: a hidden neuron's spikes are received on one (core, delay W) group,
+ * 4 copies, the original included; readouts 1 slot): 56 + 10 = 66
+ * originals, 56 x 3 = 168 copies; synapses = crossbar bits, the popcount of
+ * each 4-bit code on each of the 4 copies of a hidden neuron. */
 static void test_paper_shape(void)
 {
     net *t = net_new(15, 4, 1);
@@ -387,7 +391,9 @@ static void test_fanin_cores(void)
     snnc_err err = {0};
     CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
     CU_ASSERT_EQUAL(m->report.n_cores, 3);
-    /* hidden 0..59 have 4 copies (the readout core), 60..79 none */
+    /* hidden 0..59 have 4 copies (the readout core), 60..79 none: 80 + 3
+     * originals, 60 x 3 copies; axons: 40 inputs x 4 on each hidden core,
+     * 60 hidden x 4 on the readout's */
     CU_ASSERT_EQUAL(m->report.originals, 83);
     CU_ASSERT_EQUAL(m->report.copies, 60 * 3);
     CU_ASSERT_EQUAL(m->report.axons, 2 * 40 * 4 + 60 * 4);
@@ -581,20 +587,40 @@ static void test_fanout_refused(void)
     net_free(t);
 }
 
-/* Input x (1 feature) -> hidden (code 5 = types 0,2 -> (1+4) x mult 3 = 15
- * per spike, alpha 10, delay 1) -> readouts r0 (code -3 = types 0,2,3 ->
- * 1+4-8 = -3 x mult 1, leak +3, alpha 20) and r1 (code 7 x mult 3 = 21,
- * leak -1, alpha 20), delay 15, floors 100.  W = 15, 2 steps, 1 readout
- * window: 45 ticks.  x = (1.5, 0), scale 0.25: n = 6 spikes in window 0 at
- * the phases p with ceil((p+1) 6/15) > ceil(6p/15): 0 2 5 7 10 12,
- * integrated at 1 3 6 8 11 13.  Hidden: 15 per input spike, linear reset
- * at 10 -> spikes at 1 3 4 6 8 9 11 13 14: 9 (= 90 / 10), 4 copies each,
- * all in its window 0 = [1, 16) (lag 1).  They reach the readouts at
- * 16 18 19 21 23 24 26 28 29.  Readouts never reach the floor nor fire
- * twice in a tick, so alpha count + V = total input: r0: 9 x -3 + 45 x 3 =
- * 108 -> 5 spikes, V 8;  r1: 9 x 21 - 45 = 144 -> 7 spikes, V 4: class 1.
- * Readout window [31, 46) (lag 1 + 15): no hidden spike, 15 leaks:
- * r0 +45, r1 -15: class 0. */
+/* Input x (1 feature) -> hidden h (alpha 10, leak 0, mult 3, floor 0, v0 0;
+ * code 5, delay 1) -> readouts r0 (code -3, leak +3, mult 1) and r1 (code
+ * 7, leak -1, mult 3), both alpha 20, floor 100, v0 0, delay 15.  W = 15,
+ * 2 steps, 1 readout window.  Every value the tests below expect, derived
+ * from the rules of docs/TRUENORTH_MAPPING.md:
+ *  - Weights (§1: four axons of types 0..3 weighing m (1, 2, 4, -8), the
+ *    crossbar bits the code's 4-bit two's complement): 5 = 0101, types 0
+ *    and 2: 3 (1 + 4) = 15 per spike; -3 = 1101: 1 + 4 - 8 = -3; 7 = 0111:
+ *    3 (1 + 2 + 4) = 21.
+ *  - Rate code (§4): x = (1.5, 0), scale 0.25: n = floor(1.5 / 0.25 + 1/2)
+ *    = 6 spikes in window 0 at the phases p with ceil((p+1) 6/15) >
+ *    ceil(6p/15): 0 2 5 7 10 12; none in window 1.  Injected at tick
+ *    k + delay: 1 3 6 8 11 13, on each of the input's 4 axons: 24 spikes.
+ *  - h (§2: each tick integrate, leak, then V >= alpha: spike, V -= alpha):
+ *    +15 at 1 3 6 8 11 13, so V after each tick 1..14 = 5 5 10 0 0 5 5 10
+ *    0 0 5 5 10 0 with spikes at 1 3 4 6 8 9 11 13 14: 9 (= 90 / 10), all
+ *    before tick 16.  One destination group (the readouts' core, delay 15):
+ *    4 copies, 36 spikes; neurons 4 + 2 on 1 core.  They arrive at
+ *    16 18 19 21 23 24 26 28 29.
+ *  - tn_sim_run(45): ticks 0..44, 45 leaks.  V never reaches the floor
+ *    -100 (r1's lowest is -16 at tick 15) nor 2 alpha (at most one spike a
+ *    tick: r0 gains at most 3, r1 20, from below 20), so alpha count + V =
+ *    the total input:
+ *    r0: 45 x 3 - 9 x 3 = 108 = 5 x 20 + 8 (fires at 6 13 25 35 42);
+ *    r1: 9 x 21 - 45 x 1 = 144 = 7 x 20 + 4 (V -16 at tick 15, 4 at 16,
+ *    fires at 18 19 21 23 24 26 29, V 19 after 29, then 15 leaks: 4).
+ *    tn_map_decode without v_begin: scores alpha count + V = 108, 144:
+ *    class 1.
+ *  - Readout window (§4): [t0 + (T-1) W + lag, + W) with lag = the delays
+ *    from the input, 1 + 15: [0 + 15 + 16, 46) = [31, 46); a sample takes
+ *    46 ticks.  No hidden spike arrives after tick 29: the window's growth
+ *    alpha count + V_end - V_begin is 15 leaks, r0 15 x 3 = 45 (V 6 -> 11,
+ *    fires at 35 42: 2 x 20 + 11 - 6), r1 15 x -1 = -15 (V 18 -> 3, no
+ *    spike): class 0. */
 static net *two_neuron_net(void)
 {
     net *t = net_new(15, 2, 1);
@@ -837,6 +863,9 @@ static void test_matches_ideal_stage(void)
     tn_mapping *m = NULL;
     snnc_err err = {0};
     CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, NULL, &m, &err), SNNC_OK);
+    /* one core: (2 F inputs + 2 H hidden at delay W) x 4 = 64 x 4 = 256
+     * axons (the readouts read the hidden at delay W too: no new group),
+     * 2 H x 4 copies + 2 C readouts = 224 + 20 = 244 <= 256 neurons */
     CU_ASSERT_EQUAL(m->report.n_cores, 1);
     CU_ASSERT_EQUAL(check_function(t, m), 0);
     json_t *md = json_loads(m->model->cores[0].metadata_json, 0, NULL);
@@ -846,9 +875,10 @@ static void test_matches_ideal_stage(void)
     json_decref(md);
     compare_ideal(t, m, 3, T, F, C, seed, 200);
     tn_mapping_free(m);
-    /* every hidden neuron relayed (its one group has delay W): 56 chunks of
-     * 4 relays on one splitter core, 1 copy each on the hidden core, and
-     * still the ideal stage tick for tick */
+    /* every hidden neuron relayed (its one group has delay W): 2 H = 56
+     * chunks of 4 relays (224 <= 256) on one splitter core, one axon each,
+     * and 1 slot each on the hidden core (0 direct groups + 1 chunk copy,
+     * §2b); still the ideal stage tick for tick */
     tn_map_options all = {.relay_groups = -1};
     CU_ASSERT_EQUAL_FATAL(tn_map_netlist(&t->n, &all, &m, &err), SNNC_OK);
     CU_ASSERT_EQUAL(m->report.n_cores, 2);

@@ -25,6 +25,11 @@ expect() {
     [ "$got" = "$want" ] || fail "snnc check $*: exit $got, expected $want ($(head -c 300 "$tmp/err"))"
 }
 
+# names WORD: the last command's error message names WORD (the option, file...)
+names() {
+    grep -qF -- "$1" "$tmp/err" || fail "message does not name '$1': $(head -c 300 "$tmp/err")"
+}
+
 # jcheck PYTHON-EXPR: evaluated with r = the JSON in $tmp/out
 jcheck() {
     "$py" -c "import json,sys; r=json.load(open('$tmp/out')); sys.exit(0 if ($1) else 1)" ||
@@ -140,22 +145,34 @@ expect 0 "$tn" --target truenorth --calib "$ex/elman_tn64/calib.npy" --strict --
 expect 0 "$tn" --target truenorth --calib "$ex/elman_tn64/calib.npy" --json --weight-error 30
 jcheck "r['violations'] == [] and r['constraints']['weight_error_pct'] == 30"
 expect 1 "$tn" --target truenorth --weight-error 0
+names --weight-error
 
 # Usage errors (1) and invalid files (2).
 expect 0 --help
+grep -q "^usage: snnc check" "$tmp/out" || fail "--help: no usage on stdout"
 expect 1 "$tn"
+names --target
 expect 1 "$tn" --target loihi
 grep -q "truenorth" "$tmp/err" || fail "unknown target: accepted targets not named"
 expect 1 "$tn" --target truenorth --weight-levels 1
+names --weight-levels
 expect 1 "$tn" --target truenorth --fan-in 65
+names --fan-in
 expect 1 "$tn" --target truenorth --activity-levels x
+names --activity-levels
 expect 1 "$tn" --target truenorth --bogus
+names --bogus
 expect 1 --target truenorth
+names MODEL
 expect 1 "$tn" --target truenorth --calib nosuch=input.npy
+names nosuch
 expect 2 "$tmp/missing.onnx" --target truenorth
+names missing.onnx
 expect 2 "$tn" --target truenorth --calib "$tmp/missing.npy"
+names missing.npy
 echo garbage >"$tmp/bad.onnx"
 expect 2 "$tmp/bad.onnx" --target truenorth
+names bad.onnx
 
 [ "$fails" = 0 ] && echo "check: all passed" || echo "check: $fails failed"
 [ "$fails" = 0 ]

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+# python_deps.py SOURCE_ROOT — checks that the Python the test suite runs
+# requires nothing beyond what scripts/setup.sh installs (standard library only).
+#
+# Python sources: every .py file under tests/, scripts/, examples/, bench/
+# and .ci/, and the Python inside their shell scripts (heredocs and -c
+# strings given to python3, $PY, $py or $PYTHON).  A source whose first
+# lines carry the marker
+#     # needs: PACKAGE... (what it is for; not run by the tests)
+# is a generator (it regenerates fixtures or examples): it is not run by the
+# suite, and its marker must name the Debian package of every module it
+# imports.  Every other source is run by the suite, and each module it imports
+# must be standard library, the project's own, or a file that `dpkg -S` says
+# belongs to a package of setup.sh's PACKAGES (located with find_spec, so a
+# module that is not installed, or only an empty namespace directory, fails).
+# Also checked: the README names every package of PACKAGES and of the markers.
+# Exit 0 when all hold, 1 naming each module and script otherwise, 77 (skip)
+# without dpkg.
+import ast
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+DIRS = ["tests", "scripts", "examples", "bench", ".ci"]
+SKIP_DIRS = {"__pycache__", "corpus", "cases", "seeds"}
+MARKER = re.compile(r"^#\s*needs:\s*([^(]*)")
+PYTHON = r"(?:\bpython3?\b|\$\{?(?:PY|py|PYTHON)\}?)"
+HEREDOC = re.compile(PYTHON + r"[^<\n]*<<-?\s*(['\"]?)(\w+)\1")
+DASH_C = re.compile(PYTHON + r"\"?\s+-c\s+(['\"])")
+
+
+def sources(root):
+    """(path, kind) of every Python or shell script under DIRS."""
+    for d in DIRS:
+        for dirpath, dirnames, files in os.walk(os.path.join(root, d)):
+            dirnames[:] = sorted(n for n in dirnames if n not in SKIP_DIRS)
+            for f in sorted(files):
+                p = os.path.join(dirpath, f)
+                if f.endswith(".py"):
+                    yield p, "py"
+                elif f.endswith(".sh") or first_line(p).startswith("#!/bin/sh"):
+                    yield p, "sh"
+
+
+def first_line(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.readline(200).decode("latin-1")
+    except OSError:
+        return ""
+
+
+def marker(text):
+    """The packages a generator's marker names, or None when it has none."""
+    for line in text.splitlines()[:15]:
+        m = MARKER.match(line)
+        if m:
+            return set(m.group(1).split())
+    return None
+
+
+def embedded(text):
+    """(line, python source) of each heredoc or -c string run by python."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = HEREDOC.search(line)
+        if m:
+            body = []
+            for nxt in lines[i + 1:]:
+                if nxt.strip() == m.group(2):
+                    break
+                body.append(nxt)
+            yield i + 1, "\n".join(body)
+    for m in DASH_C.finditer(text):
+        q, j, body = m.group(1), m.end(), []
+        while j < len(text) and text[j] != q:
+            if q == '"' and text[j] == "\\" and j + 1 < len(text):
+                j += 1
+            body.append(text[j])
+            j += 1
+        yield text.count("\n", 0, m.start()) + 1, "".join(body)
+
+
+def imports(src):
+    """Top-level names of the modules src imports (None: relative import)."""
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:  # shell-expanded code: read the import statements
+        names = []
+        for m in re.finditer(r"(?:^|[;\n])\s*(?:import\s+([\w., ]+)|from\s+(\w+)\s+import)", src):
+            names += [n.split()[0] for n in (m.group(1) or m.group(2)).split(",") if n.strip()]
+        return {n.split(".")[0] for n in names}
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def debian_package(module, cache={}):
+    """(package, None) of an installed module, or (None, why it is not)."""
+    if module not in cache:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError) as e:
+            spec, why = None, str(e)
+        else:
+            why = "not installed"
+        if spec is not None and not spec.has_location:
+            spec, why = None, "only an empty namespace directory " + \
+                " ".join(spec.submodule_search_locations or [])
+        if spec is None:
+            cache[module] = None, why
+        else:
+            r = subprocess.run(["dpkg", "-S", os.path.realpath(spec.origin)],
+                               capture_output=True, text=True)
+            pkg = r.stdout.split(":")[0].strip() if r.returncode == 0 else None
+            cache[module] = pkg, None if pkg else spec.origin + " belongs to no Debian package"
+    return cache[module]
+
+
+def main(root):
+    if not shutil.which("dpkg"):
+        print("python-deps: skipped: no dpkg (not a Debian system)")
+        return 77
+    setup = open(os.path.join(root, "scripts", "setup.sh")).read().replace("\\\n", " ")
+    packages = set(re.search(r'PACKAGES="([^"]*)"', setup).group(1).split())
+    readme = open(os.path.join(root, "README.md")).read()
+    local = set()
+    for p, kind in sources(root):
+        if kind == "py":
+            local.add(os.path.basename(p)[:-3])
+    problems, checked, generators, needed = [], 0, 0, set()
+    for path, kind in sources(root):
+        rel = os.path.relpath(path, root)
+        text = open(path, encoding="utf-8").read()
+        needs = marker(text)
+        units = [(rel, text)] if kind == "py" else \
+            [(f"{rel} (python at line {n})", body) for n, body in embedded(text)]
+        if needs is not None:
+            generators += 1
+            needed |= needs
+        for where, src in units:
+            checked += 1
+            for mod in sorted(imports(src) - set(sys.stdlib_module_names) - local):
+                pkg, why = debian_package(mod)
+                if needs is not None:  # a generator: its marker names the package
+                    pkg = pkg or "python3-" + mod.lower()
+                    if pkg not in needs:
+                        problems.append(f"{where}: imports '{mod}' (Debian {pkg}) but its "
+                                        f"'# needs:' line does not name {pkg}")
+                elif pkg is None:
+                    problems.append(f"{where}: imports '{mod}', which scripts/setup.sh does not "
+                                    f"install ({why})")
+                elif pkg not in packages:
+                    problems.append(f"{where}: imports '{mod}' from Debian {pkg}, which "
+                                    f"scripts/setup.sh does not install (PACKAGES)")
+    for pkg in sorted(packages | needed):
+        if not re.search(r"(?<![\w-])" + re.escape(pkg) + r"(?![\w-])", readme):
+            problems.append(f"README.md does not name the package {pkg}")
+    for p in problems:
+        print("FAIL: " + p)
+    print(f"python-deps: {checked} Python sources ({generators} files are generators), "
+          f"{len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "."))

@@ -1,8 +1,10 @@
 #!/bin/sh
 # test.sh — sets up, then runs the whole test suite twice: in the normal
-# build and in a build with AddressSanitizer + UndefinedBehaviorSanitizer;
-# then the threaded modules' unit tests (TrueNorth simulator and mapping,
-# netlist simulator and matching, tuning) under ThreadSanitizer.
+# build and in a build with AddressSanitizer + UndefinedBehaviorSanitizer
+# (in both, the tests that run the TrueNorth simulator also run once per SIMD
+# level of its dense update, skipped where the CPU lacks it); then the
+# threaded modules' unit tests (TrueNorth simulator and mapping, netlist
+# simulator and matching, tuning) under ThreadSanitizer.
 # Ends with one line "summary: N passed, M failed, K skipped" over all runs
 # (after naming each skipped and failed test).
 set -u

@@ -13,7 +13,8 @@
 # must be standard library, the project's own, or a file that `dpkg -S` says
 # belongs to a package of setup.sh's PACKAGES (located with find_spec, so a
 # module that is not installed, or only an empty namespace directory, fails).
-# Also checked: the README names every package of PACKAGES and of the markers.
+# A source run by the suite may not run or import a generator.  Also
+# checked: the README names every package of PACKAGES and of the markers.
 # Exit 0 when all hold, 1 naming each module and script otherwise, 77 (skip)
 # without dpkg.
 import ast
@@ -131,10 +132,11 @@ def main(root):
     setup = open(os.path.join(root, "scripts", "setup.sh")).read().replace("\\\n", " ")
     packages = set(re.search(r'PACKAGES="([^"]*)"', setup).group(1).split())
     readme = open(os.path.join(root, "README.md")).read()
-    local = set()
+    local = {}  # the project's modules: name -> its marker's packages (None: none)
     for p, kind in sources(root):
         if kind == "py":
-            local.add(os.path.basename(p)[:-3])
+            local[os.path.basename(p)[:-3]] = marker(open(p, encoding="utf-8").read())
+    generator_files = sorted(n + ".py" for n, needs in local.items() if needs is not None)
     problems, checked, generators, needed = [], 0, 0, set()
     for path, kind in sources(root):
         rel = os.path.relpath(path, root)
@@ -145,9 +147,17 @@ def main(root):
         if needs is not None:
             generators += 1
             needed |= needs
+        if needs is None:  # run by the suite: it may not run a generator
+            for g in generator_files:
+                if re.search(PYTHON + r"[^\n]*\b" + re.escape(g), text):
+                    problems.append(f"{rel}: runs {g}, which says it is not run by the tests")
         for where, src in units:
             checked += 1
-            for mod in sorted(imports(src) - set(sys.stdlib_module_names) - local):
+            for mod in sorted(imports(src) & set(local)):
+                if needs is None and local[mod] is not None:
+                    problems.append(f"{where}: imports '{mod}', which needs "
+                                    f"{' '.join(sorted(local[mod]))} (its '# needs:' line)")
+            for mod in sorted(imports(src) - set(sys.stdlib_module_names) - set(local)):
                 pkg, why = debian_package(mod)
                 if needs is not None:  # a generator: its marker names the package
                     pkg = pkg or "python3-" + mod.lower()
@@ -165,7 +175,7 @@ def main(root):
             problems.append(f"README.md does not name the package {pkg}")
     for p in problems:
         print("FAIL: " + p)
-    print(f"python-deps: {checked} Python sources ({generators} files are generators), "
+    print(f"python-deps: {checked} Python sources, {generators} generator files (# needs:), "
           f"{len(problems)} problems")
     return 1 if problems else 0
 

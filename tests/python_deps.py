@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # python_deps.py SOURCE_ROOT — checks that the Python the test suite runs
-# requires nothing beyond what scripts/setup.sh installs (standard library only).
+# needs nothing beyond what scripts/setup.sh installs (stdlib and NumPy).
 #
 # Python sources: every .py file under tests/, scripts/, examples/, bench/
 # and .ci/, and the Python inside their shell scripts (heredocs and -c
@@ -9,7 +9,8 @@
 #     # needs: PACKAGE... (what it is for; not run by the tests)
 # is a generator (it regenerates fixtures or examples): it is not run by the
 # suite, and its marker must name the Debian package of every module it
-# imports.  Every other source is run by the suite, and each module it imports
+# imports (a module not installed here is taken to be Debian's python3-NAME).
+# Every other source is run by the suite, and each module it imports
 # must be standard library, the project's own, or a file that `dpkg -S` says
 # belongs to a package of setup.sh's PACKAGES (located with find_spec, so a
 # module that is not installed, or only an empty namespace directory, fails).
@@ -40,9 +41,10 @@ def sources(root):
             dirnames[:] = sorted(n for n in dirnames if n not in SKIP_DIRS)
             for f in sorted(files):
                 p = os.path.join(dirpath, f)
-                if f.endswith(".py"):
+                head = first_line(p)
+                if f.endswith(".py") or re.match(r"#!.*\bpython", head):
                     yield p, "py"
-                elif f.endswith(".sh") or first_line(p).startswith("#!/bin/sh"):
+                elif f.endswith(".sh") or re.match(r"#!.*\b(ba|da)?sh\b", head):
                     yield p, "sh"
 
 
@@ -129,13 +131,13 @@ def main(root):
     if not shutil.which("dpkg"):
         print("python-deps: skipped: no dpkg (not a Debian system)")
         return 77
-    setup = open(os.path.join(root, "scripts", "setup.sh")).read().replace("\\\n", " ")
+    setup = open(os.path.join(root, "scripts", "setup.sh"), encoding="utf-8").read().replace("\\\n", " ")
     packages = set(re.search(r'PACKAGES="([^"]*)"', setup).group(1).split())
-    readme = open(os.path.join(root, "README.md")).read()
+    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
     local = {}  # the project's modules: name -> its marker's packages (None: none)
     for p, kind in sources(root):
         if kind == "py":
-            local[os.path.basename(p)[:-3]] = marker(open(p, encoding="utf-8").read())
+            local[os.path.splitext(os.path.basename(p))[0]] = marker(open(p, encoding="utf-8").read())
     generator_files = sorted(n + ".py" for n, needs in local.items() if needs is not None)
     problems, checked, generators, needed = [], 0, 0, set()
     for path, kind in sources(root):

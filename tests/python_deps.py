@@ -49,6 +49,7 @@ def sources(root):
 
 
 def first_line(path):
+    """The #! line, if any."""
     try:
         with open(path, "rb") as fh:
             return fh.readline(200).decode("latin-1")
@@ -88,7 +89,7 @@ def embedded(text):
 
 
 def imports(src):
-    """Top-level names of the modules src imports (None: relative import)."""
+    """Top-level names of the (absolute) imports of src."""
     try:
         tree = ast.parse(src)
     except SyntaxError:  # shell-expanded code: read the import statements
@@ -127,51 +128,59 @@ def debian_package(module, cache={}):
     return cache[module]
 
 
+def check_source(rel, kind, text, local, packages):
+    """The problems of one file (a generator when it has a marker)."""
+    needs, problems = marker(text), []
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    units = [(rel, text)] if kind == "py" else \
+        [(f"{rel} (python at line {n})", body) for n, body in embedded(text)]
+    for g in sorted(n + ".py" for n, m in local.items() if m is not None and needs is None):
+        if re.search(PYTHON + r"[^\n]*\b" + re.escape(g), code):
+            problems.append(f"{rel}: runs {g}, which says it is not run by the tests")
+    for where, src in units:
+        mods = imports(src)
+        for mod in sorted(mods & set(local)):
+            if needs is None and local[mod] is not None:
+                problems.append(f"{where}: imports '{mod}', which needs "
+                                f"{' '.join(sorted(local[mod]))} (its '# needs:' line)")
+        for mod in sorted(mods - set(sys.stdlib_module_names) - set(local)):
+            pkg, why = debian_package(mod)
+            if needs is not None:  # a generator: its marker names the package
+                pkg = pkg or "python3-" + mod.lower()
+                if pkg not in needs:
+                    problems.append(f"{where}: imports '{mod}' (Debian {pkg}) but its "
+                                    f"'# needs:' line does not name {pkg}")
+            elif pkg is None:
+                problems.append(f"{where}: imports '{mod}', which scripts/setup.sh does not "
+                                f"install ({why})")
+            elif pkg not in packages:
+                problems.append(f"{where}: imports '{mod}' from Debian {pkg}, which "
+                                f"scripts/setup.sh does not install (PACKAGES)")
+    return len(units), needs, problems
+
+
+def read(path):
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
 def main(root):
     if not shutil.which("dpkg"):
         print("python-deps: skipped: no dpkg (not a Debian system)")
         return 77
-    setup = open(os.path.join(root, "scripts", "setup.sh"), encoding="utf-8").read().replace("\\\n", " ")
+    setup = read(os.path.join(root, "scripts", "setup.sh")).replace("\\\n", " ")
     packages = set(re.search(r'PACKAGES="([^"]*)"', setup).group(1).split())
-    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
-    local = {}  # the project's modules: name -> its marker's packages (None: none)
-    for p, kind in sources(root):
-        if kind == "py":
-            local[os.path.splitext(os.path.basename(p))[0]] = marker(open(p, encoding="utf-8").read())
-    generator_files = sorted(n + ".py" for n, needs in local.items() if needs is not None)
+    files = [(p, kind, read(p)) for p, kind in sources(root)]
+    # the project's modules: name -> its marker's packages (None: no marker)
+    local = {os.path.splitext(os.path.basename(p))[0]: marker(text)
+             for p, kind, text in files if kind == "py"}
     problems, checked, generators, needed = [], 0, 0, set()
-    for path, kind in sources(root):
-        rel = os.path.relpath(path, root)
-        text = open(path, encoding="utf-8").read()
-        needs = marker(text)
-        units = [(rel, text)] if kind == "py" else \
-            [(f"{rel} (python at line {n})", body) for n, body in embedded(text)]
+    for p, kind, text in files:
+        n, needs, found = check_source(os.path.relpath(p, root), kind, text, local, packages)
+        checked, problems = checked + n, problems + found
         if needs is not None:
-            generators += 1
-            needed |= needs
-        if needs is None:  # run by the suite: it may not run a generator
-            for g in generator_files:
-                if re.search(PYTHON + r"[^\n]*\b" + re.escape(g), text):
-                    problems.append(f"{rel}: runs {g}, which says it is not run by the tests")
-        for where, src in units:
-            checked += 1
-            for mod in sorted(imports(src) & set(local)):
-                if needs is None and local[mod] is not None:
-                    problems.append(f"{where}: imports '{mod}', which needs "
-                                    f"{' '.join(sorted(local[mod]))} (its '# needs:' line)")
-            for mod in sorted(imports(src) - set(sys.stdlib_module_names) - set(local)):
-                pkg, why = debian_package(mod)
-                if needs is not None:  # a generator: its marker names the package
-                    pkg = pkg or "python3-" + mod.lower()
-                    if pkg not in needs:
-                        problems.append(f"{where}: imports '{mod}' (Debian {pkg}) but its "
-                                        f"'# needs:' line does not name {pkg}")
-                elif pkg is None:
-                    problems.append(f"{where}: imports '{mod}', which scripts/setup.sh does not "
-                                    f"install ({why})")
-                elif pkg not in packages:
-                    problems.append(f"{where}: imports '{mod}' from Debian {pkg}, which "
-                                    f"scripts/setup.sh does not install (PACKAGES)")
+            generators, needed = generators + 1, needed | needs
+    readme = read(os.path.join(root, "README.md"))
     for pkg in sorted(packages | needed):
         if not re.search(r"(?<![\w-])" + re.escape(pkg) + r"(?![\w-])", readme):
             problems.append(f"README.md does not name the package {pkg}")

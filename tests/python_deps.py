@@ -106,6 +106,12 @@ def imports(src):
     return out
 
 
+def dpkg_owner(path):
+    """The Debian package that installed path, or None."""
+    r = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)
+    return r.stdout.split(":")[0].strip() if r.returncode == 0 else None
+
+
 def debian_package(module, cache={}):
     """(package, None) of an installed module, or (None, why it is not)."""
     if module not in cache:
@@ -121,9 +127,10 @@ def debian_package(module, cache={}):
         if spec is None:
             cache[module] = None, why
         else:
-            r = subprocess.run(["dpkg", "-S", os.path.realpath(spec.origin)],
-                               capture_output=True, text=True)
-            pkg = r.stdout.split(":")[0].strip() if r.returncode == 0 else None
+            # found elsewhere first (e.g. pip's copy): Debian's own copy counts too
+            dist = "/usr/lib/python3/dist-packages/" + module
+            pkg = dpkg_owner(os.path.realpath(spec.origin)) or \
+                dpkg_owner(dist + "/__init__.py") or dpkg_owner(dist + ".py")
             cache[module] = pkg, None if pkg else spec.origin + " belongs to no Debian package"
     return cache[module]
 

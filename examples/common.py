@@ -1,3 +1,4 @@
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # Shared helpers for the example train_export.py scripts: deterministic setup,
 # the sklearn digits data set read as 8 time steps of 8 features, a small
 # classifier training loop, ONNX export + checks, and .npy/README writing.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (not run by the tests)
 # Re-train and re-export every example (model.onnx, input.npy, expected.npy,
 # labels.npy, README.md) with Debian's PyTorch.  Deterministic (fixed seeds,
 # one thread); takes a few minutes on a CPU.  Not run by CI: the committed

@@ -1,3 +1,4 @@
+# needs: python3-onnx python3-numpy (train_export.py's check; not run by the tests)
 # Minimal pure-numpy ONNX interpreter for the operators the example models
 # use (onnx 1.12 has no onnx.reference).  It is only a cross-check that each
 # exported model.onnx reproduces PyTorch's expected.npy; it is written from the

@@ -9,7 +9,9 @@
  * 7 to 18, is run, and
  * any failure to load or run it counts as a failure.  Outputs are compared
  * with numpy's assert_allclose rule: |got - want| <= atol + rtol * |want|,
- * rtol 1e-3, atol 1e-7.
+ * rtol 1e-3, atol 1e-7.  Without a name filter, fewer than MIN_SELECTED
+ * selected tests is a failure: the test data is missing or not the version
+ * the suite was written for, and the suite would silently cover less.
  * usage: onnx_node_runner NODE_TEST_DIR [NAME_SUBSTRING] */
 #include <dirent.h>
 #include <math.h>
@@ -34,6 +36,10 @@ static const char *const covered_ops[] = {
 
 #define RTOL 1e-3
 #define ATOL 1e-7
+/* The selection from Debian 12's libonnx-testdata 1.12.0 (932 node tests):
+ * exactly this many, so that losing any of them fails (a newer version may
+ * select more; raise this then). */
+#define MIN_SELECTED 243
 
 static bool covered(const char *op)
 {
@@ -194,5 +200,10 @@ int main(int argc, char **argv)
     free(names);
     printf("node tests: %d selected, %d not in the selection\n", passed + failed, skipped);
     printf("%d passed, %d failed\n", passed, failed);
+    if (argc == 2 && passed + failed < MIN_SELECTED) {
+        printf("FAIL: %d node tests selected in %s, at least %d expected (libonnx-testdata 1.12.0):"
+               " test data missing or changed\n", passed + failed, argv[1], MIN_SELECTED);
+        return 1;
+    }
     return failed ? 1 : 0;
 }

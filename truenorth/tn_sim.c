@@ -628,6 +628,25 @@ static int alloc_state(tn_sim *s, snnc_err *err)
     return SNNC_OK;
 }
 
+int tn_sim_simd_level(void)
+{
+#ifdef HAVE_AVX2_PATH
+    __builtin_cpu_init();
+    int cpu = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") ? 2
+              : __builtin_cpu_supports("avx2")                                        ? 1
+                                                                                      : 0;
+    const char *cap = getenv("SNNC_TN_SIMD"); /* to test every variant */
+    int max = cap && cap[0] >= '0' && cap[0] <= '2' && !cap[1] ? cap[0] - '0' : 2;
+    return cpu < max ? cpu : max;
+#elif defined(__SSE2__)
+    return 0;
+#else
+    return -1;
+#endif
+}
+
+int tn_sim_simd(const tn_sim *s) { return s->simd; }
+
 int tn_sim_new(const tn_model *m, int threads, tn_sim **out, snnc_err *err)
 {
     *out = NULL;
@@ -640,16 +659,7 @@ int tn_sim_new(const tn_model *m, int threads, tn_sim **out, snnc_err *err)
         return snnc_fail(err, SNNC_ENOMEM, "out of memory");
     s->m = m;
     s->n_cores = m->n_cores;
-#ifdef HAVE_AVX2_PATH
-    /* SNNC_TN_SIMD=0/1 caps the instruction set (to test every variant) */
-    __builtin_cpu_init();
-    const char *cap = getenv("SNNC_TN_SIMD");
-    int max = cap && *cap >= '0' && *cap <= '2' ? *cap - '0' : 2;
-    s->simd = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") ? 2
-              : __builtin_cpu_supports("avx2")                                        ? 1
-                                                                                      : 0;
-    s->simd = s->simd < max ? s->simd : max;
-#endif
+    s->simd = tn_sim_simd_level();
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;

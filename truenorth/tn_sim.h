@@ -61,6 +61,14 @@ int32_t tn_sim_potential(const tn_sim *s, int core_index, int neuron);
 int64_t tn_sim_tick(const tn_sim *s);
 /* Bytes the simulator allocated (the model's own memory not included). */
 size_t tn_sim_memory(const tn_sim *s);
+/* Instruction set of the whole-core (dense) update: 0 SSE2, 1 AVX2, 2
+ * AVX-512BW, -1 none (no SSE2: per-neuron updates only).  tn_sim_new takes
+ * the best the CPU has, capped by the environment variable SNNC_TN_SIMD
+ * ("0", "1" or "2"; any other value: no cap) so tests can run each level;
+ * a cap above what the CPU has gives the CPU's best, which
+ * tn_sim_simd_level() returns before and tn_sim_simd() after tn_sim_new. */
+int tn_sim_simd_level(void);
+int tn_sim_simd(const tn_sim *s);
 
 /* Power model of a run (tn_power.c, constants and their sources there and
  * in docs/TRUENORTH.md): static power of act->cores cores, dynamic energy

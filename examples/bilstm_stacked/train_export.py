@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # Two-layer bidirectional LSTM (nn.LSTM(num_layers=2, bidirectional=True),
 # batch_first) on the sklearn digits (rows = 8 time steps of 8 features); the
 # classifier reads the top layer's output at the last time step (forward

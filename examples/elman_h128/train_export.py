@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # A larger Elman RNN (issue 4, example b): nn.RNN(8, 128, relu), so each
 # hidden neuron has fan-in 8 + 128 = 136, above TrueNorth's 64; sklearn
 # digits (rows = 8 time steps of 8 features), Linear(128, 10) on the last

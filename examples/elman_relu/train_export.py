@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # Elman RNN with ReLU (nn.RNN(nonlinearity='relu')) + Linear classifier on the
 # sklearn digits: each 8x8 image is read row by row as 8 time steps of 8
 # features.  batch_first, explicit zero h0 built from the dynamic batch size;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # Elman RNN with tanh (nn.RNN) + Linear classifier on the sklearn digits (rows
 # = 8 time steps of 8 features).  Sequence-first layout: the ONNX input is
 # (time, batch, features) with a dynamic batch on axis 1, no Transpose in

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # Elman RNN in the shape of the 2016 TrueNorth paper (issue 4, example a):
 # inputs + hidden = 64, so one 64-input recurrent layer and its readout fit
 # one 256 x 256 core.  nn.RNN(8, 56, relu) on the sklearn digits (rows = 8

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # GRU classifier (nn.GRU, batch_first) on the sklearn digits (rows = 8 time
 # steps of 8 features): the per-step outputs are averaged over time
 # (ReduceMean) and fed to a Linear layer.  Dynamic batch; ONNX opset 13

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # Temporal addition ("adding problem") task, as used to probe long-range
 # memory in the low-pass RNN work: each sequence has T steps of 2 features,
 # (value ~ U(0,1), marker in {0,1}); exactly two steps are marked, one in each

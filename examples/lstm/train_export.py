@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # LSTM classifier (nn.LSTM, batch_first) + Linear on the sklearn digits (rows =
 # 8 time steps of 8 features); the classifier reads the final hidden state
 # h_n (the LSTM node's Y_h output).  Dynamic batch; ONNX opset 14.

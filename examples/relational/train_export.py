@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # Relational network (Santoro et al. 2017, "A simple neural network module for
 # relational reasoning") on a Sort-of-CLEVR-style task given as state
 # descriptions instead of images.  A scene has 6 objects, one per colour, each

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-sklearn python3-numpy (trains; not run by the tests)
 # nn.RNNCell (tanh) applied in a Python for-loop over the 8 time steps of the
 # sklearn digits (rows = time steps of 8 features), then a Linear classifier.
 # The export is the unrolled loop: per step Gather(x, t) -> Gemm (input) +

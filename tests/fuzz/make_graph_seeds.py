@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# needs: python3-onnx python3-numpy (fuzzing seeds for run_fuzz.sh; not run by the tests)
 """make_graph_seeds.py — random single-operator ONNX models for fuzz_load.
 
     /usr/bin/python3 tests/fuzz/make_graph_seeds.py OUTDIR [COUNT] [SEED]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# needs: python3-numpy (regenerates seeds/npy; not run by the tests)
 """make_npy_seeds.py — writes tests/fuzz/seeds/npy/: small .npy files of
 every dtype, byte order, memory order and format version the reader
 accepts, the seed corpus of fuzz_npy.c (run_fuzz.sh npy).  Deterministic."""

@@ -1,4 +1,5 @@
 #!/bin/sh
+# needs: python3-onnx (only for the structured seeds; run by hand, not by the tests)
 # run_fuzz.sh — build and run a libFuzzer target of snnc for a given time.
 #
 #   tests/fuzz/run_fuzz.sh load|npy SECONDS [libFuzzer options...]
@@ -54,6 +55,8 @@ mkdir -p "$work/corpus" "$work/artifacts"
 if [ -z "$(ls -A "$work/corpus")" ]; then
     i=0
     if [ "$target" = load ]; then
+        [ -d "$testdata" ] || echo "run_fuzz.sh: no ONNX node tests in $testdata" \
+            "(libonnx-testdata): seeding without them" >&2
         for f in "$root"/examples/*/model.onnx "$testdata"/*/model.onnx \
             "$root"/tests/malformed/cases/*.onnx; do
             [ -f "$f" ] && cp "$f" "$work/corpus/seed_$i" && i=$((i + 1))
@@ -69,10 +72,18 @@ fi
 
 # Structured seeds: random single-operator models (make_graph_seeds.py), a
 # second corpus directory libFuzzer reads but does not write.
+# Without them (no python3-onnx) fuzzing goes on from the corpus alone.
 extra=""
-if [ "$target" = load ] && [ ! -d "$work/graph-seeds" ] &&
-    /usr/bin/python3 "$root/tests/fuzz/make_graph_seeds.py" "$work/graph-seeds.tmp" 3000 1; then
-    mv "$work/graph-seeds.tmp" "$work/graph-seeds"
+if [ "$target" = load ] && [ ! -d "$work/graph-seeds" ]; then
+    if ! /usr/bin/python3 -c "import onnx.helper" 2>/dev/null; then
+        echo "run_fuzz.sh: no structured seed corpus: make_graph_seeds.py needs python3-onnx" \
+            "(apt-get install python3-onnx); fuzzing from $work/corpus alone" >&2
+    elif /usr/bin/python3 "$root/tests/fuzz/make_graph_seeds.py" "$work/graph-seeds.tmp" 3000 1; then
+        mv "$work/graph-seeds.tmp" "$work/graph-seeds"
+    else
+        echo "run_fuzz.sh: make_graph_seeds.py failed: no structured seed corpus;" \
+            "fuzzing from $work/corpus alone" >&2
+    fi
 fi
 [ "$target" = load ] && [ -d "$work/graph-seeds" ] && extra=$work/graph-seeds
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# needs: python3-onnx python3-numpy (regenerates cases/; not run by the tests)
 """make_cases.py — writes the malformed-input cases of tests/malformed/cases/.
 
 Each file is one broken (or deliberately edge-case) model or tensor file that

@@ -989,6 +989,39 @@ static void test_reproducible(void)
     model_free(m);
 }
 
+/* SNNC_TN_SIMD caps the dense update's instruction set at 0 SSE2, 1 AVX2 or
+ * 2 AVX-512BW; a cap above what the CPU has, or another value, gives the
+ * CPU's best (tn_sim.h).  The CPU's best is read here independently. */
+static void test_simd_level(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    int best = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") ? 2
+               : __builtin_cpu_supports("avx2")                                        ? 1
+                                                                                       : 0;
+    const char *old = getenv("SNNC_TN_SIMD");
+    char *saved = old ? strdup(old) : NULL;
+    const char *caps[] = {"0", "1", "2", "3", "12", "", "avx2"};
+    int want[] = {0, best < 1 ? best : 1, best, best, best, best, best};
+    tn_model *m = random_model(1, 0, 7u, 0);
+    for (int k = 0; k < 7; k++) {
+        setenv("SNNC_TN_SIMD", caps[k], 1);
+        tn_sim *s = NULL;
+        snnc_err err = {0};
+        CU_ASSERT_EQUAL_FATAL(tn_sim_new(m, 1, &s, &err), SNNC_OK);
+        CU_ASSERT_EQUAL(tn_sim_simd(s), want[k]);
+        CU_ASSERT_EQUAL(tn_sim_simd_level(), want[k]);
+        tn_sim_free(s);
+    }
+    if (saved)
+        setenv("SNNC_TN_SIMD", saved, 1);
+    else
+        unsetenv("SNNC_TN_SIMD");
+    free(saved);
+    model_free(m);
+#endif
+}
+
 /* -------------------------------------------------------------- power */
 
 /* The full-chip benchmark activity reproduces the published 72 mW, and
@@ -1073,6 +1106,7 @@ static CU_TestInfo tests[] = {
     {"reference simulator, stochastic", test_reference_stochastic},
     {"reference simulator, small potentials", test_reference_gentle},
     {"reproducible across seeds and threads", test_reproducible},
+    {"SIMD level: SNNC_TN_SIMD caps the CPU's best", test_simd_level},
     {"power: chip benchmark activity = 72 mW", test_power_benchmark_activity},
     {"power: one core ~17 uW", test_power_one_core},
     CU_TEST_INFO_NULL,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3-torch python3-onnx python3-numpy (regenerates these fixtures; not run by the tests)
 # Small untrained PyTorch models (and two hand-written ONNX graphs) for
 # tests/unit/test_ann.c: Elman shapes the extractor must accept, with
 # PyTorch's output on a fixed input (<name>_input.npy, <name>_expected.npy),

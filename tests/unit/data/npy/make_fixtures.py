@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# needs: python3-numpy (regenerates these fixtures; not run by the tests)
 """make_fixtures.py — regenerate the .npy fixtures read by tests/unit/test_npy.c.
 
 Every file is written by numpy itself (np.save / np.lib.format.write_array),

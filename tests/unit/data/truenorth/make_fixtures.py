@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# needs: python3 (regenerates these fixtures; not run by the tests)
 """make_fixtures.py — writes multi_core.json, the hand-designed TrueNorth model
 used by tests/unit/test_tn_model.c.  Only the two 256-row crossbars are
 generated (typing 512 rows is error-prone); every value is chosen by hand and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# needs: python3-onnx python3-numpy (regenerates tests/check/tiny; not run by the tests)
 """make_tiny.py — writes tests/check/tiny/{model.onnx,calib.npy}, the tiny
 Elman network whose `snnc check` figures run_check.sh derives by hand.
 

@@ -7,10 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/file.h" /* SNNC_MAX_FILE_BYTES, snnc_read_file */
 #include "snnc.h"
 
-/* Models and tensor files larger than this are refused before reading on. */
-#define SNNC_MAX_FILE_BYTES ((size_t)2 << 30)
 
 /* Opsets of the default domain that snnc implements. */
 #define SNNC_MIN_OPSET 7
@@ -22,6 +21,5 @@ int snnc_tensor_from_proto(const void *tensor_proto, const char *what, snnc_tens
                            snnc_err *err);
 snnc_dtype snnc_onnx_elem_type(int32_t onnx_type);
 const char *snnc_onnx_type_name(int32_t onnx_type);
-int snnc_read_file(const char *path, size_t limit, void **data, size_t *size, snnc_err *err);
 
 #endif

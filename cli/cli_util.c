@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../ir/error.h"
 #include "cli.h"
+#include "importer/importer.h"
+#include "io/npy.h"
 
 int snnc_cli_exit(int status)
 {
@@ -56,11 +59,26 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* A name ending in .pb, or a regular file (a .npy whatever its name), tells
+ * the format; a FIFO, pipe or device (/dev/stdin) is read once and its
+ * first byte tells: the .npy magic or a TensorProto. */
 int snnc_cli_read_tensor(const char *path, snnc_tensor **out, snnc_err *err)
 {
+    struct stat sb;
     if (has_suffix(path, ".pb"))
         return snnc_tensor_pb_read(path, out, NULL, err);
-    return snnc_npy_read(path, out, err);
+    if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))
+        return snnc_npy_read(path, out, err);
+    void *data;
+    size_t size;
+    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, SNNC_BYTES_NPY | SNNC_BYTES_PROTOBUF, &data,
+                            &size, err);
+    if (!rc)
+        rc = !size || ((unsigned char *)data)[0] == 0x93 /* empty: the .npy reader says so */
+                 ? snnc_npy_read_buffer(data, size, path, out, err)
+                 : snnc_tensor_pb_read_buffer(data, size, path, out, NULL, err);
+    free(data);
+    return rc;
 }
 
 const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path, snnc_err *err)

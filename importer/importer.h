@@ -19,6 +19,9 @@
  * -> new tensor.  `what` names the tensor in messages. */
 int snnc_tensor_from_proto(const void *tensor_proto, const char *what, snnc_tensor **out,
                            snnc_err *err);
+/* snnc_tensor_pb_read on the bytes of a .pb file already read. */
+int snnc_tensor_pb_read_buffer(const void *data, size_t size, const char *path, snnc_tensor **out,
+                               char **name, snnc_err *err);
 snnc_dtype snnc_onnx_elem_type(int32_t onnx_type);
 const char *snnc_onnx_type_name(int32_t onnx_type);
 

@@ -142,11 +142,21 @@ int snnc_tensor_pb_read(const char *path, snnc_tensor **out, char **name, snnc_e
     int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, SNNC_BYTES_PROTOBUF, &data, &size, err);
     if (rc)
         return rc;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, data);
+    rc = snnc_tensor_pb_read_buffer(data, size, path, out, name, err);
     free(data);
+    return rc;
+}
+
+int snnc_tensor_pb_read_buffer(const void *data, size_t size, const char *path, snnc_tensor **out,
+                               char **name, snnc_err *err)
+{
+    *out = NULL;
+    if (name)
+        *name = NULL;
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, data);
     if (!tp)
         return snnc_fail(err, SNNC_EINVALID, "%s: not a serialized ONNX TensorProto", path);
-    rc = snnc_tensor_from_proto(tp, path, out, err);
+    int rc = snnc_tensor_from_proto(tp, path, out, err);
     if (!rc && name && tp->name && *tp->name)
         *name = strdup(tp->name);
     onnx__tensor_proto__free_unpacked(tp, NULL);

@@ -19,6 +19,8 @@ static unsigned check_bytes(unsigned alive, const unsigned char *p, size_t n, si
 {
     if ((alive & SNNC_BYTES_TEXT) && memchr(p, 0, n))
         alive &= ~(unsigned)SNNC_BYTES_TEXT;
+    if ((alive & SNNC_BYTES_NPY) && off == 0 && n && p[0] != 0x93)
+        alive &= ~(unsigned)SNNC_BYTES_NPY;
     /* a tag is a varint field << 3 | wire type: field 0 and types 6, 7 do not exist */
     if ((alive & SNNC_BYTES_PROTOBUF) && off == 0 && n && (p[0] < 8 || (p[0] & 7) > 5))
         alive &= ~(unsigned)SNNC_BYTES_PROTOBUF;
@@ -28,12 +30,18 @@ static unsigned check_bytes(unsigned alive, const unsigned char *p, size_t n, si
 static int wrong_bytes(const char *path, unsigned expect, const unsigned char *buf, size_t n,
                        snnc_err *err)
 {
+    static const char *const kinds[] = {"a text file", "a .npy file", "a protobuf message"};
     const char *nul = memchr(buf, 0, n);
     if (expect == SNNC_BYTES_TEXT)
         return snnc_fail(err, SNNC_EINVALID, "%s: not a text file (a NUL byte at offset %zu)",
                          path, nul ? (size_t)(nul - (const char *)buf) : 0);
-    return snnc_fail(err, SNNC_EINVALID, "%s: not %sa protobuf message (byte 0 is 0x%02x, no field tag)",
-                     path, expect & SNNC_BYTES_TEXT ? "a text file nor " : "", n ? buf[0] : 0);
+    char what[96] = "";
+    for (unsigned k = 0; k < 3; k++)
+        if (expect & (1u << k))
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", what[0] ? " nor " : "",
+                     kinds[k]);
+    return snnc_fail(err, SNNC_EINVALID, "%s: not %s (byte 0 is 0x%02x)", path, what,
+                     n ? buf[0] : 0);
 }
 
 static int too_large(const char *path, size_t limit, snnc_err *err)

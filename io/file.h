@@ -18,7 +18,8 @@
  * bitmask: the file is refused when it fails every kind given (0: anything). */
 enum {
     SNNC_BYTES_TEXT = 1,     /* no NUL byte (JSON, CSV) */
-    SNNC_BYTES_PROTOBUF = 2, /* byte 0 is a protobuf field tag (ONNX model, TensorProto) */
+    SNNC_BYTES_NPY = 2,      /* byte 0 is the first of the .npy magic, 0x93 */
+    SNNC_BYTES_PROTOBUF = 4, /* byte 0 is a protobuf field tag (ONNX model, TensorProto) */
 };
 
 /* Read the file at `path` into memory with one open and one pass of reads,

@@ -119,9 +119,27 @@ expect_exit 0 "--input through /dev/stdin" && same "--input through /dev/stdin" 
 fifo_from xf.pb x.pb
 run_snnc run m.onnx --input xf.pb --output o.npy
 expect_exit 0 "--input .pb through a FIFO" && same "--input .pb through a FIFO" o.npy ref.npy
+run_snnc_stdin x.pb run m.onnx --input /dev/stdin --output o.npy
+expect_exit 0 "--input .pb through /dev/stdin (the first byte tells)" &&
+    same "--input .pb through /dev/stdin" o.npy ref.npy
+printf 'hello\n' >hello.txt
+run_snnc_stdin hello.txt run m.onnx --input /dev/stdin --output never.npy
+expect_exit 2 "--input text through /dev/stdin" && expect_said "--input text through /dev/stdin" /dev/stdin
+expect_absent "--input text through /dev/stdin" never.npy
 ln -s x.pb xl.pb
 run_snnc run m.onnx --input xl.pb --output o.npy
 expect_exit 0 "--input .pb through a link" && same "--input .pb through a link" o.npy ref.npy
+
+# check: the model and --calib through FIFOs give the report of plain files.
+run_snnc check m.onnx --target truenorth --calib x.npy --json
+cp "$T/out" ref_check.json
+fifo_from mf m.onnx
+fifo_from cf x.npy
+run_snnc check mf --target truenorth --calib cf --json
+if expect_exit 0 "check: model and --calib through FIFOs"; then
+    sed 's|"mf"|"m.onnx"|; s|"cf"|"x.npy"|' "$T/out" >o.json # the report names its files
+    same "check through FIFOs" o.json ref_check.json
+fi
 
 # Nothing useful: a directory, /dev/null (empty), /dev/zero (endless zeros:
 # refused at once, not after reading gigabytes).
@@ -132,7 +150,7 @@ for c in "model:run dir --input x.npy --output never.npy:dir:Is a directory" \
          "model:inspect dir:dir:Is a directory" \
          "--input:run m.onnx --input dir --output never.npy:dir:Is a directory" \
          "--input:run m.onnx --input /dev/null --output never.npy:/dev/null:empty file" \
-         "--input:run m.onnx --input /dev/zero --output never.npy:/dev/zero:not a .npy file" \
+         "--input:run m.onnx --input /dev/zero --output never.npy:/dev/zero:not a .npy file nor a protobuf message" \
          "--input .pb:run m.onnx --input z.pb --output never.npy:z.pb:not a protobuf message" \
          "--calib:convert m.onnx --target truenorth -o od --calib /dev/zero:/dev/zero:not a .npy file" \
          "--calib:convert m.onnx --target truenorth -o od --calib dir:dir:Is a directory" \

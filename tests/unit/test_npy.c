@@ -691,7 +691,10 @@ static void test_read_file_kinds(void)
     read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_TEXT, SNNC_EINVALID,
                      "NUL byte at offset 0", &d, &n);
     read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_PROTOBUF, SNNC_EINVALID,
-                     "byte 0 is 0x00", &d, &n);
+                     "not a protobuf message (byte 0 is 0x00)", &d, &n);
+    read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_NPY | SNNC_BYTES_PROTOBUF,
+                     SNNC_EINVALID, "not a .npy file nor a protobuf message (byte 0 is 0x00)", &d,
+                     &n);
     const char *path = tmp_path("k.bin");
     CU_ASSERT_EQUAL_FATAL(write_bytes(path, "ab\0c", 4), 0);
     read_file_expect(path, 100, SNNC_BYTES_TEXT, SNNC_EINVALID, "NUL byte at offset 2", &d, &n);

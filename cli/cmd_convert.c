@@ -44,8 +44,9 @@ static const char usage[] =
     "                          activities (default 99.9)\n"
     "  --no-compensate         no rounding-error compensation with the calibration data\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
-    "The output is built in OUTDIR.tmp-PID and renamed when complete; on failure nothing is\n"
-    "left.  Exit 2 for models that cannot be converted (the message names the layer).\n"
+    "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
+    "beside the directory it leads to, the link kept); on failure nothing is left.\n"
+    "Exit 2 for models that cannot be converted (the message names the layer).\n"
     "Progress and timings go to stderr.\n";
 
 typedef struct opts {

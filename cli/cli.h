@@ -23,15 +23,29 @@ void snnc_cli_split_binding(const char *arg, char **buf, const char **name, cons
 /* Read a tensor from a .npy or a serialized TensorProto (.pb) file. */
 int snnc_cli_read_tensor(const char *path, snnc_tensor **out, snnc_err *err);
 
+/* How the output `path` is written (cli_files.c; `dir`: a directory is
+ * wanted, as convert's OUTDIR): *target (malloc) is the file to create under
+ * a temporary name beside it and rename onto — path itself, or for a
+ * symbolic link the file it leads to, so the link stays; *target NULL: path
+ * is a FIFO, device or socket, written in place.  Refused, naming the path:
+ * a directory (a non-directory when `dir`), a dangling or looping link. */
+int snnc_cli_output_target(const char *path, bool dir, char **target, snnc_err *err);
+/* A JSON input file (OUTDIR/report.json), read once; NULL: err says why. */
+struct json_t *snnc_cli_read_json(const char *path, snnc_err *err);
+
 /* Files written under temporary names and renamed together only when all
- * succeeded, so that a failed command leaves no output behind. */
+ * succeeded, so that a failed command leaves no output behind.  An output
+ * written in place (snnc_cli_output_target) has no temporary: its
+ * temp_paths entry is NULL and nothing removes it. */
 typedef struct snnc_cli_outputs {
     int n;
     char **final_paths;
     char **temp_paths;
 } snnc_cli_outputs;
-/* A temporary path beside `path` to write to (registered for commit/abort). */
-const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path);
+/* The path to write `path` through (registered for commit/abort): a
+ * temporary beside it or its link's target, or path itself when written in
+ * place.  NULL: err says why. */
+const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path, snnc_err *err);
 int snnc_cli_outputs_commit(snnc_cli_outputs *o, snnc_err *err);
 void snnc_cli_outputs_abort(snnc_cli_outputs *o);
 /* An error about data the library got as a tensor (its message starting

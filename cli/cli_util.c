@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../ir/error.h"
 #include "cli.h"
+#include "importer/importer.h"
+#include "io/npy.h"
 
 int snnc_cli_exit(int status)
 {
@@ -56,31 +59,52 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* A name ending in .pb, or a regular file (a .npy whatever its name), tells
+ * the format; a FIFO, pipe or device (/dev/stdin) is read once and its
+ * first byte tells: the .npy magic or a TensorProto. */
 int snnc_cli_read_tensor(const char *path, snnc_tensor **out, snnc_err *err)
 {
+    struct stat sb;
     if (has_suffix(path, ".pb"))
         return snnc_tensor_pb_read(path, out, NULL, err);
-    return snnc_npy_read(path, out, err);
+    if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))
+        return snnc_npy_read(path, out, err);
+    void *data;
+    size_t size;
+    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, SNNC_BYTES_NPY | SNNC_BYTES_PROTOBUF, &data,
+                            &size, err);
+    if (!rc)
+        rc = !size || ((unsigned char *)data)[0] == 0x93 /* empty: the .npy reader says so */
+                 ? snnc_npy_read_buffer(data, size, path, out, err)
+                 : snnc_tensor_pb_read_buffer(data, size, path, out, NULL, err);
+    free(data);
+    return rc;
 }
 
-const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path)
+const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path, snnc_err *err)
 {
+    char *target = NULL;
+    if (snnc_cli_output_target(path, false, &target, err))
+        return NULL;
+    char *final = target ? target : strdup(path); /* no target: written in place */
+    size_t len = target ? strlen(target) + 32 : 0;
+    char *tmp = target ? malloc(len) : NULL;
     char **f = realloc(o->final_paths, (size_t)(o->n + 1) * sizeof *f);
-    if (!f)
-        return NULL;
-    o->final_paths = f;
+    if (f)
+        o->final_paths = f;
     char **t = realloc(o->temp_paths, (size_t)(o->n + 1) * sizeof *t);
-    if (!t)
+    if (t)
+        o->temp_paths = t;
+    if (!final || (target && !tmp) || !f || !t) {
+        free(final), free(tmp);
+        snnc_fail(err, SNNC_ENOMEM, "out of memory");
         return NULL;
-    o->temp_paths = t;
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return NULL;
-    snprintf(tmp, len, "%s.tmp-%ld-%d", path, (long)getpid(), o->n);
-    o->final_paths[o->n] = strdup(path);
-    o->temp_paths[o->n] = tmp;
-    return o->temp_paths[o->n++];
+    }
+    if (tmp)
+        snprintf(tmp, len, "%s.tmp-%ld-%d", target, (long)getpid(), o->n);
+    o->final_paths[o->n] = final;
+    o->temp_paths[o->n++] = tmp;
+    return tmp ? tmp : final;
 }
 
 static void outputs_free(snnc_cli_outputs *o)
@@ -97,13 +121,15 @@ static void outputs_free(snnc_cli_outputs *o)
 int snnc_cli_outputs_commit(snnc_cli_outputs *o, snnc_err *err)
 {
     for (int i = 0; i < o->n; i++) {
-        if (rename(o->temp_paths[i], o->final_paths[i]) != 0) {
+        if (o->temp_paths[i] && rename(o->temp_paths[i], o->final_paths[i]) != 0) {
             int e = errno;
             snnc_fail(err, SNNC_EIO, "%s: %s", o->final_paths[i], strerror(e));
             for (int k = 0; k < i; k++)
-                unlink(o->final_paths[k]);
+                if (o->temp_paths[k]) /* not what was written in place */
+                    unlink(o->final_paths[k]);
             for (int k = i; k < o->n; k++)
-                unlink(o->temp_paths[k]);
+                if (o->temp_paths[k])
+                    unlink(o->temp_paths[k]);
             outputs_free(o);
             return SNNC_EIO;
         }
@@ -115,7 +141,8 @@ int snnc_cli_outputs_commit(snnc_cli_outputs *o, snnc_err *err)
 void snnc_cli_outputs_abort(snnc_cli_outputs *o)
 {
     for (int i = 0; i < o->n; i++)
-        unlink(o->temp_paths[i]);
+        if (o->temp_paths[i])
+            unlink(o->temp_paths[i]);
     outputs_free(o);
 }
 

@@ -16,6 +16,7 @@
 #include "../ir/error.h"
 #include "cli.h"
 #include "cli_options.h"
+#include "io/file.h"
 #include "mapper/pipeline.h"
 
 static const char usage[] =
@@ -43,8 +44,9 @@ static const char usage[] =
     "                          activities (default 99.9)\n"
     "  --no-compensate         no rounding-error compensation with the calibration data\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
-    "The output is built in OUTDIR.tmp-PID and renamed when complete; on failure nothing is\n"
-    "left.  Exit 2 for models that cannot be converted (the message names the layer).\n"
+    "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
+    "beside the directory it leads to, the link kept); on failure nothing is left.\n"
+    "Exit 2 for models that cannot be converted (the message names the layer).\n"
     "Progress and timings go to stderr.\n";
 
 typedef struct opts {
@@ -173,24 +175,16 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-static int copy_file(const char *from, const char *to, snnc_err *err)
+/* The model's bytes as read (a FIFO or a pipe cannot be read twice). */
+static int write_bytes(const void *data, size_t size, const char *to, snnc_err *err)
 {
-    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-    int rc = SNNC_OK;
-    if (!in || !out)
-        rc = snnc_fail(err, SNNC_EIO, "%s: %s", in ? to : from, strerror(errno));
-    char buf[1 << 16];
-    size_t k;
-    while (!rc && (k = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, k, out) != k)
-            rc = snnc_fail(err, SNNC_EIO, "%s: write error", to);
-    if (!rc && ferror(in))
-        rc = snnc_fail(err, SNNC_EIO, "%s: read error", from);
-    if (out && fclose(out) && !rc)
-        rc = snnc_fail(err, SNNC_EIO, "%s: write error", to);
-    if (in)
-        fclose(in);
-    return rc;
+    FILE *out = fopen(to, "wb");
+    if (!out)
+        return snnc_fail(err, SNNC_EIO, "%s: %s", to, strerror(errno));
+    bool ok = fwrite(data, 1, size, out) == size;
+    if (fclose(out) || !ok)
+        return snnc_fail(err, SNNC_EIO, "%s: write error", to);
+    return SNNC_OK;
 }
 
 /* ------------------------------------------------------------- report */
@@ -360,8 +354,13 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
 
 /* -------------------------------------------------------------- emit */
 
-static int emit(const opts *o, const snnc_pipeline *p, const snnc_tensor *calib, const char *dir,
-                snnc_err *err)
+typedef struct bytes {
+    void *data;
+    size_t size;
+} bytes;
+
+static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
+                const snnc_tensor *calib, const char *dir, snnc_err *err)
 {
     char *tn = join(dir, "truenorth"), *model = join(dir, "truenorth/model.json");
     char *net = join(dir, "network.json"), *onnx = join(dir, "model.onnx");
@@ -381,7 +380,7 @@ static int emit(const opts *o, const snnc_pipeline *p, const snnc_tensor *calib,
     if (!rc && p->curves)
         rc = snnc_plots_write(dir, p->curves, p->n_curves, err);
     if (!rc)
-        rc = copy_file(o->model, onnx, err);
+        rc = write_bytes(onnx_bytes->data, onnx_bytes->size, onnx, err);
     if (!rc && calib)
         rc = snnc_npy_write(cal, calib, err);
     json_t *rep = NULL;
@@ -412,14 +411,20 @@ static int run(const opts *o, snnc_err *err)
     snnc_tensor *calib = NULL;
     char *buf = NULL;
     const char *name = NULL, *file = NULL;
-    int rc = SNNC_OK;
-    if (o->calib_arg) {
+    char *target = NULL; /* OUTDIR, or the directory its symbolic link leads to */
+    int rc = snnc_cli_output_target(o->outdir, true, &target, err);
+    if (!rc && o->calib_arg) {
         snnc_cli_split_binding(o->calib_arg, &buf, &name, &file);
         rc = snnc_cli_read_f32(file, &calib, err);
     }
     snnc_pipeline p;
+    bytes onnx = {0}; /* read once: parsed, then copied into OUTDIR */
     if (!rc)
-        rc = snnc_pipeline_build(o->model, calib, &o->c, true, "convert", &p, err);
+        rc = snnc_read_file(o->model, SNNC_MAX_FILE_BYTES, SNNC_BYTES_PROTOBUF, &onnx.data,
+                            &onnx.size, err);
+    if (!rc)
+        rc = snnc_pipeline_build_onnx(onnx.data, onnx.size, o->model, calib, &o->c, true,
+                                      "convert", &p, err);
     if (rc && calib)
         snnc_cli_err_data_file(err, "calibration", "--calib", file);
     if (!rc && name && strcmp(name, p.ann->input_name)) {
@@ -429,30 +434,30 @@ static int run(const opts *o, snnc_err *err)
     }
     if (rc) {
         snnc_tensor_free(calib);
-        free(buf);
+        free(buf), free(onnx.data), free(target);
         return rc;
     }
-    size_t n = strlen(o->outdir) + 64;
+    size_t n = strlen(target) + 64;
     char *tmp = malloc(n), *old = malloc(n);
     if (!tmp || !old)
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (!rc) {
-        snprintf(tmp, n, "%s.tmp-%ld", o->outdir, (long)getpid());
-        snprintf(old, n, "%s.old-%ld", o->outdir, (long)getpid());
+        snprintf(tmp, n, "%s.tmp-%ld", target, (long)getpid());
+        snprintf(old, n, "%s.old-%ld", target, (long)getpid());
         if (mkdir(tmp, 0777))
             rc = snnc_fail(err, SNNC_EIO, "%s: %s", tmp, strerror(errno));
-        else if ((rc = emit(o, &p, calib, tmp, err)))
+        else if ((rc = emit(o, &p, &onnx, calib, tmp, err)))
             snnc_cli_remove_tree(tmp);
     }
     if (!rc) {
         struct stat sb;
-        bool replace = o->force && stat(o->outdir, &sb) == 0;
-        if (replace && rename(o->outdir, old))
+        bool replace = o->force && stat(target, &sb) == 0;
+        if (replace && rename(target, old))
             rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->outdir, strerror(errno));
-        else if (rename(tmp, o->outdir)) {
+        else if (rename(tmp, target)) {
             rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->outdir, strerror(errno));
             if (replace)
-                rename(old, o->outdir);
+                rename(old, target);
         } else if (replace)
             snnc_cli_remove_tree(old);
         if (rc)
@@ -464,7 +469,7 @@ static int run(const opts *o, snnc_err *err)
     free(tmp), free(old);
     snnc_pipeline_free(&p);
     snnc_tensor_free(calib);
-    free(buf);
+    free(buf), free(onnx.data), free(target);
     return rc;
 }
 

@@ -338,8 +338,8 @@ static int write_scores(const char *path, const stages *s, snnc_err *err)
     for (int64_t k = 0; k < s->B * s->C; k++)
         snnc_f32(t)[k] = (float)s->tn_scores[k];
     snnc_cli_outputs files = {0};
-    const char *tmp = snnc_cli_outputs_add(&files, path);
-    int rc = tmp ? snnc_npy_write(tmp, t, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    const char *tmp = snnc_cli_outputs_add(&files, path, err);
+    int rc = tmp ? snnc_npy_write(tmp, t, err) : err->code;
     if (!rc) {
         rc = snnc_cli_outputs_commit(&files, err);
     } else {
@@ -364,9 +364,8 @@ static int evaluate(const eopts *o, snnc_err *err)
     const char *name = NULL, *file = NULL;
     snnc_constraints c;
     int rc = rpath && mpath && cpath && tpath ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    json_error_t je;
-    if (!rc && !(rep = json_load_file(rpath, 0, &je)))
-        rc = snnc_fail(err, SNNC_EINVALID, "%s: %s", rpath, je.text);
+    if (!rc && !(rep = snnc_cli_read_json(rpath, err)))
+        rc = err->code;
     if (!rc)
         rc = read_options(rep, &c, err);
     if (!rc && json_is_string(json_object_get(rep, "calib")))

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_options.h"
+#include "io/file.h"
 #include "truenorth/tn_model.h"
 
 static const char usage[] =
@@ -91,19 +92,14 @@ static void print_text(const json_t *d)
 }
 
 /* A TrueNorth model file: named *.json, or its first non-space byte is '{' or '/'. */
-static bool is_truenorth(const char *path)
+static bool is_truenorth(const char *path, const char *text, size_t size)
 {
-    size_t n = strlen(path);
+    size_t n = strlen(path), i = 0;
     if (n >= 5 && !strcmp(path + n - 5, ".json"))
         return true;
-    FILE *f = fopen(path, "rb");
-    int c = EOF;
-    if (f) {
-        while ((c = fgetc(f)) == ' ' || c == '\t' || c == '\n' || c == '\r')
-            ;
-        fclose(f);
-    }
-    return c == '{' || c == '/';
+    while (i < size && strchr(" \t\n\r", text[i]))
+        i++;
+    return i < size && (text[i] == '{' || text[i] == '/');
 }
 
 static void print_truenorth(const json_t *d)
@@ -148,11 +144,11 @@ static int show(char *text, const snnc_err *err, bool json, void (*print)(const 
     return SNNC_EXIT_OK;
 }
 
-static int inspect_truenorth(const char *model, bool json)
+static int inspect_truenorth(const char *model, const char *bytes, size_t size, bool json)
 {
     snnc_err err = {0};
     tn_model *m = NULL;
-    if (tn_model_read(model, &m, &err))
+    if (tn_model_read_buffer(bytes, size, model, &m, &err))
         return snnc_cli_fail("inspect", &err);
     char *text = tn_model_describe_json(m, model, &err);
     tn_model_free(m);
@@ -171,11 +167,21 @@ int snnc_cmd_inspect(int argc, char **argv)
         return SNNC_EXIT_OK; /* usage printed */
     if (!model)
         return snnc_cli_usage("inspect", "no MODEL.onnx given");
-    if (is_truenorth(model))
-        return inspect_truenorth(model, json);
     snnc_err err = {0};
+    void *data; /* read once: the first bytes tell the kind of model */
+    size_t size;
+    if (snnc_read_file(model, SNNC_MAX_FILE_BYTES, SNNC_BYTES_TEXT | SNNC_BYTES_PROTOBUF, &data,
+                       &size, &err))
+        return snnc_cli_fail("inspect", &err);
+    if (is_truenorth(model, data, size)) {
+        st = inspect_truenorth(model, data, size, json);
+        free(data);
+        return st;
+    }
     snnc_graph *g = NULL;
-    if (snnc_load_onnx_file(model, &g, &err))
+    int rc = snnc_load_onnx_buffer(data, size, model, &g, &err);
+    free(data);
+    if (rc)
         return snnc_cli_fail("inspect", &err);
     char *text = snnc_describe_json(g, &err);
     snnc_graph_free(g);

@@ -175,11 +175,10 @@ int snnc_cmd_report(int argc, char **argv)
         return snnc_cli_fail("report", &err);
     }
     snprintf(path, n, "%s/report.json", dir);
-    json_error_t je;
-    json_t *r = json_load_file(path, 0, &je);
+    json_t *r = snnc_cli_read_json(path, &err);
     if (!r || !json_is_object(r) || !json_is_string(json_object_get(r, "target"))) {
-        snnc_fail(&err, SNNC_EINVALID, "%s: %s", path,
-                  r ? "not a conversion report" : je.text);
+        if (r)
+            snnc_fail(&err, SNNC_EINVALID, "%s: not a conversion report", path);
         json_decref(r);
         free(path);
         return snnc_cli_fail("report", &err);

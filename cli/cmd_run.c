@@ -120,8 +120,8 @@ static int run(const char *model, bindings *in, bindings *out, bool json, snnc_e
         }
     }
     for (int j = 0; !rc && j < out->n; j++) {
-        const char *tmp = snnc_cli_outputs_add(&files, out->files[j]);
-        rc = tmp ? snnc_npy_write(tmp, outputs[j], err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+        const char *tmp = snnc_cli_outputs_add(&files, out->files[j], err);
+        rc = tmp ? snnc_npy_write(tmp, outputs[j], err) : err->code;
         if (rc)
             snnc_cli_err_rename(err, tmp, out->files[j]);
     }

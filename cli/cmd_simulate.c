@@ -16,6 +16,7 @@
 #include "../ir/error.h"
 #include "cli.h"
 #include "cli_options.h"
+#include "io/file.h"
 #include "truenorth/tn_sim.h"
 
 static const char usage[] =
@@ -133,14 +134,19 @@ static int sort_by_tick(tn_input_spike *v, size_t n)
 static int read_spikes(const char *path, const tn_model *m, tn_input_spike **out, size_t *n_out,
                        snnc_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return snnc_fail(err, SNNC_EIO, "%s: %s", path, strerror(errno));
+    void *text; /* read once, bounded (a FIFO, a pipe, /dev/zero), then parsed line by line */
+    size_t size;
+    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, SNNC_BYTES_TEXT, &text, &size, err);
+    FILE *f = rc ? NULL : fmemopen(text, size, "r");
+    if (!f) {
+        free(text);
+        return rc ? rc : snnc_fail(err, SNNC_ENOMEM, "%s: %s", path, strerror(errno));
+    }
     tn_input_spike *v = NULL;
     size_t n = 0, cap = 0, len = 0;
     char *line = NULL;
     long long lineno = 0;
-    int rc = SNNC_OK, sorted = 1;
+    int sorted = 1;
     while (!rc && getline(&line, &len, f) != -1) {
         lineno++;
         const char *p = line;
@@ -181,6 +187,7 @@ static int read_spikes(const char *path, const tn_model *m, tn_input_spike **out
         rc = snnc_fail(err, SNNC_EIO, "%s: read error", path);
     free(line);
     fclose(f);
+    free(text);
     if (rc) {
         free(v);
         return rc;
@@ -305,9 +312,11 @@ static int run(const opts *o, snnc_err *err)
     if (!rc)
         rc = tn_sim_new(m, o->threads, &s, err);
     if (!rc && o->out) {
-        const char *tmp = snnc_cli_outputs_add(&files, o->out);
-        if (!tmp || !(fout = fopen(tmp, "w")))
-            rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->out, tmp ? strerror(errno) : "out of memory");
+        const char *tmp = snnc_cli_outputs_add(&files, o->out, err);
+        if (!tmp)
+            rc = err->code;
+        else if (!(fout = fopen(tmp, "w")))
+            rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->out, strerror(errno));
     }
     r.load_s = now() - start;
     if (!rc) {

@@ -7,10 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/file.h" /* SNNC_MAX_FILE_BYTES, snnc_read_file */
 #include "snnc.h"
 
-/* Models and tensor files larger than this are refused before reading on. */
-#define SNNC_MAX_FILE_BYTES ((size_t)2 << 30)
 
 /* Opsets of the default domain that snnc implements. */
 #define SNNC_MIN_OPSET 7
@@ -20,8 +19,10 @@
  * -> new tensor.  `what` names the tensor in messages. */
 int snnc_tensor_from_proto(const void *tensor_proto, const char *what, snnc_tensor **out,
                            snnc_err *err);
+/* snnc_tensor_pb_read on the bytes of a .pb file already read. */
+int snnc_tensor_pb_read_buffer(const void *data, size_t size, const char *path, snnc_tensor **out,
+                               char **name, snnc_err *err);
 snnc_dtype snnc_onnx_elem_type(int32_t onnx_type);
 const char *snnc_onnx_type_name(int32_t onnx_type);
-int snnc_read_file(const char *path, size_t limit, void **data, size_t *size, snnc_err *err);
 
 #endif

@@ -305,7 +305,7 @@ int snnc_load_onnx_file(const char *path, snnc_graph **out, snnc_err *err)
     void *data;
     size_t size;
     *out = NULL;
-    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, &data, &size, err);
+    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, SNNC_BYTES_PROTOBUF, &data, &size, err);
     if (rc)
         return rc;
     rc = snnc_load_onnx_buffer(data, size, path, out, err);

@@ -1,7 +1,6 @@
 /* tensor_proto.c — ONNX TensorProto -> snnc_tensor: typed fields and
  * little-endian raw_data, sizes checked before anything is allocated
  * (interface: importer.h; snnc_tensor_pb_read in include/snnc.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,48 +132,6 @@ int snnc_tensor_from_proto(const void *proto, const char *what, snnc_tensor **ou
     return SNNC_OK;
 }
 
-/* Read a whole file into memory; refuses files over `limit` bytes. */
-int snnc_read_file(const char *path, size_t limit, void **data, size_t *size, snnc_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return snnc_fail(err, SNNC_EIO, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    int e = buf ? 0 : ENOMEM;
-    while (!e) {
-        if (len == cap) {
-            if (cap >= limit) {
-                free(buf);
-                fclose(f);
-                return snnc_fail(err, SNNC_ENOMEM, "%s: larger than %zu bytes", path, limit);
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                e = ENOMEM;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            e = ferror(f) ? (errno ? errno : EIO) : 0; /* e.g. EISDIR for a directory */
-            break;
-        }
-    }
-    fclose(f);
-    if (e) {
-        free(buf);
-        return snnc_fail(err, e == ENOMEM ? SNNC_ENOMEM : SNNC_EIO, "%s: read failed: %s", path,
-                         strerror(e));
-    }
-    *data = buf;
-    *size = len;
-    return SNNC_OK;
-}
-
 int snnc_tensor_pb_read(const char *path, snnc_tensor **out, char **name, snnc_err *err)
 {
     void *data;
@@ -182,14 +139,24 @@ int snnc_tensor_pb_read(const char *path, snnc_tensor **out, char **name, snnc_e
     *out = NULL;
     if (name)
         *name = NULL;
-    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, &data, &size, err);
+    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, SNNC_BYTES_PROTOBUF, &data, &size, err);
     if (rc)
         return rc;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, data);
+    rc = snnc_tensor_pb_read_buffer(data, size, path, out, name, err);
     free(data);
+    return rc;
+}
+
+int snnc_tensor_pb_read_buffer(const void *data, size_t size, const char *path, snnc_tensor **out,
+                               char **name, snnc_err *err)
+{
+    *out = NULL;
+    if (name)
+        *name = NULL;
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, data);
     if (!tp)
         return snnc_fail(err, SNNC_EINVALID, "%s: not a serialized ONNX TensorProto", path);
-    rc = snnc_tensor_from_proto(tp, path, out, err);
+    int rc = snnc_tensor_from_proto(tp, path, out, err);
     if (!rc && name && tp->name && *tp->name)
         *name = strdup(tp->name);
     onnx__tensor_proto__free_unpacked(tp, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "io/file.h"
 #include "ir/error.h"
 #include "pipeline.h"
 
@@ -39,10 +40,11 @@ void snnc_pipeline_free(snnc_pipeline *p)
     memset(p, 0, sizeof *p);
 }
 
-static int extract(const char *model, const snnc_tensor *calib, snnc_pipeline *p, snnc_err *err)
+static int extract(const void *onnx, size_t size, const char *name, const snnc_tensor *calib,
+                   snnc_pipeline *p, snnc_err *err)
 {
     snnc_graph *g = NULL;
-    int rc = snnc_load_onnx_file(model, &g, err);
+    int rc = snnc_load_onnx_buffer(onnx, size, name, &g, err);
     if (!rc)
         rc = snnc_ann_extract(g, calib, &p->ann, err);
     snnc_graph_free(g);
@@ -54,9 +56,23 @@ static int extract(const char *model, const snnc_tensor *calib, snnc_pipeline *p
 int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,
                         bool map, const char *cmd, snnc_pipeline *p, snnc_err *err)
 {
+    void *onnx;
+    size_t size;
+    memset(p, 0, sizeof *p);
+    int rc = snnc_read_file(model, SNNC_MAX_FILE_BYTES, SNNC_BYTES_PROTOBUF, &onnx, &size, err);
+    if (!rc)
+        rc = snnc_pipeline_build_onnx(onnx, size, model, calib, c, map, cmd, p, err);
+    free(onnx);
+    return rc;
+}
+
+int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
+                             const snnc_tensor *calib, const snnc_constraints *c, bool map,
+                             const char *cmd, snnc_pipeline *p, snnc_err *err)
+{
     memset(p, 0, sizeof *p);
     double t = now();
-    int rc = extract(model, calib, p, err);
+    int rc = extract(onnx, size, name, calib, p, err);
     if (!rc) {
         progress(cmd, "extract", &t);
         rc = snnc_constrain(p->ann, c, calib, &p->constrained, &p->stats, &p->n_stats, err);

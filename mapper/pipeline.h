@@ -7,6 +7,7 @@
 #define SNNC_PIPELINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ann/ann.h"
@@ -32,6 +33,10 @@ typedef struct snnc_pipeline {
  * the target cannot run or hold: SNNC_EUNSUPPORTED naming the layer. */
 int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,
                         bool map, const char *progress, snnc_pipeline *p, snnc_err *err);
+/* The same from the bytes of MODEL.onnx already read (`name` for messages). */
+int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
+                             const snnc_tensor *calib, const snnc_constraints *c, bool map,
+                             const char *progress, snnc_pipeline *p, snnc_err *err);
 void snnc_pipeline_free(snnc_pipeline *p);
 
 /* Run every sample of `x` (laid out like the ANN's input) through the

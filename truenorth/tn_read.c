@@ -4,7 +4,6 @@
  * the type libraries are scanned here so every repeated "core" key counts, and
  * each value is parsed alone by jansson, converted and freed at once.
  * Also here: tn_model_free and tn_model_core_index. */
-#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
@@ -12,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "io/file.h"
 #include "ir/error.h"
 #include "tn_model.h"
 
@@ -1028,41 +1027,13 @@ int tn_model_read(const char *path, tn_model **out, snnc_err *err)
 {
     if (out)
         *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return snnc_fail(err, SNNC_EIO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    struct stat st; /* a regular file: read it in one buffer of its size */
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (uint64_t)st.st_size < (uint64_t)INT_MAX)
-        cap = (size_t)st.st_size + 2;
-    char *buf = malloc(cap);
-    int rc = buf ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", path);
-    while (!rc) {
-        if (n + 1 >= cap) { /* room for the terminating NUL too */
-            char *nb = cap <= (size_t)INT_MAX ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                rc = cap <= (size_t)INT_MAX
-                         ? snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", path)
-                         : snnc_fail(err, SNNC_EUNSUPPORTED, "%s: file too large", path);
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                rc = snnc_fail(err, SNNC_EIO, "%s: cannot read: %s", path, strerror(errno));
-            break;
-        }
-    }
-    fclose(f);
-    if (!rc && out)
+    if (!out)
+        return snnc_fail(err, SNNC_EUSAGE, "%s: no output given", path);
+    void *buf;
+    size_t n;
+    int rc = snnc_read_file(path, INT_MAX, SNNC_BYTES_TEXT, &buf, &n, err);
+    if (!rc)
         rc = read_owned(buf, n, path, out, err);
-    else if (!rc)
-        rc = snnc_fail(err, SNNC_EUSAGE, "%s: no output given", path);
     free(buf);
     return rc;
 }

@@ -5,6 +5,7 @@
 #
 #   . "$(dirname "$0")/lib.sh"; contract_init NAME "$@"   (args: SNNC EXAMPLES_DIR)
 #   run_snnc ARGS...          runs snnc; status in $RC, stderr in $T/err, stdout in $T/out
+#   run_snnc_stdin FILE ARGS...  the same with FILE piped to its stdin and stdout a pipe
 #   expect_exit N CASE        $RC is N (and was not a signal, hang or sanitizer report)
 #   expect_said CASE TEXT...  every TEXT appears in stderr (a fixed string)
 #   expect_absent CASE PATH...  no PATH, and no PATH.tmp-* beside it
@@ -32,6 +33,13 @@ contract_fail() { echo "FAIL: $*" >&2; FAILED=$((FAILED + 1)); }
 run_snnc() {
     timeout -k 5 "$TIMEOUT" "$SNNC" "$@" >"$T/out" 2>"$T/err" </dev/null
     RC=$?
+}
+
+run_snnc_stdin() {
+    f=$1
+    shift
+    cat "$f" | { timeout -k 5 "$TIMEOUT" "$SNNC" "$@" 2>"$T/err"; echo $? >"$T/rc"; } | cat >"$T/out"
+    RC=$(cat "$T/rc")
 }
 
 expect_exit() {

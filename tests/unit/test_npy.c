@@ -1,4 +1,5 @@
-/* test_npy.c — unit tests of the .npy reader/writer (io/npy.c).
+/* test_npy.c — unit tests of the .npy reader/writer (io/npy.c) and of the
+ * whole-file reader every other input goes through (io/file.c).
  *
  * Valid files come from numpy (tests/unit/data/npy/make_fixtures.py); the
  * expected values below are the ones that script saves, written out again
@@ -11,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "io/file.h"
 #include "io/npy.h"
 #include "ir/tensor.h"
 #include "snnc.h"
@@ -637,6 +640,119 @@ static void test_read_from_pipe(void)
     free(img);
 }
 
+
+/* ------------------------------------------------------------ io/file.c */
+
+/* snnc_read_file on `path`: the status, and (when not OK) a message naming
+ * the path and saying `why`. */
+static int read_file_expect(const char *path, size_t limit, unsigned expect, int code,
+                            const char *why, void **data, size_t *size)
+{
+    snnc_err err = {0};
+    int rc = snnc_read_file(path, limit, expect, data, size, &err);
+    CU_ASSERT_EQUAL(rc, code);
+    if (rc != SNNC_OK) {
+        CU_ASSERT_PTR_NULL(*data);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, path));
+        CU_ASSERT_PTR_NOT_NULL(why ? strstr(err.msg, why) : err.msg);
+    }
+    if (rc != code || (rc && why && !strstr(err.msg, why)))
+        fprintf(stderr, "\n  %s: expected %d '%s', got %d '%s'\n", path, code, why, rc, err.msg);
+    return rc;
+}
+
+static void test_read_file_limits(void)
+{
+    unsigned char bytes[100];
+    for (int i = 0; i < 100; i++)
+        bytes[i] = (unsigned char)(i + 1);
+    const char *path = tmp_path("f.bin");
+    CU_ASSERT_EQUAL_FATAL(write_bytes(path, bytes, sizeof bytes), 0);
+    void *d = NULL;
+    size_t n = 0;
+    if (!read_file_expect(path, 100, 0, SNNC_OK, NULL, &d, &n)) { /* exactly the limit */
+        CU_ASSERT_EQUAL(n, 100);
+        CU_ASSERT(!memcmp(d, bytes, 100) && ((char *)d)[100] == '\0');
+        free(d);
+    }
+    read_file_expect(path, 99, 0, SNNC_ENOMEM, "larger than 99 bytes", &d, &n);
+    /* a device has no size: the limit still bounds what is read */
+    read_file_expect("/dev/zero", 1000, 0, SNNC_ENOMEM, "larger than 1000 bytes", &d, &n);
+    read_file_expect("/tmp", 1000, 0, SNNC_EIO, strerror(EISDIR), &d, &n);
+    read_file_expect("/nonexistent-dir/x", 1000, 0, SNNC_EIO, strerror(ENOENT), &d, &n);
+    unlink(path);
+}
+
+static void test_read_file_kinds(void)
+{
+    void *d = NULL;
+    size_t n = 0;
+    /* /dev/zero is neither text nor protobuf: refused at the first bytes */
+    read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_TEXT, SNNC_EINVALID,
+                     "NUL byte at offset 0", &d, &n);
+    read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_PROTOBUF, SNNC_EINVALID,
+                     "not a protobuf message (byte 0 is 0x00)", &d, &n);
+    read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_NPY | SNNC_BYTES_PROTOBUF,
+                     SNNC_EINVALID, "not a .npy file nor a protobuf message (byte 0 is 0x00)", &d,
+                     &n);
+    const char *path = tmp_path("k.bin");
+    CU_ASSERT_EQUAL_FATAL(write_bytes(path, "ab\0c", 4), 0);
+    read_file_expect(path, 100, SNNC_BYTES_TEXT, SNNC_EINVALID, "NUL byte at offset 2", &d, &n);
+    /* a tag is field << 3 | wire type: field 1 type 0 (0x08) is one, 0x07
+     * (field 0) and 0x0e (type 6) are not */
+    CU_ASSERT_EQUAL_FATAL(write_bytes(path, "\x08\x00", 2), 0);
+    if (!read_file_expect(path, 100, SNNC_BYTES_PROTOBUF, SNNC_OK, NULL, &d, &n))
+        free(d);
+    /* not text, but protobuf: accepted when either is */
+    if (!read_file_expect(path, 100, SNNC_BYTES_TEXT | SNNC_BYTES_PROTOBUF, SNNC_OK, NULL, &d, &n))
+        free(d);
+    CU_ASSERT_EQUAL_FATAL(write_bytes(path, "\x07\x01", 2), 0);
+    read_file_expect(path, 100, SNNC_BYTES_PROTOBUF, SNNC_EINVALID, "0x07", &d, &n);
+    CU_ASSERT_EQUAL_FATAL(write_bytes(path, "\x0e\x01", 2), 0);
+    read_file_expect(path, 100, SNNC_BYTES_PROTOBUF, SNNC_EINVALID, "0x0e", &d, &n);
+    if (!read_file_expect(path, 100, SNNC_BYTES_TEXT | SNNC_BYTES_PROTOBUF, SNNC_OK, NULL, &d, &n))
+        free(d); /* no NUL: text */
+    unlink(path);
+}
+
+/* A pipe fed by a child process with more than one buffer's worth: every
+ * byte arrives, in order, with no size known up front. */
+static void test_read_file_pipe(void)
+{
+    enum { N = 300000 };
+    int fds[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        unsigned char b[1000];
+        for (int k = 0; k < N / 1000; k++) {
+            for (int i = 0; i < 1000; i++)
+                b[i] = (unsigned char)((k * 1000 + i) % 251);
+            if (write(fds[1], b, sizeof b) != (ssize_t)sizeof b)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
+    void *d = NULL;
+    size_t n = 0;
+    if (!read_file_expect(path, N, 0, SNNC_OK, NULL, &d, &n)) {
+        CU_ASSERT_EQUAL(n, N);
+        int bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += ((unsigned char *)d)[i] != (unsigned char)(i % 251);
+        CU_ASSERT_EQUAL(bad, 0);
+        free(d);
+    }
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+}
+
 static CU_TestInfo tests[] = {
     {"read each dtype", test_read_each_dtype},
     {"read 0-d, empty, rank 8", test_read_scalar_empty_rank8},
@@ -653,6 +769,9 @@ static CU_TestInfo tests[] = {
     {"write matches np.save", test_write_matches_numpy},
     {"write/read roundtrip", test_roundtrip},
     {"write errors", test_write_errors},
+    {"io/file.c: limits, devices, directories", test_read_file_limits},
+    {"io/file.c: text and protobuf checks", test_read_file_kinds},
+    {"io/file.c: a pipe of several buffers", test_read_file_pipe},
     CU_TEST_INFO_NULL,
 };
 SNNC_TEST_MAIN("npy")

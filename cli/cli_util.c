@@ -1,10 +1,13 @@
 /* cli_util.c — exit codes, error messages, NAME=FILE arguments, tensor
- * files and all-or-nothing output files for the subcommands (cli.h). */
+ * files, output paths checked before any work and all-or-nothing output
+ * files for the subcommands (cli.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../ir/error.h"
@@ -63,6 +66,61 @@ int snnc_cli_read_tensor(const char *path, snnc_tensor **out, snnc_err *err)
     return snnc_npy_read(path, out, err);
 }
 
+/* Room left in a file name for a temporary suffix (".tmp-PID-N"). */
+#define TMP_SUFFIX_MAX 24
+
+static int check_dest(const char *flag, const char *path, const char *p, bool dir, bool replace,
+                      snnc_err *err)
+{
+    const char *slash = strrchr(p, '/'), *base = slash ? slash + 1 : p;
+    struct stat sb;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': not a name for a new %s", flag, path,
+                         dir ? "directory" : "file");
+    if (strlen(base) > NAME_MAX - TMP_SUFFIX_MAX)
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': a name longer than %d bytes", flag, path,
+                         NAME_MAX - TMP_SUFFIX_MAX);
+    char parent[PATH_MAX];
+    int n = slash ? (int)(slash - p) + (slash == p) : 1; /* "/x" -> "/", "x" -> "." */
+    if (snprintf(parent, sizeof parent, "%.*s", n, slash ? p : ".") >= (int)sizeof parent)
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': path too long", flag, path);
+    int e = stat(parent, &sb) ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+    if (e)
+        return snnc_fail(err, SNNC_EINVALID, "%s '%s': directory '%s': %s", flag, path, parent,
+                         strerror(e));
+    if (access(parent, W_OK | X_OK))
+        return snnc_fail(err, SNNC_EINVALID, "%s '%s': directory '%s' is not writable: %s", flag,
+                         path, parent, strerror(errno));
+    if (lstat(p, &sb) == 0 && !replace)
+        return snnc_fail(err, SNNC_EUSAGE, "'%s' exists (use --force to replace it)", path);
+    if (!dir && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return snnc_fail(err, SNNC_EINVALID, "%s '%s': is a directory (a file is written)", flag,
+                         path);
+    return SNNC_OK;
+}
+
+int snnc_cli_output_check(const char *flag, const char *path, bool dir, bool replace,
+                          char **norm, snnc_err *err)
+{
+    if (!path || !*path)
+        return snnc_fail(err, SNNC_EUSAGE, "%s: an empty path", flag);
+    size_t n = strlen(path);
+    if (!dir && path[n - 1] == '/')
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': names a directory (a file is written)", flag,
+                         path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    char *p = strndup(path, n);
+    if (!p)
+        return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    int rc = check_dest(flag, path, p, dir, replace, err);
+    if (!rc && norm)
+        *norm = p;
+    else
+        free(p);
+    return rc;
+}
+
 const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path)
 {
     char **f = realloc(o->final_paths, (size_t)(o->n + 1) * sizeof *f);
@@ -78,6 +136,10 @@ const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path)
     if (!tmp)
         return NULL;
     snprintf(tmp, len, "%s.tmp-%ld-%d", path, (long)getpid(), o->n);
+    if (snnc_cli_temp_add(tmp, false, NULL)) { /* removed on a signal */
+        free(tmp);
+        return NULL;
+    }
     o->final_paths[o->n] = strdup(path);
     o->temp_paths[o->n] = tmp;
     return o->temp_paths[o->n++];
@@ -86,6 +148,7 @@ const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path)
 static void outputs_free(snnc_cli_outputs *o)
 {
     for (int i = 0; i < o->n; i++) {
+        snnc_cli_temp_forget(o->temp_paths[i]);
         free(o->final_paths[i]);
         free(o->temp_paths[i]);
     }

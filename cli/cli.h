@@ -55,6 +55,30 @@ void snnc_cli_err_data_file(snnc_err *err, const char *subject, const char *flag
 /* Messages about a temporary file name the file the user asked for. */
 void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path);
 
+/* An output path checked before any work, named as typed (FLAG 'PATH'): its
+ * directory exists, is a directory and is writable; a file (dir false) is
+ * not an existing directory nor a name ending in '/'; a directory may end in
+ * '/' (*norm, when given: a copy without it, for the caller to free) and,
+ * unless replace, must not exist.  SNNC_EUSAGE (exit 1) for a path refused
+ * whatever the file system holds ("", "x/" for a file, ".", a name too
+ * long) and an existing OUTDIR; SNNC_EINVALID (exit 2, as an input file
+ * that cannot be read) for what the file system refuses. */
+int snnc_cli_output_check(const char *flag, const char *path, bool dir, bool replace,
+                          char **norm, snnc_err *err);
+
+/* Temporaries removed when SIGINT, SIGTERM or SIGHUP ends the command
+ * (cli_cleanup.c): registered (a file or a tree; restore: renamed back to
+ * that path instead, removed if that fails) and forgotten from the main
+ * thread once committed or removed.  snnc_cli_temp_dir makes and registers
+ * a directory marked as snnc's; snnc_cli_remove_stale removes the marked
+ * DEST.tmp-PID of processes that have ended. */
+void snnc_cli_signals_install(void);
+int snnc_cli_temp_add(const char *path, bool tree, const char *restore);
+void snnc_cli_temp_forget(const char *path);
+int snnc_cli_temp_dir(const char *path, snnc_err *err);
+void snnc_cli_temp_dir_unmark(const char *path);
+void snnc_cli_remove_stale(const char *cmd, const char *dest);
+
 bool snnc_cli_is_help(const char *arg);
 
 int snnc_cmd_check(int argc, char **argv);
@@ -66,7 +90,8 @@ int snnc_cmd_report(int argc, char **argv);
 int snnc_cmd_evaluate(int argc, char **argv); /* simulate OUTDIR (cmd_evaluate.c) */
 
 /* Conversion helpers (cmd_convert.c, cmd_report.c): a float32 tensor file
- * (float64 converted), removing a directory tree, the readable conversion
+ * (float64 converted), removing a directory tree (cli_cleanup.c, no link
+ * followed, async-signal-safe), the readable conversion
  * report of OUTDIR/report.json (full: with the per-layer, matching and
  * per-core tables). */
 struct json_t;

@@ -1,6 +1,8 @@
 /* cli_util.c — exit codes, error messages, NAME=FILE arguments, tensor
- * files and all-or-nothing output files for the subcommands (cli.h). */
+ * files, output paths checked before any work and all-or-nothing output
+ * files for the subcommands (cli.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +83,81 @@ int snnc_cli_read_tensor(const char *path, snnc_tensor **out, snnc_err *err)
     return rc;
 }
 
+/* Room left in a file name for a temporary suffix (".tmp-PID-N"). */
+#define TMP_SUFFIX_MAX 24
+
+/* The directory that will hold `target` exists (and, with `writable`, can
+ * take a new file). */
+static int check_parent(const char *flag, const char *path, const char *target, bool writable,
+                        snnc_err *err)
+{
+    const char *slash = strrchr(target, '/');
+    char parent[PATH_MAX];
+    int n = slash ? (int)(slash - target) + (slash == target) : 1; /* "/x" -> "/", "x" -> "." */
+    if (snprintf(parent, sizeof parent, "%.*s", n, slash ? target : ".") >= (int)sizeof parent)
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': path too long", flag, path);
+    struct stat sb;
+    int e = stat(parent, &sb) ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+    if (e)
+        return snnc_fail(err, SNNC_EINVALID, "%s '%s': directory '%s': %s", flag, path, parent,
+                         strerror(e));
+    if (writable && access(parent, W_OK | X_OK))
+        return snnc_fail(err, SNNC_EINVALID, "%s '%s': directory '%s' is not writable: %s", flag,
+                         path, parent, strerror(errno));
+    return SNNC_OK;
+}
+
+static int check_dest(const char *flag, const char *path, const char *p, bool dir, bool replace,
+                      snnc_err *err)
+{
+    const char *slash = strrchr(p, '/'), *base = slash ? slash + 1 : p;
+    struct stat sb;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': not a name for a new %s", flag, path,
+                         dir ? "directory" : "file");
+    if (strlen(base) > NAME_MAX - TMP_SUFFIX_MAX)
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': a name longer than %d bytes", flag, path,
+                         NAME_MAX - TMP_SUFFIX_MAX);
+    if (stat(p, &sb) == 0 && !replace) /* a dangling link is refused below */
+        return snnc_fail(err, SNNC_EUSAGE, "'%s' exists (use --force to replace it)", path);
+    int rc = check_parent(flag, path, p, false, err);
+    char *target = NULL; /* NULL: a FIFO, device or socket, written in place */
+    if (!rc && snnc_cli_output_target(p, dir, &target, err)) {
+        size_t k = strlen(p); /* "P: why" -> "FLAG 'PATH': why" */
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", strncmp(err->msg, p, k) || err->msg[k] != ':' ? err->msg
+                                                                                   : err->msg + k + 2);
+        return snnc_fail(err, err->code, "%s '%s': %s", flag, path, why);
+    }
+    if (rc)
+        return rc;
+    rc = target ? check_parent(flag, path, target, true, err) : SNNC_OK;
+    free(target);
+    return rc;
+}
+
+int snnc_cli_output_check(const char *flag, const char *path, bool dir, bool replace,
+                          char **norm, snnc_err *err)
+{
+    if (!path || !*path)
+        return snnc_fail(err, SNNC_EUSAGE, "%s: an empty path", flag);
+    size_t n = strlen(path);
+    if (!dir && path[n - 1] == '/')
+        return snnc_fail(err, SNNC_EUSAGE, "%s '%s': names a directory (a file is written)", flag,
+                         path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    char *p = strndup(path, n);
+    if (!p)
+        return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    int rc = check_dest(flag, path, p, dir, replace, err);
+    if (!rc && norm)
+        *norm = p;
+    else
+        free(p);
+    return rc;
+}
+
 const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path, snnc_err *err)
 {
     char *target = NULL;
@@ -102,6 +179,11 @@ const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path, snnc_err
     }
     if (tmp)
         snprintf(tmp, len, "%s.tmp-%ld-%d", target, (long)getpid(), o->n);
+    if (tmp && snnc_cli_temp_add(tmp, false, NULL)) { /* removed on a signal */
+        free(final), free(tmp);
+        snnc_fail(err, SNNC_ENOMEM, "out of memory");
+        return NULL;
+    }
     o->final_paths[o->n] = final;
     o->temp_paths[o->n++] = tmp;
     return tmp ? tmp : final;
@@ -110,6 +192,7 @@ const char *snnc_cli_outputs_add(snnc_cli_outputs *o, const char *path, snnc_err
 static void outputs_free(snnc_cli_outputs *o)
 {
     for (int i = 0; i < o->n; i++) {
+        snnc_cli_temp_forget(o->temp_paths[i]);
         free(o->final_paths[i]);
         free(o->temp_paths[i]);
     }

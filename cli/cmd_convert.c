@@ -5,7 +5,6 @@
  * OUTDIR.tmp-PID and renamed at the end: a failed convert leaves no OUTDIR.
  * Files hold no times, so the same inputs and seed give the same bytes. */
 #include <errno.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,9 +104,6 @@ static int parse_args(int argc, char **argv, opts *o)
         return snnc_cli_usage("convert", "--target truenorth is required (the only target)");
     if (!o->outdir || !o->outdir[0])
         return snnc_cli_usage("convert", "-o OUTDIR is required");
-    struct stat sb;
-    if (!o->force && stat(o->outdir, &sb) == 0)
-        return snnc_cli_usage("convert", "'%s' exists (use --force to replace it)", o->outdir);
     return 0;
 }
 
@@ -136,34 +132,6 @@ int snnc_cli_read_f32(const char *path, snnc_tensor **out, snnc_err *err)
     }
     *out = t;
     return SNNC_OK;
-}
-
-/* Remove a tree this command created (no symbolic links followed). */
-void snnc_cli_remove_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb))
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            size_t n = strlen(path) + strlen(e->d_name) + 2;
-            char *sub = malloc(n);
-            if (sub) {
-                snprintf(sub, n, "%s/%s", path, e->d_name);
-                snnc_cli_remove_tree(sub);
-                free(sub);
-            }
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 static char *join(const char *dir, const char *name)
@@ -444,15 +412,19 @@ static int run(const opts *o, snnc_err *err)
     if (!rc) {
         snprintf(tmp, n, "%s.tmp-%ld", target, (long)getpid());
         snprintf(old, n, "%s.old-%ld", target, (long)getpid());
-        if (mkdir(tmp, 0777))
-            rc = snnc_fail(err, SNNC_EIO, "%s: %s", tmp, strerror(errno));
-        else if ((rc = emit(o, &p, &onnx, calib, tmp, err)))
+        if (!(rc = snnc_cli_temp_dir(tmp, err)) && (rc = emit(o, &p, &onnx, calib, tmp, err))) {
             snnc_cli_remove_tree(tmp);
+            snnc_cli_temp_forget(tmp);
+        }
+        snnc_cli_err_rename(err, tmp, o->outdir);
     }
-    if (!rc) {
+    if (!rc) { /* a signal before the renames removes tmp, between them restores old */
         struct stat sb;
         bool replace = o->force && stat(target, &sb) == 0;
-        if (replace && rename(target, old))
+        snnc_cli_temp_dir_unmark(tmp);
+        if (replace && snnc_cli_temp_add(old, true, target))
+            rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
+        else if (replace && rename(target, old))
             rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->outdir, strerror(errno));
         else if (rename(tmp, target)) {
             rc = snnc_fail(err, SNNC_EIO, "%s: %s", o->outdir, strerror(errno));
@@ -462,6 +434,8 @@ static int run(const opts *o, snnc_err *err)
             snnc_cli_remove_tree(old);
         if (rc)
             snnc_cli_remove_tree(tmp);
+        snnc_cli_temp_forget(tmp);
+        snnc_cli_temp_forget(old);
     }
     if (!rc)
         fprintf(stderr, "snnc convert: wrote %s (%d cores)\n", o->outdir,
@@ -482,5 +456,12 @@ int snnc_cmd_convert(int argc, char **argv)
     if (o.help)
         return SNNC_EXIT_OK; /* usage printed */
     snnc_err err = {0};
-    return run(&o, &err) ? snnc_cli_fail("convert", &err) : SNNC_EXIT_OK;
+    char *outdir = NULL; /* -o as typed in messages; without a trailing '/' from here on */
+    if (snnc_cli_output_check("-o", o.outdir, true, o.force, &outdir, &err))
+        return snnc_cli_fail("convert", &err);
+    o.outdir = outdir;
+    snnc_cli_remove_stale("convert", outdir);
+    st = run(&o, &err) ? snnc_cli_fail("convert", &err) : SNNC_EXIT_OK;
+    free(outdir);
+    return st;
 }

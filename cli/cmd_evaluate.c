@@ -417,5 +417,7 @@ int snnc_cmd_evaluate(int argc, char **argv)
     if (help)
         return SNNC_EXIT_OK; /* usage printed */
     snnc_err err = {0};
+    if (o.output && snnc_cli_output_check("--output", o.output, false, true, NULL, &err))
+        return snnc_cli_fail("simulate", &err);
     return evaluate(&o, &err) ? snnc_cli_fail("simulate", &err) : SNNC_EXIT_OK;
 }

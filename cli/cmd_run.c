@@ -171,7 +171,11 @@ int snnc_cmd_run(int argc, char **argv)
         status = snnc_cli_usage("run", "no MODEL.onnx given");
     if (!status) {
         snnc_err err = {0};
-        int rc = run(model, &in, &out, json, &err);
+        int rc = SNNC_OK;
+        for (int j = 0; !rc && j < out.n; j++)
+            rc = snnc_cli_output_check("--output", out.files[j], false, true, NULL, &err);
+        if (!rc)
+            rc = run(model, &in, &out, json, &err);
         status = rc ? snnc_cli_fail("run", &err) : SNNC_EXIT_OK;
     }
     free_bindings(&in), free_bindings(&out);

@@ -384,5 +384,7 @@ int snnc_cmd_simulate(int argc, char **argv)
     if (o.help)
         return SNNC_EXIT_OK; /* usage printed */
     snnc_err err = {0};
+    if (o.out && snnc_cli_output_check("--output-spikes", o.out, false, true, NULL, &err))
+        return snnc_cli_fail("simulate", &err);
     return run(&o, &err) ? snnc_cli_fail("simulate", &err) : SNNC_EXIT_OK;
 }

@@ -34,6 +34,7 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+    snnc_cli_signals_install(); /* a signal removes the temporaries (cli_cleanup.c) */
     if (argc < 2) {
         print_help(stderr);
         return SNNC_EXIT_USAGE;

@@ -33,14 +33,18 @@ static const char usage[] =
     "  --weight-levels N       weight levels (default 16: codes -8..7; 2..16, the 4 axon types)\n"
     "  --activity-levels N     activity levels = spikes per window + 1 (default 16; 2..16,\n"
     "                          a window is at most the 15-tick largest delay)\n"
-    "  --fan-in N              inputs per neuron (default 64; 1..64 = 256 axons / 4)\n"
+    "  --fan-in N              inputs per neuron (default 64; 1..64 = 256 axons / 4; a split\n"
+    "                          network needs its partial sums to fit a core: a fan-in it\n"
+    "                          cannot realise is refused before any matching, naming the\n"
+    "                          values it accepts, as 'snnc check' does)\n"
     "  --fan-in-strategy S     split (default) or prune\n"
     "  --rounding R            nearest (default) or stochastic\n"
-    "  --seed N                seed of stochastic rounding (default 0)\n"
+    "  --seed N                seed of stochastic rounding (default 1; 0..2^62)\n"
     "  --scale S               weight scales per neuron (default) or per layer\n"
     "  --prune-rescale         prune: rescale the kept weights to the row's L1 norm\n"
     "  --percentile P          activity range: this percentile of the calibration\n"
-    "                          activities (default 99.9)\n"
+    "                          activities (default 99.9; 50..100: below the median most\n"
+    "                          activities would saturate and ranges degenerate)\n"
     "  --no-compensate         no rounding-error compensation with the calibration data\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete; on failure nothing is\n"
@@ -58,6 +62,9 @@ typedef struct opts {
 #define TN_WEIGHT_LEVELS_MAX 16
 #define TN_ACTIVITY_LEVELS_MAX 16
 #define TN_FAN_IN_MAX 64
+/* Activity ranges below the median calibration activity saturate most
+ * activities; at 0.01 the readout of examples/elman_tn64 needs mult 151. */
+#define TN_PERCENTILE_MIN 50
 
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
@@ -85,7 +92,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),
         SNNC_OPT_CHOICE_("--scale", &scale, scale_words),
         SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
-        SNNC_OPT_REAL_("--percentile", &o->c.percentile, 0, 100),
+        SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, TN_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
         SNNC_OPT_END,
     };

@@ -430,9 +430,9 @@ static int load_calib(const opts *o, snnc_graph *g, snnc_tensor **calib, snnc_er
     int rc = SNNC_OK;
     if (name && (snnc_graph_input_count(g) < 1 || strcmp(name, snnc_graph_input_name(g, 0))))
         rc = snnc_fail(err, SNNC_EUSAGE, "--calib: the model has no input '%s'", name);
-    if (!rc)
-        rc = snnc_cli_read_tensor(file, calib, err);
-    if (rc && rc != SNNC_EUSAGE)
+    if (!rc && !(rc = snnc_cli_read_f32(file, calib, err)))
+        rc = snnc_cli_check_batch(*calib, "--calib", file, err);
+    else if (rc && rc != SNNC_EUSAGE)
         snnc_err_prefix(err, "--calib %s", file);
     free(buf);
     return rc;

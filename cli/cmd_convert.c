@@ -423,6 +423,8 @@ static int run(const opts *o, snnc_err *err)
     if (o->calib_arg) {
         snnc_cli_split_binding(o->calib_arg, &buf, &name, &file);
         rc = snnc_cli_read_f32(file, &calib, err);
+        if (!rc)
+            rc = snnc_cli_check_batch(calib, "--calib", file, err);
     }
     snnc_pipeline p;
     if (!rc)

@@ -24,8 +24,10 @@ static const char usage[] =
     "Evaluate a conversion (OUTDIR of 'snnc convert') on an input batch at four stages: float\n"
     "ANN, constrained ANN, ideal spiking netlist, TrueNorth (OUTDIR/truenorth/model.json,\n"
     "bit-exact).  Accuracy is argmax against integer labels (null without --labels).\n"
-    "  --input [NAME=]FILE  input batch (.npy/.pb) shaped like the model's input\n"
-    "  --labels FILE.npy    integer class labels, one per sample\n"
+    "  --input [NAME=]FILE  input batch (.npy/.pb) shaped like the model's input: at least\n"
+    "                       one sample, every value finite\n"
+    "  --labels FILE.npy    class labels, one per sample: integers 0..classes-1 (integer or\n"
+    "                       integral float values)\n"
     "  --output FILE.npy    TrueNorth class scores [batch, classes] (float32)\n"
     "  --json               one object: samples, accuracy {ann, constrained, ideal, truenorth},\n"
     "                       ticks_per_sample, spikes_per_sample, synaptic_events_per_sample,\n"
@@ -87,28 +89,6 @@ static int read_options(const json_t *r, snnc_constraints *c, snnc_err *err)
         c->compensate = json_is_true(json_object_get(o, "compensate"));
     c->prune_rescale = json_is_true(json_object_get(o, "prune_rescale"));
     return SNNC_OK;
-}
-
-static int read_labels(const char *path, int64_t B, int64_t **out, snnc_err *err)
-{
-    snnc_tensor *t = NULL;
-    int rc = snnc_cli_read_tensor(path, &t, err);
-    if (rc)
-        return rc;
-    if (t->count != B) {
-        rc = snnc_fail(err, SNNC_EINVALID, "%s: %lld labels for %lld samples", path,
-                       (long long)t->count, (long long)B);
-    } else if (!(*out = malloc((size_t)B * sizeof **out))) {
-        rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    } else {
-        for (int64_t i = 0; i < B; i++)
-            (*out)[i] = t->dtype == SNNC_I64 ? ((int64_t *)t->data)[i]
-                      : t->dtype == SNNC_I32 ? ((int32_t *)t->data)[i]
-                      : t->dtype == SNNC_F32 ? (int64_t)((float *)t->data)[i]
-                      : t->dtype == SNNC_F64 ? (int64_t)((double *)t->data)[i] : -1;
-    }
-    snnc_tensor_free(t);
-    return rc;
 }
 
 static int64_t argmax_f(const float *v, int n)
@@ -374,6 +354,8 @@ static int evaluate(const eopts *o, snnc_err *err)
     if (!rc) {
         snnc_cli_split_binding(o->input, &buf, &name, &file);
         rc = snnc_cli_read_f32(file, &x, err);
+        if (!rc)
+            rc = snnc_cli_check_batch(x, "--input", file, err);
     }
     if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err)))
         snnc_cli_err_data_file(err, "calibration", "calibration copy", cpath);
@@ -383,7 +365,8 @@ static int evaluate(const eopts *o, snnc_err *err)
     if (!rc)
         rc = tn_model_read(tpath, &model, err);
     if (!rc && o->labels)
-        rc = read_labels(o->labels, x->dims[p.ann->batch_first ? 0 : 1], &labels, err);
+        rc = snnc_cli_read_labels(o->labels, x->dims[p.ann->batch_first ? 0 : 1],
+                                  p.mapping->n_classes, &labels, err);
     if (!rc && (rc = run_stages(&p, model, x, &s, err)))
         snnc_cli_err_data_file(err, "input:", "--input", file);
     if (!rc && o->output)

@@ -1,7 +1,8 @@
 /* cmd_convert.c — `snnc convert MODEL.onnx --target truenorth -o OUTDIR
  * [--calib [NAME=]FILE] [constraint options] [--force]`: the pass list of
  * mapper/pipeline.h, then OUTDIR/{truenorth/model.json, network.json,
- * plots/NAME.svg, report.json, report.txt, model.onnx, calib.npy}.  Built in
+ * plots/NAME.svg, report.json, report.txt, model.onnx, calib.npy, manifest.json
+ * (cli_outdir.h: the digests of the others)}.  Built in
  * OUTDIR.tmp-PID and renamed at the end: a failed convert leaves no OUTDIR.
  * Files hold no times, so the same inputs and seed give the same bytes. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "../ir/error.h"
 #include "cli.h"
 #include "cli_options.h"
+#include "cli_outdir.h"
 #include "mapper/pipeline.h"
 
 static const char usage[] =
@@ -27,7 +29,8 @@ static const char usage[] =
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
-    "copies of the model and calibration data that 'snnc simulate OUTDIR' rebuilds from.\n"
+    "copies of the model and calibration data that 'snnc simulate OUTDIR' rebuilds from, and\n"
+    "OUTDIR/manifest.json, the SHA-256 of every part, which simulate and report verify.\n"
     "  --calib [NAME=]FILE     calibration input batch (.npy/.pb) shaped like the model input:\n"
     "                          activity ranges, response matching, dynamic power\n"
     "  --weight-levels N       weight levels (default 16: codes -8..7; 2..16, the 4 axon types)\n"
@@ -57,15 +60,6 @@ typedef struct opts {
     bool force, help;
 } opts;
 
-/* TrueNorth's limits on the constraints (docs/TRUENORTH_MAPPING.md): 4-bit
- * codes on 4 axon types, windows within the largest delay, 4 axons an input. */
-#define TN_WEIGHT_LEVELS_MAX 16
-#define TN_ACTIVITY_LEVELS_MAX 16
-#define TN_FAN_IN_MAX 64
-/* Activity ranges below the median calibration activity saturate most
- * activities; at 0.01 the readout of examples/elman_tn64 needs mult 151. */
-#define TN_PERCENTILE_MIN 50
-
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
 static const char *const scale_words[] = {"neuron", "layer", NULL};
@@ -84,15 +78,15 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_TEXT_("--output", &o->outdir),
         SNNC_OPT_TEXT_("-o", &o->outdir),
         SNNC_OPT_ONCE_("--calib", &o->calib_arg, "the network has one input"),
-        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, TN_WEIGHT_LEVELS_MAX),
-        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, TN_ACTIVITY_LEVELS_MAX),
-        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, TN_FAN_IN_MAX),
-        SNNC_OPT_INT64_("--seed", &seed, 0, (long long)1 << 62),
+        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, SNNC_TN_WEIGHT_LEVELS_MAX),
+        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, SNNC_TN_ACTIVITY_LEVELS_MAX),
+        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, SNNC_TN_FAN_IN_MAX),
+        SNNC_OPT_INT64_("--seed", &seed, 0, SNNC_SEED_MAX),
         SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
         SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),
         SNNC_OPT_CHOICE_("--scale", &scale, scale_words),
         SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
-        SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, TN_PERCENTILE_MIN, 100),
+        SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, SNNC_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
         SNNC_OPT_END,
     };
@@ -410,6 +404,8 @@ static int emit(const opts *o, const snnc_pipeline *p, const snnc_tensor *calib,
         }
     }
     json_decref(rep);
+    if (!rc)
+        rc = snnc_outdir_manifest_write(dir, err);
     free(tn), free(model), free(net), free(onnx), free(cal), free(rj), free(rt);
     return rc;
 }

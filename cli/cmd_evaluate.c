@@ -332,8 +332,13 @@ static int evaluate(const eopts *o, snnc_err *err)
         if (!rc)
             rc = snnc_cli_check_batch(x, "--input", file, err);
     }
-    if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err)))
+    if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err))) {
         snnc_cli_err_data_file(err, "calibration", "calibration copy", cpath);
+        if (rc == SNNC_EUSAGE) { /* a constraint the network cannot realise: the report's */
+            snnc_err_prefix(err, "%s/report.json: constraints", o->dir);
+            rc = err->code = SNNC_EINVALID;
+        }
+    }
     if (!rc && name && strcmp(name, p.ann->input_name))
         rc = snnc_fail(err, SNNC_EUSAGE, "--input %s: the model's input is '%s'", name,
                        p.ann->input_name);

@@ -163,6 +163,17 @@ run_snnc simulate "$T/x" --input "$E/input.npy"
 expect_exit 2 "model.json of another network, re-signed" &&
     expect_said "model.json of another network, re-signed" "$T/x/truenorth/model.json" "belongs to another conversion"
 
+# Constraints in range that this network cannot realise (fan-in 1: see
+# options.sh), re-signed: simulate refuses them as the report's (exit 2),
+# fast, not as a usage error.
+rm -rf "$T/x"
+cp -r "$T/a" "$T/x"
+$PY "$T/edit.py" "$T/x" 1 'r["constraints"]["fan_in"] = 1'
+run_snnc simulate "$T/x" --input "$E/input.npy"
+expect_exit 2 "fan_in 1, re-signed" &&
+    expect_said "fan_in 1, re-signed" "$T/x/report.json: constraints" "fan-in 1 cannot be realised"
+expect_fast "fan_in 1, re-signed" 3
+
 # Not an OUTDIR: a missing directory, a file.
 run_snnc simulate "$T/none" --input "$E/input.npy"
 expect_exit 2 "missing OUTDIR" && expect_said "missing OUTDIR" "$T/none/report.json"

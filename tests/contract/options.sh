@@ -100,6 +100,12 @@ done
 expect_absent "convert --fan-in 1" "$T/f1"
 CHECKS=$((CHECKS + 1))
 cmp -s "$T/convert.msg" "$T/check.msg" || contract_fail "check and convert word --fan-in 1 differently"
+# elman_h128: 8 + 128 = 136 hidden columns, 2 ceil(136 / F) <= 64 needs
+# F >= 5 (F = 4: 34 groups, 68 inputs); its readout's 128 columns need F >= 4.
+H=$EX/elman_h128
+run_snnc check "$H/model.onnx" --target truenorth --calib "$H/calib.npy" --fan-in 4
+expect_exit 1 "h128 check --fan-in 4" &&
+    expect_said "h128 check --fan-in 4" "accepted for it: 5..64" "has 68 inputs"
 # fan-in 2 fits: check predicts success (no unmappable violation).
 run_snnc check "$M" --target truenorth --calib "$E/calib.npy" --fan-in 2 --strict
 expect_exit 3 "check --fan-in 2"

@@ -65,7 +65,7 @@ bad("in_minf", x_with(np.float32, (255, 0, 3), -np.inf), (255, 0, 3), "-inf")
 bad("in_f64nan", x_with(np.float64, (17, 4, 0), np.nan), (17, 4, 0), "NaN")
 # a float64 beyond float32's range is infinite once read as float32
 bad("in_f64big", x_with(np.float64, (9, 1, 5), 1e300), (9, 1, 5), "+inf")
-np.save(d + "/in_empty.npy", x[:0])
+np.save(d + "/in_empty.npy", x[:0]); np.save(d + "/in_int.npy", (x * 4).astype(np.int64))
 cases.close()
 EOF
 
@@ -126,6 +126,9 @@ expect_exit 2 "convert in_empty" && expect_said "convert in_empty" "--calib $D/i
 expect_absent "convert in_empty" "$T/c"
 run_snnc check "$M" --target truenorth --calib "$D/in_empty.npy"
 expect_exit 2 "check in_empty" && expect_said "check in_empty" "--calib $D/in_empty.npy: empty batch"
+
+run_snnc simulate "$T/o" --input "$D/in_int.npy"
+expect_exit 2 "simulate in_int" && expect_said "simulate in_int" "$D/in_int.npy" "float32 or float64"
 
 # run: the float reference takes non-finite values (documented).
 run_snnc run --help

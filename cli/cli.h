@@ -52,6 +52,13 @@ void snnc_cli_outputs_abort(snnc_cli_outputs *o);
  * with `subject`, e.g. "calibration") names the file the command read it
  * from: "FLAG FILE: ...". */
 void snnc_cli_err_data_file(snnc_err *err, const char *subject, const char *flag, const char *file);
+/* Data files, every value checked (cli_data.c), errors naming FLAG FILE and
+ * the first bad element: a batch (input or calibration) is not empty and,
+ * for floating-point data, all finite; labels are integers in
+ * [0, classes), one per sample (read into *out, caller frees). */
+int snnc_cli_check_batch(const snnc_tensor *t, const char *flag, const char *file, snnc_err *err);
+int snnc_cli_read_labels(const char *path, int64_t samples, int classes, int64_t **out,
+                         snnc_err *err);
 /* Messages about a temporary file name the file the user asked for. */
 void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path);
 
@@ -77,6 +84,8 @@ int snnc_cli_temp_add(const char *path, bool tree, const char *restore);
 void snnc_cli_temp_forget(const char *path);
 int snnc_cli_temp_dir(const char *path, snnc_err *err);
 void snnc_cli_temp_dir_unmark(const char *path);
+/* The marker file in a temporary OUTDIR (not a part of the conversion). */
+#define SNNC_CLI_TEMP_MARKER ".snnc-temporary"
 void snnc_cli_remove_stale(const char *cmd, const char *dest);
 
 bool snnc_cli_is_help(const char *arg);

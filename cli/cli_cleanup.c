@@ -37,7 +37,7 @@
 
 #define MAX_TEMPS 160  /* run's 64 outputs, convert's directory and more */
 #define MAX_DEPTH 128  /* directory levels removed below a tree */
-#define MARKER ".snnc-temporary"
+#define MARKER SNNC_CLI_TEMP_MARKER
 
 typedef struct temp {
     char *path;    /* NULL: free slot */

@@ -1,4 +1,5 @@
 /* cli_options.c — the subcommands' argument parser (cli_options.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,22 @@ static const snnc_cli_option *find(const snnc_cli_option *opts, const char *arg)
     return NULL;
 }
 
+/* A number starts with a sign or a digit: strtoll and strtod would skip
+ * white space and take "nan", "inf" and hexadecimal. */
+static bool numeral(const char *v, bool real)
+{
+    const char *d = v + (*v == '-' || *v == '+');
+    if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+        return false;
+    return isdigit((unsigned char)d[0]) || (real && d[0] == '.' && isdigit((unsigned char)d[1]));
+}
+
 static int parse_integer(const char *cmd, const snnc_cli_option *o, const char *v, long long *out)
 {
     char *end;
     errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (errno || end == v || *end || n < o->lo || n > o->hi)
+    if (!numeral(v, false) || errno || end == v || *end || n < o->lo || n > o->hi)
         return snnc_cli_usage(cmd, "%s needs an integer in %lld..%lld, not '%s'", o->name, o->lo, o->hi, v);
     *out = n;
     return 0;
@@ -31,8 +42,11 @@ static int parse_real(const char *cmd, const snnc_cli_option *o, const char *v)
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (errno || end == v || *end || !(x > (double)o->lo && x <= (double)o->hi))
-        return snnc_cli_usage(cmd, "%s needs a number in (%lld, %lld], not '%s'", o->name, o->lo, o->hi, v);
+    bool above_lo = o->closed ? x >= (double)o->lo : x > (double)o->lo;
+    if (!numeral(v, true) || errno || end == v || *end || !(above_lo && x <= (double)o->hi))
+        return snnc_cli_usage(cmd, o->closed ? "%s needs a number in %lld..%lld, not '%s'"
+                                             : "%s needs a number in (%lld, %lld], not '%s'",
+                              o->name, o->lo, o->hi, v);
     *(double *)o->dest = x;
     return 0;
 }
@@ -81,11 +95,24 @@ static int take(const char *cmd, const snnc_cli_option *o, const char *v)
     return 0;
 }
 
+/* Whether dest was already given a value (aliases share it); records it. */
+static bool repeated(const void *dest, const void **given, int *n)
+{
+    for (int k = 0; k < *n; k++)
+        if (given[k] == dest)
+            return true;
+    if (*n < 64)
+        given[(*n)++] = dest;
+    return false;
+}
+
 int snnc_cli_parse(const char *cmd, const char *usage, int argc, char **argv, const snnc_cli_option *opts,
                    const char **positional, bool *help)
 {
     *positional = NULL;
     *help = false;
+    const void *given[64]; /* dests of the valued options seen: a second value is refused */
+    int n_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (snnc_cli_is_help(a)) {
@@ -99,6 +126,8 @@ int snnc_cli_parse(const char *cmd, const char *usage, int argc, char **argv, co
         } else if (o) {
             if (i + 1 >= argc)
                 return snnc_cli_usage(cmd, "%s needs a value", a);
+            if (o->kind != SNNC_OPT_CALL && !o->once && repeated(o->dest, given, &n_given))
+                return snnc_cli_usage(cmd, "%s given twice (one value is accepted)", a);
             int st = take(cmd, o, argv[++i]);
             if (st)
                 return st;

@@ -13,6 +13,7 @@
 
 #include "../ir/error.h"
 #include "../quantize/quantize.h"
+#include "mapper/pipeline.h"
 #include "cli.h"
 #include "cli_options.h"
 
@@ -429,11 +430,32 @@ static int load_calib(const opts *o, snnc_graph *g, snnc_tensor **calib, snnc_er
     int rc = SNNC_OK;
     if (name && (snnc_graph_input_count(g) < 1 || strcmp(name, snnc_graph_input_name(g, 0))))
         rc = snnc_fail(err, SNNC_EUSAGE, "--calib: the model has no input '%s'", name);
-    if (!rc)
-        rc = snnc_cli_read_tensor(file, calib, err);
-    if (rc && rc != SNNC_EUSAGE)
+    if (!rc && !(rc = snnc_cli_read_f32(file, calib, err)))
+        rc = snnc_cli_check_batch(*calib, "--calib", file, err);
+    else if (rc && rc != SNNC_EUSAGE)
         snnc_err_prefix(err, "--calib %s", file);
     free(buf);
+    return rc;
+}
+
+/* What convert does next (mapper/pipeline.h): lower and run the mapping's
+ * structural checks.  A constraint the network cannot realise is refused
+ * the same way (usage error naming the option); what the mapping cannot
+ * hold becomes an "unmappable" violation. */
+static int convertible(const snnc_ann *a, const snnc_ann *q, const snnc_layer_constraints *S, int n,
+                       const snnc_constraints *c, const snnc_tensor *calib, json_t *viol,
+                       snnc_err *err)
+{
+    snnc_netlist *net = NULL;
+    snnc_err e = {0};
+    int rc = snnc_pipeline_lower(a, q, S, n, c, calib, true, &net, &e);
+    snnc_netlist_free(net);
+    if (rc == SNNC_EUNSUPPORTED) {
+        add_violation(viol, "", "unmappable", 1, 0, "convert would refuse: %s", e.msg);
+        return SNNC_OK;
+    }
+    if (rc)
+        *err = e;
     return rc;
 }
 
@@ -472,6 +494,8 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     }
     if (!rc && a)
         rc = snnc_constrain(a, &o->c, calib, &q, &S, &n, err);
+    if (!rc && a)
+        rc = convertible(a, q, S, n, &o->c, calib, viol, err);
     if (!rc && n > 0 && !(F = calloc((size_t)n, sizeof *F)))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     for (int l = 0; !rc && l < n; l++) {

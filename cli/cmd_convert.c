@@ -1,7 +1,8 @@
 /* cmd_convert.c — `snnc convert MODEL.onnx --target truenorth -o OUTDIR
  * [--calib [NAME=]FILE] [constraint options] [--force]`: the pass list of
  * mapper/pipeline.h, then OUTDIR/{truenorth/model.json, network.json,
- * plots/NAME.svg, report.json, report.txt, model.onnx, calib.npy}.  Built in
+ * plots/NAME.svg, report.json, report.txt, model.onnx, calib.npy, manifest.json
+ * (cli_outdir.h: the digests of the others)}.  Built in
  * OUTDIR.tmp-PID and renamed at the end: a failed convert leaves no OUTDIR.
  * Files hold no times, so the same inputs and seed give the same bytes. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "io/file.h"
+#include "cli_outdir.h"
 #include "mapper/pipeline.h"
 
 static const char usage[] =
@@ -27,20 +29,25 @@ static const char usage[] =
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
-    "copies of the model and calibration data that 'snnc simulate OUTDIR' rebuilds from.\n"
+    "copies of the model and calibration data that 'snnc simulate OUTDIR' rebuilds from, and\n"
+    "OUTDIR/manifest.json, the SHA-256 of every part, which simulate and report verify.\n"
     "  --calib [NAME=]FILE     calibration input batch (.npy/.pb) shaped like the model input:\n"
     "                          activity ranges, response matching, dynamic power\n"
     "  --weight-levels N       weight levels (default 16: codes -8..7; 2..16, the 4 axon types)\n"
     "  --activity-levels N     activity levels = spikes per window + 1 (default 16; 2..16,\n"
     "                          a window is at most the 15-tick largest delay)\n"
-    "  --fan-in N              inputs per neuron (default 64; 1..64 = 256 axons / 4)\n"
+    "  --fan-in N              inputs per neuron (default 64; 1..64 = 256 axons / 4; a split\n"
+    "                          network needs its partial sums to fit a core: a fan-in it\n"
+    "                          cannot realise is refused before any matching, naming the\n"
+    "                          values it accepts, as 'snnc check' does)\n"
     "  --fan-in-strategy S     split (default) or prune\n"
     "  --rounding R            nearest (default) or stochastic\n"
-    "  --seed N                seed of stochastic rounding (default 0)\n"
+    "  --seed N                seed of stochastic rounding (default 1; 0..2^62)\n"
     "  --scale S               weight scales per neuron (default) or per layer\n"
     "  --prune-rescale         prune: rescale the kept weights to the row's L1 norm\n"
     "  --percentile P          activity range: this percentile of the calibration\n"
-    "                          activities (default 99.9)\n"
+    "                          activities (default 99.9; 50..100: below the median most\n"
+    "                          activities would saturate and ranges degenerate)\n"
     "  --no-compensate         no rounding-error compensation with the calibration data\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
@@ -53,12 +60,6 @@ typedef struct opts {
     snnc_constraints c;
     bool force, help;
 } opts;
-
-/* TrueNorth's limits on the constraints (docs/TRUENORTH_MAPPING.md): 4-bit
- * codes on 4 axon types, windows within the largest delay, 4 axons an input. */
-#define TN_WEIGHT_LEVELS_MAX 16
-#define TN_ACTIVITY_LEVELS_MAX 16
-#define TN_FAN_IN_MAX 64
 
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
@@ -78,15 +79,15 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_TEXT_("--output", &o->outdir),
         SNNC_OPT_TEXT_("-o", &o->outdir),
         SNNC_OPT_ONCE_("--calib", &o->calib_arg, "the network has one input"),
-        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, TN_WEIGHT_LEVELS_MAX),
-        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, TN_ACTIVITY_LEVELS_MAX),
-        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, TN_FAN_IN_MAX),
-        SNNC_OPT_INT64_("--seed", &seed, 0, (long long)1 << 62),
+        SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, SNNC_TN_WEIGHT_LEVELS_MAX),
+        SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, SNNC_TN_ACTIVITY_LEVELS_MAX),
+        SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, SNNC_TN_FAN_IN_MAX),
+        SNNC_OPT_INT64_("--seed", &seed, 0, SNNC_SEED_MAX),
         SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
         SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),
         SNNC_OPT_CHOICE_("--scale", &scale, scale_words),
         SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
-        SNNC_OPT_REAL_("--percentile", &o->c.percentile, 0, 100),
+        SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, SNNC_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
         SNNC_OPT_END,
     };
@@ -370,6 +371,8 @@ static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
         }
     }
     json_decref(rep);
+    if (!rc)
+        rc = snnc_outdir_manifest_write(dir, err);
     free(tn), free(model), free(net), free(onnx), free(cal), free(rj), free(rt);
     return rc;
 }
@@ -384,6 +387,8 @@ static int run(const opts *o, snnc_err *err)
     if (!rc && o->calib_arg) {
         snnc_cli_split_binding(o->calib_arg, &buf, &name, &file);
         rc = snnc_cli_read_f32(file, &calib, err);
+        if (!rc)
+            rc = snnc_cli_check_batch(calib, "--calib", file, err);
     }
     snnc_pipeline p;
     bytes onnx = {0}; /* read once: parsed, then copied into OUTDIR */

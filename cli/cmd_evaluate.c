@@ -1,7 +1,8 @@
 /* cmd_evaluate.c — `snnc simulate OUTDIR --input [NAME=]FILE [--labels
  * FILE.npy] [--output FILE.npy] [--json]` (dispatched from cmd_simulate.c
  * when its argument is a directory): rebuilds the conversion of OUTDIR from
- * its model.onnx, calib.npy and the options in report.json
+ * its model.onnx, calib.npy and the options in report.json, all checked
+ * first against the manifest and field by field (cli_outdir.h)
  * (mapper/pipeline.h), and evaluates four stages on the input batch: float
  * ANN, constrained ANN, ideal spiking (the netlist), TrueNorth (the emitted
  * truenorth/model.json read back, bit-exact simulator); accuracies,
@@ -16,6 +17,7 @@
 #include "../ir/tensor.h"
 #include "cli.h"
 #include "cli_options.h"
+#include "cli_outdir.h"
 #include "mapper/pipeline.h"
 
 static const char usage[] =
@@ -24,8 +26,10 @@ static const char usage[] =
     "Evaluate a conversion (OUTDIR of 'snnc convert') on an input batch at four stages: float\n"
     "ANN, constrained ANN, ideal spiking netlist, TrueNorth (OUTDIR/truenorth/model.json,\n"
     "bit-exact).  Accuracy is argmax against integer labels (null without --labels).\n"
-    "  --input [NAME=]FILE  input batch (.npy/.pb) shaped like the model's input\n"
-    "  --labels FILE.npy    integer class labels, one per sample\n"
+    "  --input [NAME=]FILE  input batch (.npy/.pb) shaped like the model's input: at least\n"
+    "                       one sample, every value finite\n"
+    "  --labels FILE.npy    class labels, one per sample: integers 0..classes-1 (integer or\n"
+    "                       integral float values)\n"
     "  --output FILE.npy    TrueNorth class scores [batch, classes] (float32)\n"
     "  --json               one object: samples, accuracy {ann, constrained, ideal, truenorth},\n"
     "                       ticks_per_sample, spikes_per_sample, synaptic_events_per_sample,\n"
@@ -62,53 +66,6 @@ static char *join(const char *dir, const char *name)
     if (p)
         snprintf(p, n, "%s/%s", dir, name);
     return p;
-}
-
-/* The constraints convert used (report.json "constraints"). */
-static int read_options(const json_t *r, snnc_constraints *c, snnc_err *err)
-{
-    const json_t *o = json_object_get(r, "constraints");
-    snnc_constraints_default(c);
-    if (!json_is_object(o))
-        return snnc_fail(err, SNNC_EINVALID, "report.json: no constraints");
-    c->weight_levels = (int)json_integer_value(json_object_get(o, "weight_levels"));
-    c->activity_levels = (int)json_integer_value(json_object_get(o, "activity_levels"));
-    c->fan_in = (int)json_integer_value(json_object_get(o, "fan_in"));
-    c->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
-    const char *f = json_string_value(json_object_get(o, "fan_in_strategy"));
-    const char *rd = json_string_value(json_object_get(o, "rounding"));
-    const char *sc = json_string_value(json_object_get(o, "scale"));
-    c->fanin = f && !strcmp(f, "prune") ? SNNC_FANIN_PRUNE : SNNC_FANIN_SPLIT;
-    c->rounding = rd && !strcmp(rd, "stochastic") ? SNNC_ROUND_STOCHASTIC : SNNC_ROUND_NEAREST;
-    c->scale = sc && !strcmp(sc, "layer") ? SNNC_SCALE_LAYER : SNNC_SCALE_NEURON;
-    if (json_is_number(json_object_get(o, "percentile")))
-        c->percentile = json_number_value(json_object_get(o, "percentile"));
-    if (json_is_boolean(json_object_get(o, "compensate")))
-        c->compensate = json_is_true(json_object_get(o, "compensate"));
-    c->prune_rescale = json_is_true(json_object_get(o, "prune_rescale"));
-    return SNNC_OK;
-}
-
-static int read_labels(const char *path, int64_t B, int64_t **out, snnc_err *err)
-{
-    snnc_tensor *t = NULL;
-    int rc = snnc_cli_read_tensor(path, &t, err);
-    if (rc)
-        return rc;
-    if (t->count != B) {
-        rc = snnc_fail(err, SNNC_EINVALID, "%s: %lld labels for %lld samples", path,
-                       (long long)t->count, (long long)B);
-    } else if (!(*out = malloc((size_t)B * sizeof **out))) {
-        rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    } else {
-        for (int64_t i = 0; i < B; i++)
-            (*out)[i] = t->dtype == SNNC_I64 ? ((int64_t *)t->data)[i]
-                      : t->dtype == SNNC_I32 ? ((int32_t *)t->data)[i]
-                      : t->dtype == SNNC_F32 ? (int64_t)((float *)t->data)[i]
-                      : t->dtype == SNNC_F64 ? (int64_t)((double *)t->data)[i] : -1;
-    }
-    snnc_tensor_free(t);
-    return rc;
 }
 
 static int64_t argmax_f(const float *v, int n)
@@ -352,7 +309,7 @@ static int write_scores(const char *path, const stages *s, snnc_err *err)
 
 static int evaluate(const eopts *o, snnc_err *err)
 {
-    char *rpath = join(o->dir, "report.json"), *mpath = join(o->dir, "model.onnx");
+    char *mpath = join(o->dir, "model.onnx");
     char *cpath = join(o->dir, "calib.npy"), *tpath = join(o->dir, "truenorth/model.json");
     json_t *rep = NULL;
     snnc_tensor *calib = NULL, *x = NULL;
@@ -363,26 +320,37 @@ static int evaluate(const eopts *o, snnc_err *err)
     char *buf = NULL;
     const char *name = NULL, *file = NULL;
     snnc_constraints c;
-    int rc = rpath && mpath && cpath && tpath ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    if (!rc && !(rep = snnc_cli_read_json(rpath, err)))
-        rc = err->code;
-    if (!rc)
-        rc = read_options(rep, &c, err);
-    if (!rc && json_is_string(json_object_get(rep, "calib")))
-        rc = snnc_cli_read_f32(cpath, &calib, err);
+    int rc = mpath && cpath && tpath ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (!rc && !(rc = snnc_outdir_open(o->dir, &rep, err)))
+        snnc_outdir_constraints(rep, &c);
+    if (!rc && json_is_string(json_object_get(rep, "calib")) &&
+        !(rc = snnc_cli_read_f32(cpath, &calib, err)))
+        rc = snnc_cli_check_batch(calib, "calibration copy", cpath, err);
     if (!rc) {
         snnc_cli_split_binding(o->input, &buf, &name, &file);
         rc = snnc_cli_read_f32(file, &x, err);
+        if (!rc)
+            rc = snnc_cli_check_batch(x, "--input", file, err);
     }
-    if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err)))
+    if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err))) {
         snnc_cli_err_data_file(err, "calibration", "calibration copy", cpath);
+        if (rc == SNNC_EUSAGE) { /* a constraint the network cannot realise: the report's */
+            snnc_err_prefix(err, "%s/report.json: constraints", o->dir);
+            rc = err->code = SNNC_EINVALID;
+        }
+    }
     if (!rc && name && strcmp(name, p.ann->input_name))
         rc = snnc_fail(err, SNNC_EUSAGE, "--input %s: the model's input is '%s'", name,
                        p.ann->input_name);
     if (!rc)
         rc = tn_model_read(tpath, &model, err);
+    if (!rc && model->n_cores != p.mapping->model->n_cores) /* digests aside: not this network's */
+        rc = snnc_fail(err, SNNC_EINVALID, "%s: %d cores; this conversion maps to %d: the model "
+                       "belongs to another conversion", tpath, model->n_cores,
+                       p.mapping->model->n_cores);
     if (!rc && o->labels)
-        rc = read_labels(o->labels, x->dims[p.ann->batch_first ? 0 : 1], &labels, err);
+        rc = snnc_cli_read_labels(o->labels, x->dims[p.ann->batch_first ? 0 : 1],
+                                  p.mapping->n_classes, &labels, err);
     if (!rc && (rc = run_stages(&p, model, x, &s, err)))
         snnc_cli_err_data_file(err, "input:", "--input", file);
     if (!rc && o->output)
@@ -403,7 +371,7 @@ static int evaluate(const eopts *o, snnc_err *err)
     snnc_pipeline_free(&p);
     snnc_tensor_free(x), snnc_tensor_free(calib);
     json_decref(rep);
-    free(buf), free(rpath), free(mpath), free(cpath), free(tpath);
+    free(buf), free(mpath), free(cpath), free(tpath);
     return rc;
 }
 

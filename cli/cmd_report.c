@@ -1,5 +1,6 @@
 /* cmd_report.c — `snnc report OUTDIR [--json]`: the summary of a conversion
- * from OUTDIR/report.json (written by cmd_convert.c): target, cores, power
+ * from OUTDIR/report.json (written by cmd_convert.c; checked against the
+ * manifest and field by field first, cli_outdir.h): target, cores, power
  * at real time (static and dynamic), energy and latency per sample, the
  * constants with their sources, violations.  Also the printer of the
  * readable report (OUTDIR/report.txt), snnc_cli_conversion_report_print. */
@@ -11,6 +12,7 @@
 #include "../ir/error.h"
 #include "cli.h"
 #include "cli_options.h"
+#include "cli_outdir.h"
 
 static const char usage[] =
     "usage: snnc report OUTDIR [--json]\n\n"
@@ -167,23 +169,10 @@ int snnc_cmd_report(int argc, char **argv)
         return SNNC_EXIT_OK; /* usage printed */
     if (!dir)
         return snnc_cli_usage("report", "no OUTDIR given");
-    size_t n = strlen(dir) + 16;
-    char *path = malloc(n);
     snnc_err err = {0};
-    if (!path) {
-        snnc_fail(&err, SNNC_ENOMEM, "out of memory");
+    json_t *r = NULL;
+    if (snnc_outdir_open(dir, &r, &err))
         return snnc_cli_fail("report", &err);
-    }
-    snprintf(path, n, "%s/report.json", dir);
-    json_t *r = snnc_cli_read_json(path, &err);
-    if (!r || !json_is_object(r) || !json_is_string(json_object_get(r, "target"))) {
-        if (r)
-            snnc_fail(&err, SNNC_EINVALID, "%s: not a conversion report", path);
-        json_decref(r);
-        free(path);
-        return snnc_cli_fail("report", &err);
-    }
-    free(path);
     if (json) {
         json_t *o = summary(r);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));

@@ -18,7 +18,10 @@ static const char usage[] =
     "                         NAME may be left out when the model has one input\n"
     "  --output [NAME=]FILE   write output NAME (default: the first output) as .npy; NAME may be\n"
     "                         any tensor of the graph. Without --output, outputs are summarised.\n"
-    "  --json                 print a JSON summary of the outputs on stdout\n";
+    "  --json                 print a JSON summary of the outputs on stdout\n"
+    "Values are taken as they are: NaN and infinities are valid float32 inputs of the reference,\n"
+    "evaluated like any value (ONNX has operators that test for them), and an empty tensor is a\n"
+    "valid shape.  The conversion commands (check, convert, simulate OUTDIR) refuse both.\n";
 
 typedef struct {
     int n;

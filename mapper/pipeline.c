@@ -3,6 +3,7 @@
  * check its parameters, constrain (quantize/), lower and match (mapper/),
  * place on TrueNorth cores (truenorth/tn_map.c); and the TrueNorth batch
  * run of the evaluation.  Stage timings go to stderr only. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,79 @@ static int extract(const void *onnx, size_t size, const char *name, const snnc_t
     return rc;
 }
 
+/* Constraints a network may not be able to realise, each with the value
+ * that always can be (TrueNorth's): when lowering or the mapping's
+ * structural checks fail and that value would not, the option is to blame. */
+static const struct {
+    const char *option;
+    size_t field; /* offset of an int in snnc_constraints */
+    int best;
+} blamable[] = {
+    {"--activity-levels", offsetof(snnc_constraints, activity_levels), 16},
+    {"--fan-in", offsetof(snnc_constraints, fan_in), 64},
+};
+
+static int *field_of(snnc_constraints *c, size_t off) { return (int *)((char *)c + off); }
+
+/* Whether constraining and lowering `a` under c gives a netlist a mapping can hold. */
+static bool fits(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib, bool map)
+{
+    snnc_err e = {0};
+    snnc_ann *q = NULL;
+    snnc_layer_constraints *S = NULL;
+    snnc_netlist *n = NULL;
+    int ns = 0;
+    int rc = snnc_constrain(a, c, calib, &q, &S, &ns, &e);
+    if (!rc)
+        rc = snnc_lower(q, S, ns, &n, &e);
+    if (!rc && map)
+        rc = tn_map_check_structure(n, &e);
+    snnc_netlist_free(n);
+    snnc_layer_constraints_free(S, ns);
+    snnc_ann_free(q);
+    return rc == SNNC_OK;
+}
+
+/* After a failure err (the reason) under c: a usage error naming the
+ * option and the smallest value that fits (the values fit from there up),
+ * or the failure unchanged when no single option is to blame. */
+static int blame(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib, bool map,
+                 int rc, snnc_err *err)
+{
+    for (size_t k = 0; k < sizeof blamable / sizeof blamable[0]; k++) {
+        snnc_constraints t = *c;
+        int v = *field_of(&t, blamable[k].field), lo = v + 1, hi = blamable[k].best;
+        *field_of(&t, blamable[k].field) = hi;
+        if (v >= hi || !fits(a, &t, calib, map))
+            continue;
+        while (lo < hi) { /* smallest value in (v, best] that fits */
+            int mid = lo + (hi - lo) / 2;
+            *field_of(&t, blamable[k].field) = mid;
+            if (fits(a, &t, calib, map))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return snnc_fail(err, SNNC_EUSAGE, "%s %d cannot be realised for this network "
+                         "(accepted for it: %d..%d)", blamable[k].option, v, lo, blamable[k].best);
+    }
+    return rc;
+}
+
+int snnc_pipeline_lower(const snnc_ann *a, const snnc_ann *q, const snnc_layer_constraints *S,
+                        int n_stats, const snnc_constraints *c, const snnc_tensor *calib, bool map,
+                        snnc_netlist **out, snnc_err *err)
+{
+    int rc = snnc_lower(q, S, n_stats, out, err);
+    if (!rc && map && (rc = tn_map_check_structure(*out, err))) {
+        snnc_netlist_free(*out);
+        *out = NULL;
+    }
+    if (rc == SNNC_EUNSUPPORTED)
+        rc = blame(a, c, calib, map, rc, err);
+    return rc;
+}
+
 int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,
                         bool map, const char *cmd, snnc_pipeline *p, snnc_err *err)
 {
@@ -79,7 +153,8 @@ int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
     }
     if (!rc) {
         progress(cmd, "constrain", &t);
-        rc = snnc_lower(p->constrained, p->stats, p->n_stats, &p->netlist, err);
+        rc = snnc_pipeline_lower(p->ann, p->constrained, p->stats, p->n_stats, c, calib, map,
+                                 &p->netlist, err);
     }
     if (!rc) {
         progress(cmd, "lower", &t);

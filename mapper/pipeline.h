@@ -39,6 +39,16 @@ int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
                              const char *progress, snnc_pipeline *p, snnc_err *err);
 void snnc_pipeline_free(snnc_pipeline *p);
 
+/* Lower the constrained network q (stats S) of the float network a and,
+ * when map, run the mapping's structural checks (fan-in per core, ranges)
+ * before any long step.  A failure that one constraint option causes (a
+ * fan-in whose partial sums do not fit a core, a window too short for a
+ * split recurrence) is SNNC_EUSAGE naming the option and the values that
+ * this network accepts; `snnc check` and `snnc convert` share it. */
+int snnc_pipeline_lower(const snnc_ann *a, const snnc_ann *q, const snnc_layer_constraints *S,
+                        int n_stats, const snnc_constraints *c, const snnc_tensor *calib, bool map,
+                        snnc_netlist **out, snnc_err *err);
+
 /* Run every sample of `x` (laid out like the ANN's input) through the
  * TrueNorth model `model` (the mapping's, or the emitted file read back)
  * with the mapping's coder and decoder.  scores [batch][n_classes] and cls

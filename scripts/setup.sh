@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata \
-  libopenblas-dev libgsl-dev libcunit1-dev libjansson-dev \
+  libopenblas-dev libgsl-dev libcunit1-dev libjansson-dev nettle-dev \
   python3 python3-numpy"
 
 missing=""

@@ -280,7 +280,7 @@ static int build_inputs(mapper *mp)
         }
         if (m > TN_MAP_FANIN_MAX)
             return snnc_fail(mp->err, SNNC_EUNSUPPORTED, "population '%s' neuron %d has %lld "
-                             "inputs: a core has room for %d (4 axons each); split the fan-in",
+                             "inputs: a core has room for %d (4 axons each)",
                              P->name, j, (long long)m, TN_MAP_FANIN_MAX);
     }
     return SNNC_OK;
@@ -1223,6 +1223,20 @@ static int mapper_init(mapper *mp)
     for (size_t g = 0; g < nt; g++)
         mp->core_of[g] = mp->slot_of[g] = -1, mp->need[g] = 0;
     return SNNC_OK;
+}
+
+int tn_map_check_structure(const snnc_netlist *n, snnc_err *err)
+{
+    if (!n)
+        return snnc_fail(err, SNNC_EINVALID, "no netlist");
+    mapper mp = {.n = n, .err = err};
+    int rc = check_netlist(&mp);
+    if (!rc)
+        rc = mapper_init(&mp);
+    if (!rc)
+        rc = build_inputs(&mp);
+    mapper_free(&mp);
+    return rc;
 }
 
 int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping **out,

@@ -113,6 +113,10 @@ typedef struct tn_mapping {
 int tn_map_netlist(const snnc_netlist *n, const tn_map_options *opt, tn_mapping **out,
                    snnc_err *err);
 void tn_mapping_free(tn_mapping *m);
+/* The checks of tn_map_netlist that do not depend on placement, fast
+ * enough to run before matching: a well-formed netlist, parameters and
+ * codes in range, every neuron's fan-in within a core. */
+int tn_map_check_structure(const snnc_netlist *n, snnc_err *err);
 /* The report as JSON text (caller frees); netlist names the populations
  * (may be NULL). */
 char *tn_map_report_json(const tn_mapping *m, const snnc_netlist *n, snnc_err *err);

@@ -97,7 +97,8 @@ a = s["accuracy"]
 assert set(a) >= {"ann", "constrained", "ideal", "truenorth"}, a
 assert s["samples"] == 256 and s["cores"] == 1, s
 assert a["ann"] > 0.9 and a["truenorth"] == a["ideal"], a
-# the target for this example: at most 2 points from float to TrueNorth
+# budget: <= 2 points float -> TrueNorth (the 2016 paper's one-core target);
+# measured 98.05 -> 98.05 % (0.00 points) on the 256 test digits
 assert a["ann"] - a["truenorth"] <= 0.02 + 1e-9, a
 assert s["truenorth_scores_equal_ideal"] == 1.0, s
 assert len(s["hidden_agreement"]["constrained_vs_ideal"]) == 8
@@ -127,7 +128,8 @@ for p in n["populations"]:
 a = s["accuracy"]
 assert a["truenorth"] == a["ideal"] and s["truenorth_scores_equal_ideal"] == 1.0, s
 assert a["ideal"] > 0.85 and a["constrained"] > 0.95, a
-# the target for this example: at most 3 points from float to TrueNorth
+# budget: <= 3 points float -> TrueNorth (multi-core, split fan-in);
+# measured 99.61 -> 99.61 % (0.00 points) on the 256 test digits
 assert a["ann"] - a["truenorth"] <= 0.03 + 1e-9, a
 print("h128 split: accuracy", a, "cores", s["cores"])
 PYEOF
@@ -143,6 +145,8 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 a = s["accuracy"]
 assert a["truenorth"] == a["ideal"] and s["truenorth_scores_equal_ideal"] == 1.0, s
+# budget: <= 3 points float -> TrueNorth, as elman_h128; measured 98.83 ->
+# 95.31 % (3.52 points): MISSED, not yet asserted (docs/CONVERSION.md §6)
 assert a["truenorth"] > 0.85, a
 print("tanh split: accuracy", a, "cores", s["cores"])
 PYEOF

@@ -28,9 +28,12 @@ OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 suppressions=$(pwd)/tests/t
 /usr/bin/python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
     build-tsan/meson-logs/testlog.json <<'PY' || status=1
 import json, sys
-# meson results: OK and EXPECTEDFAIL pass, SKIP is skipped (exit 77, named
-# with its reason in the log), anything else (FAIL, TIMEOUT, ERROR, ...) fails.
-passed = failed = skipped = 0
+# meson results: OK passes, SKIP is skipped (exit 77, named with its reason
+# in the log), EXPECTEDFAIL is a known gap (a test registered should_fail,
+# whose comment in tests/meson.build names the issue owning it: named here and
+# counted apart, neither passed nor failed), anything else (FAIL, TIMEOUT,
+# ERROR, UNEXPECTEDPASS: a closed gap whose should_fail must go) fails.
+passed = failed = skipped = known = 0
 for path in sys.argv[1:]:
     try:
         lines = open(path).readlines()
@@ -41,14 +44,19 @@ for path in sys.argv[1:]:
     for line in lines:
         r = json.loads(line)
         res = r.get("result")
-        if res in ("OK", "EXPECTEDFAIL"):
+        if res == "OK":
             passed += 1
+        elif res == "EXPECTEDFAIL":
+            known += 1
+            print(f"known failure (expected to fail, see tests/meson.build): {path.split('/')[0]}: {r.get('name')}")
         elif res == "SKIP":
             skipped += 1
             print(f"skipped: {path.split('/')[0]}: {r.get('name')}")
         else:
             failed += 1
             print(f"failed ({res}): {path.split('/')[0]}: {r.get('name')}")
+if known:
+    print(f"known failures: {known} (not counted below)")
 print(f"summary: {passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status

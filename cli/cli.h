@@ -89,6 +89,8 @@ void snnc_cli_temp_dir_unmark(const char *path);
 void snnc_cli_remove_stale(const char *cmd, const char *dest);
 
 bool snnc_cli_is_help(const char *arg);
+/* "DIR/NAME", malloc'd (NULL when out of memory). */
+char *snnc_cli_path_join(const char *dir, const char *name);
 
 int snnc_cmd_check(int argc, char **argv);
 int snnc_cmd_convert(int argc, char **argv);

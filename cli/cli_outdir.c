@@ -47,15 +47,6 @@ static int file_digest(const char *path, char *hex, snnc_err *err)
     return SNNC_OK;
 }
 
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -64,7 +55,7 @@ static int cmp_str(const void *a, const void *b)
 /* Add the digest of every regular file under dir/rel (rel "" = dir) to parts. */
 static int add_tree(const char *dir, const char *rel, json_t *parts, snnc_err *err)
 {
-    char *path = *rel ? join(dir, rel) : strdup(dir);
+    char *path = *rel ? snnc_cli_path_join(dir, rel) : strdup(dir);
     DIR *d = path ? opendir(path) : NULL;
     if (!d) {
         free(path);
@@ -79,7 +70,7 @@ static int add_tree(const char *dir, const char *rel, json_t *parts, snnc_err *e
             (!*rel && (!strcmp(e->d_name, MANIFEST) || !strcmp(e->d_name, SNNC_CLI_TEMP_MARKER))))
             continue;
         char **g = realloc(names, (n + 1) * sizeof *g);
-        if (!g || !(g[n] = *rel ? join(rel, e->d_name) : strdup(e->d_name)))
+        if (!g || !(g[n] = *rel ? snnc_cli_path_join(rel, e->d_name) : strdup(e->d_name)))
             rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
         if (g)
             names = g, n += !rc;
@@ -88,7 +79,7 @@ static int add_tree(const char *dir, const char *rel, json_t *parts, snnc_err *e
     if (n)
         qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; !rc && i < n; i++) {
-        char *full = join(dir, names[i]), hex[HEX_LEN + 1];
+        char *full = snnc_cli_path_join(dir, names[i]), hex[HEX_LEN + 1];
         struct stat sb;
         if (!full)
             rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
@@ -109,7 +100,7 @@ int snnc_outdir_manifest_write(const char *dir, snnc_err *err)
 {
     json_t *m = json_pack("{s:s, s:s, s:{}}", "format", "snnc convert OUTDIR", "digest",
                           "sha256", "parts");
-    char *path = join(dir, MANIFEST);
+    char *path = snnc_cli_path_join(dir, MANIFEST);
     int rc = m && path ? add_tree(dir, "", json_object_get(m, "parts"), err)
                        : snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (!rc && json_dump_file(m, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
@@ -144,7 +135,7 @@ static bool lower_hex(const char *s)
 /* Check dir's parts against its manifest (*manifest: the manifest, caller decrefs). */
 static int verify_parts(const char *dir, json_t **manifest, snnc_err *err)
 {
-    char *mpath = join(dir, MANIFEST);
+    char *mpath = snnc_cli_path_join(dir, MANIFEST);
     if (!mpath)
         return snnc_fail(err, SNNC_ENOMEM, "out of memory");
     json_error_t je;
@@ -174,7 +165,7 @@ static int verify_parts(const char *dir, json_t **manifest, snnc_err *err)
         else if (!json_is_string(v) || !lower_hex(json_string_value(v)))
             rc = snnc_fail(err, SNNC_EINVALID, "%s: part '%s': expected %d hexadecimal digits",
                            mpath, name, HEX_LEN);
-        else if (!(p = join(dir, name)))
+        else if (!(p = snnc_cli_path_join(dir, name)))
             rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
         else if ((rc = file_digest(p, hex, err)))
             snnc_err_prefix(err, "part '%s' of %s", name, mpath);
@@ -403,7 +394,7 @@ int snnc_outdir_open(const char *dir, json_t **report, snnc_err *err)
         return snnc_fail(err, SNNC_EINVALID, "%s: not a directory (an OUTDIR of snnc convert)", dir);
     json_t *manifest = NULL;
     int rc = verify_parts(dir, &manifest, err);
-    char *path = rc ? NULL : join(dir, "report.json");
+    char *path = rc ? NULL : snnc_cli_path_join(dir, "report.json");
     json_error_t je;
     if (!rc && !path)
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");

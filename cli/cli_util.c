@@ -39,6 +39,15 @@ int snnc_cli_usage(const char *cmd, const char *fmt, ...)
     return SNNC_EXIT_USAGE;
 }
 
+char *snnc_cli_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
 bool snnc_cli_is_help(const char *arg) { return !strcmp(arg, "--help") || !strcmp(arg, "-h"); }
 
 void snnc_cli_split_binding(const char *arg, char **buf, const char **name, const char **file)

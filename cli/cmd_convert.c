@@ -135,15 +135,6 @@ int snnc_cli_read_f32(const char *path, snnc_tensor **out, snnc_err *err)
     return SNNC_OK;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* The model's bytes as read (a FIFO or a pipe cannot be read twice). */
 static int write_bytes(const void *data, size_t size, const char *to, snnc_err *err)
 {
@@ -331,10 +322,10 @@ typedef struct bytes {
 static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
                 const snnc_tensor *calib, const char *dir, snnc_err *err)
 {
-    char *tn = join(dir, "truenorth"), *model = join(dir, "truenorth/model.json");
-    char *net = join(dir, "network.json"), *onnx = join(dir, "model.onnx");
-    char *cal = join(dir, "calib.npy"), *rj = join(dir, "report.json");
-    char *rt = join(dir, "report.txt");
+    char *tn = snnc_cli_path_join(dir, "truenorth"), *model = snnc_cli_path_join(dir, "truenorth/model.json");
+    char *net = snnc_cli_path_join(dir, "network.json"), *onnx = snnc_cli_path_join(dir, "model.onnx");
+    char *cal = snnc_cli_path_join(dir, "calib.npy"), *rj = snnc_cli_path_join(dir, "report.json");
+    char *rt = snnc_cli_path_join(dir, "report.txt");
     int rc = SNNC_OK;
     if (!tn || !model || !net || !onnx || !cal || !rj || !rt)
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");

@@ -59,15 +59,6 @@ static int parse(int argc, char **argv, eopts *o, bool *help)
     return 0;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static int64_t argmax_f(const float *v, int n)
 {
     int best = 0;
@@ -309,8 +300,8 @@ static int write_scores(const char *path, const stages *s, snnc_err *err)
 
 static int evaluate(const eopts *o, snnc_err *err)
 {
-    char *mpath = join(o->dir, "model.onnx");
-    char *cpath = join(o->dir, "calib.npy"), *tpath = join(o->dir, "truenorth/model.json");
+    char *mpath = snnc_cli_path_join(o->dir, "model.onnx");
+    char *cpath = snnc_cli_path_join(o->dir, "calib.npy"), *tpath = snnc_cli_path_join(o->dir, "truenorth/model.json");
     json_t *rep = NULL;
     snnc_tensor *calib = NULL, *x = NULL;
     snnc_pipeline p = {0};

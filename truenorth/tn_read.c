@@ -949,7 +949,11 @@ static int read_owned(char *buf, size_t len, const char *name, tn_model **out, s
     if (!(r.m = calloc(1, sizeof *r.m)))
         return snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", name);
     buf[len] = '\0';
-    int rc = strip_comments(&r, buf, len);
+    const char *nul = memchr(buf, '\0', len); /* anywhere, comments included */
+    int rc = nul ? FAIL(&r, "line %ld, column %ld: a NUL byte (a model file is text; the file is "
+                            "damaged or not a model)", line_at(&r, (size_t)(nul - buf)),
+                        column_at(&r, (size_t)(nul - buf)))
+                 : strip_comments(&r, buf, len);
     if (!rc)
         rc = read_top(&r);
     if (!rc)

@@ -1056,8 +1056,8 @@ static void build_report(const mapper *mp, tn_mapping *r)
             int ci = tn_model_core_index(m, core->dest_core[j]);
             if (ci < 0)
                 continue; /* leaves the model: a readout */
-            if (core->dest_axon[j] >= 0 && core->dest_axon[j] < TN_AXONS &&
-                core->dest_delay[j] >= 1 && core->dest_delay[j] <= TN_MAX_DELAY)
+            if (tn_range_ok(TN_F_DEST_AXON, core->dest_axon[j]) &&
+                tn_range_ok(TN_F_DEST_DELAY, core->dest_delay[j]))
                 drivers[(size_t)ci * TN_AXONS + core->dest_axon[j]]++;
             else
                 rep->one_destination_ok = false;

@@ -33,7 +33,6 @@
 
 #define V_MAX ((1 << (TN_V_BITS - 1)) - 1) /*  524287 */
 #define V_MIN (-(1 << (TN_V_BITS - 1)))    /* -524288 */
-#define THRESHOLD_MAX ((1 << TN_THRESHOLD_BITS) - 1)
 #define WORDS (TN_NEURONS / 64)
 #define SLOTS 16          /* spike queues per future tick: > TN_MAX_DELAY */
 #define WAKE_CAP 255      /* wake ticks are stored modulo 256 */

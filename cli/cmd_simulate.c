@@ -206,6 +206,9 @@ static int run(const opts *o, snnc_err *err)
     FILE *fout = NULL;
     result r = {0};
     int rc = tn_model_read(o->model, &m, err);
+    char note[320];
+    if (!rc && tn_model_skipped_keys(m, note, sizeof note))
+        fprintf(stderr, "snnc simulate: warning: %s: %s\n", o->model, note);
     if (!rc && o->spikes)
         rc = read_spikes(o, m, &in, &n_in, err);
     if (!rc && (rc = tn_sim_new(m, o->threads, &s, err)))

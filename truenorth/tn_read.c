@@ -286,6 +286,27 @@ static int get_int(reader *r, const json_t *obj, tn_field f, bool required, int6
     return SNNC_OK;
 }
 
+/* Counts the keys of obj (NULL: none) not in `known` (NULL-terminated), and
+ * notes where the first of the model is (`in`: which member, or NULL). */
+static void note_unknown(reader *r, const json_t *obj, const char *const *known, const char *in)
+{
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)obj, key, val) {
+        const char *const *k = known;
+        while (*k && strcmp(*k, key))
+            k++;
+        if (*k)
+            continue;
+        if (!r->m->n_unknown_keys)
+            snprintf(r->m->first_unknown_key, sizeof r->m->first_unknown_key,
+                     "%s%s%s%skey \"%.40s\"", r->where, r->where[0] ? ": " : "", in ? in : "",
+                     in ? " " : "", key);
+        r->m->n_unknown_keys++;
+        (void)val;
+    }
+}
+
 /* ------------------------------------------------------------ crossbars */
 
 static int hex_digit(char c)
@@ -396,6 +417,13 @@ static int conv_crossbar(reader *r, json_t *v, int idx, long line)
         if ((rc = parse_hex_row(r, i, json_string_value(syn), x->row[i])))
             return rc;
     }
+    static const char *const proto_keys[] = {"name", "crossbar", NULL},
+                             *const xbar_keys[] = {"rows", NULL},
+                             *const row_keys[] = {"type", "synapses", NULL};
+    note_unknown(r, v, proto_keys, NULL);
+    note_unknown(r, xb, xbar_keys, "\"crossbar\":");
+    for (int i = 0; i < TN_AXONS; i++)
+        note_unknown(r, json_array_get(rows, (size_t)i), row_keys, "a row:");
     m->n_crossbars++;
     return SNNC_OK;
 }
@@ -441,9 +469,13 @@ static int conv_type(reader *r, json_t *v, int idx, long line)
     tn_neuron_type *t = &m->types[m->n_types];
     memset(t, 0, sizeof *t);
     memcpy(t->name, name, strlen(name) + 1);
-    for (int f = 0; f < TN_F_TYPE_PARAMS; f++)
+    const char *known[TN_F_TYPE_PARAMS + 3] = {"name", "class"};
+    for (int f = 0; f < TN_F_TYPE_PARAMS; f++) {
         if ((rc = set_param(r, t, (tn_field)f, json_object_get(v, tn_ranges[f].key))))
             return rc;
+        known[f + 2] = tn_ranges[f].key;
+    }
+    note_unknown(r, v, known, NULL);
     m->n_types++;
     return SNNC_OK;
 }
@@ -586,6 +618,9 @@ static int conv_neurons(reader *r, const json_t *nv, tn_core *c, pending *pd)
         ddelay[TN_NEURONS];
     bool present;
     int rc;
+    static const char *const neuron_keys[] = {"types", "dendrites", "destCores", "destAxons",
+                                              "destDelays", NULL};
+    note_unknown(r, nv, neuron_keys, "\"neurons\":");
     if ((rc = expand(r, nv, "types", true, types, &present)) ||
         (rc = expand(r, nv, "dendrites", false, dend, &present)))
         return rc;
@@ -655,6 +690,11 @@ static int conv_core(reader *r, json_t *v, long line)
     }
     if (!(pd->crossbar = strdup(json_string_value(xname))))
         return fail_code(r, SNNC_ENOMEM, "out of memory");
+    static const char *const core_keys[] = {"metadata", "id", "timeScaleExponent", "rngSeed",
+                                            "neurons", "crossbar", NULL},
+                             *const xbar_keys[] = {"name", NULL};
+    note_unknown(r, v, core_keys, NULL);
+    note_unknown(r, xb, xbar_keys, "\"crossbar\":");
     return conv_neurons(r, json_object_get(v, "neurons"), c, pd);
 }
 
@@ -884,7 +924,12 @@ static int top_value(reader *r, const char *key, long line)
             rc = fail_code(r, SNNC_EUNSUPPORTED, "crossbarSize must be %d", TN_NEURONS);
         else if (!(r->m->header_json = json_dumps(v, JSON_COMPACT)))
             rc = fail_code(r, SNNC_ENOMEM, "out of memory");
-    } /* any other key: ignored */
+    } else { /* any other key: parsed, skipped, counted */
+        if (!r->m->n_unknown_keys)
+            snprintf(r->m->first_unknown_key, sizeof r->m->first_unknown_key,
+                     "line %ld: top-level key \"%.31s\"", line, key);
+        r->m->n_unknown_keys++;
+    }
     json_decref(v);
     r->where[0] = '\0';
     return rc;
@@ -1047,6 +1092,16 @@ void tn_model_free(tn_model *m)
         free(m->cores[k].metadata_json);
     free(m->cores);
     free(m);
+}
+
+bool tn_model_skipped_keys(const tn_model *m, char *buf, size_t size)
+{
+    if (!m || m->n_unknown_keys <= 0)
+        return false;
+    snprintf(buf, size, "%d key%s unknown to snnc skipped (not used, not written back); the "
+             "first: %s", m->n_unknown_keys, m->n_unknown_keys == 1 ? "" : "s",
+             m->first_unknown_key);
+    return true;
 }
 
 int tn_model_core_index(const tn_model *m, int64_t id)

@@ -635,7 +635,47 @@ static void test_syntax_errors(void)
     tn_model_free(m);
     CU_ASSERT_EQUAL(load_text("/* c */ { // x\n \"a\" : 4 , \"b\":\"/* s */\", \"c\":[true,null],"
                               "\"d\":-1.5 /* } */ }\n", &m, &err), SNNC_OK);
+    char note[320];
+    CU_ASSERT_EQUAL(m->n_unknown_keys, 4); /* "a", "b", "c", "d": counted for a warning */
+    CU_ASSERT(tn_model_skipped_keys(m, note, sizeof note));
+    CU_ASSERT_PTR_NOT_NULL(strstr(note, "4 keys unknown to snnc skipped (not used, not written "
+                                        "back); the first: line 2: top-level key \"a\""));
     tn_model_free(m);
+    /* unknown keys inside a type, a prototype, a row, a core, its neurons and crossbar */
+    static const char *const where[][4] = { /* replace, by, then the note names both */
+        {"\"class\":\"NeuronGeneral\"", "\"class\":\"NeuronGeneral\",\"lamda\":1",
+         "neuron type 'N00000001' (line ", "): key \"lamda\""},
+        {"{\"name\":\"P1\",", "{\"name\":\"P1\",\"nam\":2,", "crossbar prototype 'P1' (line ",
+         "): key \"nam\""},
+        {"\"synapses\":", "\"synapse\":0,\"synapses\":", "crossbar prototype 'P1' (line ",
+         "): a row: key \"synapse\""},
+        {"\"rngSeed\":5,", "\"rngseed\":5,", "core 0 (line ", "): key \"rngseed\""},
+        {"\"destDelays\":", "\"destDelay\":1,\"destDelays\":", "core 0 (line ",
+         "): \"neurons\": key \"destDelay\""},
+        {"{\"name\":\"P1\"}", "{\"name\":\"P1\",\"row\":[]}", "core 0 (line ",
+         "): \"crossbar\": key \"row\""},
+    };
+    spec plain = {0};
+    m = load_spec(&plain);
+    CU_ASSERT_EQUAL(m ? m->n_unknown_keys : -1, 0);
+    tn_model_free(m);
+    for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+        char *text = build(&plain), *at = strstr(text, where[i][0]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+        char *t2 = malloc(strlen(text) + strlen(where[i][1]) + 1);
+        sprintf(t2, "%.*s%s%s", (int)(at - text), text, where[i][1], at + strlen(where[i][0]));
+        m = NULL;
+        CU_ASSERT_EQUAL(load_text(t2, &m, &err), SNNC_OK);
+        bool ok = m && m->n_unknown_keys == 1 && strstr(m->first_unknown_key, where[i][2]) &&
+                  strstr(m->first_unknown_key, where[i][3]);
+        if (!ok)
+            fprintf(stderr, "\n  unknown key %zu: %d, '%s'", i, m ? m->n_unknown_keys : -1,
+                    m ? m->first_unknown_key : err.msg);
+        CU_ASSERT(ok);
+        tn_model_free(m);
+        free(t2);
+        free(text);
+    }
     /* every truncation of a valid model is refused as truncated, never crashes */
     spec sp = {0};
     char *text = build(&sp);
@@ -728,6 +768,9 @@ static void test_multi_core_fixture(void)
     CU_ASSERT_EQUAL(m->n_cores, 3);
     CU_ASSERT_EQUAL(m->n_types, 3);
     CU_ASSERT_EQUAL(m->n_crossbars, 2);
+    /* make_fixtures.py's unknown keys: "extra", "unknownField", "foo", "colour" */
+    CU_ASSERT_EQUAL(m->n_unknown_keys, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->first_unknown_key, "top-level key \"extra\""));
     CU_ASSERT_STRING_EQUAL(m->crossbars[0].name, "protA");
     CU_ASSERT_STRING_EQUAL(m->crossbars[1].name, "protB");
     CU_ASSERT_STRING_EQUAL(m->types[0].name, "N00000003");

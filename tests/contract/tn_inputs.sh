@@ -12,6 +12,7 @@
 #    left; spikes at ticks >= --ticks, repeated lines and empty files
 #    accepted with a warning saying what was not used; CRLF, blanks,
 #    comments and any order accepted silently.
+#  - unknown keys in a model: accepted with a warning naming the first.
 # Fixtures are derived at test time from tests/unit/data/truenorth/
 # BootCampExample11.json: one core (id 0), one neuron type N00000001 (s0 1,
 # alpha 1, no leak, linear reset), crossbar row k = neuron k (axon k -> neuron
@@ -128,6 +129,18 @@ both "axon type S4" "$(mkraw at2 '{"type":"S0"' '{"type":"S4"'; echo "$T/at2.jso
 accept "unused neuron, delay 0" "$(mkraw un1 '"types":["1x256"],' '"types":[0,"1x255"],' &&
     "$PY" -c "import sys; p='$T/un1.json'; t=open(p).read(); open(p,'w').write(t.replace('\"destDelays\":[\"1x256\"]','\"destDelays\":[0,\"1x255\"]'))"
     echo "$T/un1.json")"
+
+# --- unknown keys are skipped with a warning (a misspelt optional field)
+mkraw typo '"rngSeed":4294967295' '"rngseed":4294967295'
+run_snnc inspect "$T/typo.json"
+expect_exit 0 "unknown key (inspect)" && expect_said "unknown key (inspect)" "warning: $T/typo.json: 1 key unknown to snnc skipped" 'core 0 (line ' 'key "rngseed"'
+run_snnc simulate "$T/typo.json" --ticks 2
+expect_exit 0 "unknown key (simulate)" && expect_said "unknown key (simulate)" "warning: $T/typo.json: 1 key unknown to snnc skipped"
+mkraw typo2 '"class":"NeuronGeneral",' '"class":"NeuronGeneral","lamda":2,"tm":1,'
+run_snnc inspect "$T/typo2.json"
+expect_exit 0 "unknown keys in a type" && expect_said "unknown keys in a type" "2 keys unknown to snnc skipped" "neuron type 'N00000001' (line " 'key "lamda"'
+run_snnc inspect "$BASE"
+expect_exit 0 "the real file: no warning" && expect_quiet "the real file: no warning"
 
 # --- the model file itself
 { cat "$BASE"; printf '\0more'; } >"$T/nul_end.json"

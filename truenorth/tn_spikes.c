@@ -31,8 +31,10 @@ typedef struct scan {
     snnc_err *err;
 } scan;
 
-/* Up to 24 bytes of the line from p, non-printable bytes as \xNN. */
-static const char *shown(const scan *s, char buf[100])
+/* Up to 24 bytes of the line from p, quoted, non-printable bytes as \xNN
+ * (at most 1 + 24 * 4 + 4 bytes and the NUL). */
+#define SHOWN_SIZE 112
+static const char *shown(const scan *s, char buf[SHOWN_SIZE])
 {
     if (s->p >= s->end)
         return "the end of the line";
@@ -40,10 +42,11 @@ static const char *shown(const scan *s, char buf[100])
     buf[n++] = '\'';
     for (const char *q = s->p; q < s->end && q < s->p + 24; q++) {
         unsigned char c = (unsigned char)*q;
-        n += (size_t)(c >= 0x20 && c < 0x7f ? snprintf(buf + n, 8, "%c", c)
-                                            : snprintf(buf + n, 8, "\\x%02x", c));
+        int w = c >= 0x20 && c < 0x7f ? snprintf(buf + n, SHOWN_SIZE - n, "%c", c)
+                                      : snprintf(buf + n, SHOWN_SIZE - n, "\\x%02x", c);
+        n += (size_t)w;
     }
-    snprintf(buf + n, 8, "%s'", s->end - s->p > 24 ? "..." : "");
+    snprintf(buf + n, SHOWN_SIZE - n, "%s'", s->end - s->p > 24 ? "..." : "");
     return buf;
 }
 
@@ -56,7 +59,7 @@ static void skip_blanks(scan *s)
 /* The integer of field k at s->p, blanks around it skipped. */
 static int number(scan *s, int k, int64_t *v)
 {
-    char buf[100];
+    char buf[SHOWN_SIZE];
     skip_blanks(s);
     const char *start = s->p;
     bool neg = s->p < s->end && *s->p == '-';
@@ -84,7 +87,7 @@ static int number(scan *s, int k, int64_t *v)
 /* One spike line (neither blank nor a comment) -> r, checked against m. */
 static int parse_line(scan *s, const tn_model *m, rec *r)
 {
-    char buf[100];
+    char buf[SHOWN_SIZE];
     int64_t v[3];
     for (int k = 0; k < 3; k++) {
         int rc = number(s, k, &v[k]);
@@ -136,6 +139,8 @@ static int cmp_tick_line(const void *pa, const void *pb)
 /* Repeated spikes out (counted), the rest sorted by tick, then line. */
 static size_t drop_repeats(rec *v, size_t n, tn_spikes_notes *notes)
 {
+    if (n < 2)
+        return n; /* (and qsort is not given NULL) */
     qsort(v, n, sizeof *v, cmp_key);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {

@@ -205,6 +205,9 @@ spike_bad "negative core" '0,-32,1\n' "bad.csv:1: field 2 (core): no core with i
 spike_bad "core not in the model" '0,0,1\n\n0,1,1\n' "bad.csv:3: field 2 (core): no core with id 1"
 spike_bad "negative axon" '0,0,-1\n' "bad.csv:1: field 3 (axon): axon -1 is out of range 0..255"
 spike_bad "axon 256" '0,0,256\n' "bad.csv:1: field 3 (axon): axon 256 is out of range 0..255"
+# fuzz finding: a message quoting 24 non-printable bytes overflowed its buffer
+spike_bad "a line of 0xff bytes" '\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\n' \
+    "bad.csv:1: field 1 (tick): expected an integer, found '\\xff\\xff" "\\xff...'"
 spike_bad "error after good lines" '0,0,1\n1,0,2\n2,0,3\n3,0,4\n4,0,x\n' "bad.csv:5: field 3 (axon)"
 run_snnc simulate "$BASE" --ticks 10 --spikes "$T/missing.csv"
 expect_exit 2 "spikes: missing file" && expect_said "spikes: missing file" "missing.csv"

@@ -2,7 +2,8 @@
  * [--output-spikes OUT.csv] [--threads N] [--json]`: bit-exact simulation of
  * a TrueNorth model file (truenorth/tn_sim.h) with its power estimate
  * (truenorth/tn_power.c).  Spike files are CSV lines without header:
- * `tick,core,axon` in, `tick,core,neuron` out, core being the core's id.
+ * `tick,core,axon` in (read and checked by truenorth/tn_spikes.c; what is
+ * not used is said on stderr), `tick,core,neuron` out, core being the core's id.
  * With a directory argument (OUTDIR of snnc convert) it evaluates the
  * conversion instead: cmd_evaluate.c. */
 #include <errno.h>

@@ -150,6 +150,9 @@ static int inspect_truenorth(const char *model, const char *bytes, size_t size, 
     tn_model *m = NULL;
     if (tn_model_read_buffer(bytes, size, model, &m, &err))
         return snnc_cli_fail("inspect", &err);
+    char note[320];
+    if (tn_model_skipped_keys(m, note, sizeof note))
+        fprintf(stderr, "snnc inspect: warning: %s: %s\n", model, note);
     char *text = tn_model_describe_json(m, model, &err);
     tn_model_free(m);
     return show(text, &err, json, print_truenorth);

@@ -2,7 +2,8 @@
  * [--output-spikes OUT.csv] [--threads N] [--json]`: bit-exact simulation of
  * a TrueNorth model file (truenorth/tn_sim.h) with its power estimate
  * (truenorth/tn_power.c).  Spike files are CSV lines without header:
- * `tick,core,axon` in, `tick,core,neuron` out, core being the core's id.
+ * `tick,core,axon` in (read and checked by truenorth/tn_spikes.c; what is
+ * not used is said on stderr), `tick,core,neuron` out, core being the core's id.
  * With a directory argument (OUTDIR of snnc convert) it evaluates the
  * conversion instead: cmd_evaluate.c. */
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "cli_options.h"
 #include "io/file.h"
 #include "truenorth/tn_sim.h"
+#include "truenorth/tn_spikes.h"
 
 static const char usage[] =
     "usage: snnc simulate MODEL.json --ticks N [--spikes IN.csv] [--output-spikes OUT.csv]\n"
@@ -75,128 +77,27 @@ static int parse_args(int argc, char **argv, opts *o)
 
 /* ------------------------------------------------------- input spikes */
 
-/* One CSV line "tick,core,axon" (spaces allowed around the numbers). */
-static int parse_line(const char *line, long long v[3])
-{
-    const char *p = line;
-    for (int k = 0; k < 3; k++) {
-        char *end;
-        errno = 0;
-        v[k] = strtoll(p, &end, 10);
-        if (errno || end == p)
-            return -1;
-        p = end;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (k < 2) {
-            if (*p != ',')
-                return -1;
-            p++;
-        }
-    }
-    return *p == '\0' || *p == '\n' || (*p == '\r' && (p[1] == '\0' || p[1] == '\n')) ? 0 : -1;
-}
-
-typedef struct keyed {
-    int64_t tick;
-    size_t pos;
-} keyed;
-
-static int cmp_keyed(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
-    if (a->tick != b->tick)
-        return a->tick < b->tick ? -1 : 1;
-    return (a->pos > b->pos) - (a->pos < b->pos);
-}
-
-/* Sort by tick, keeping the file's order within a tick. */
-static int sort_by_tick(tn_input_spike *v, size_t n)
-{
-    keyed *k = malloc(n * sizeof *k);
-    tn_input_spike *copy = malloc(n * sizeof *copy);
-    if (!k || !copy) {
-        free(k), free(copy);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        k[i] = (keyed){v[i].tick, i};
-    qsort(k, n, sizeof *k, cmp_keyed);
-    memcpy(copy, v, n * sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = copy[k[i].pos];
-    free(k), free(copy);
-    return 0;
-}
-
-/* Reads, checks (tick >= 0, a core of the model, axon 0..255) and sorts by
- * tick, keeping the file's order within a tick. */
-static int read_spikes(const char *path, const tn_model *m, tn_input_spike **out, size_t *n_out,
+/* Reads IN.csv (truenorth/tn_spikes.c) and says on stderr what of it the
+ * run does not use. */
+static int read_spikes(const opts *o, const tn_model *m, tn_input_spike **in, size_t *n_in,
                        snnc_err *err)
 {
-    void *text; /* read once, bounded (a FIFO, a pipe, /dev/zero), then parsed line by line */
-    size_t size;
-    int rc = snnc_read_file(path, SNNC_MAX_FILE_BYTES, SNNC_BYTES_TEXT, &text, &size, err);
-    FILE *f = rc ? NULL : fmemopen(text, size, "r");
-    if (!f) {
-        free(text);
-        return rc ? rc : snnc_fail(err, SNNC_ENOMEM, "%s: %s", path, strerror(errno));
-    }
-    tn_input_spike *v = NULL;
-    size_t n = 0, cap = 0, len = 0;
-    char *line = NULL;
-    long long lineno = 0;
-    int sorted = 1;
-    while (!rc && getline(&line, &len, f) != -1) {
-        lineno++;
-        const char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0' || *p == '\n' || *p == '\r' || *p == '#')
-            continue;
-        long long x[3];
-        if (parse_line(p, x)) {
-            line[strcspn(line, "\r\n")] = '\0';
-            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: expected 'tick,core,axon' (integers), got "
-                           "'%.60s'", path, lineno, line);
-        }
-        else if (x[0] < 0)
-            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: negative tick %lld", path, lineno, x[0]);
-        else if (tn_model_core_index(m, x[1]) < 0)
-            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: no core with id %lld in the model", path,
-                           lineno, x[1]);
-        else if (x[2] < 0 || x[2] >= TN_AXONS)
-            rc = snnc_fail(err, SNNC_EINVALID, "%s:%lld: axon %lld out of range 0..255", path,
-                           lineno, x[2]);
-        if (rc)
-            break;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            tn_input_spike *g = realloc(v, cap * sizeof *g);
-            if (!g) {
-                rc = snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", path);
-                break;
-            }
-            v = g;
-        }
-        v[n] = (tn_input_spike){x[0], x[1], (int)x[2]};
-        sorted &= !n || v[n - 1].tick <= x[0];
-        n++;
-    }
-    if (!rc && ferror(f))
-        rc = snnc_fail(err, SNNC_EIO, "%s: read error", path);
-    free(line);
-    fclose(f);
-    free(text);
-    if (rc) {
-        free(v);
+    tn_spikes_notes nt;
+    int rc = tn_spikes_read(o->spikes, m, o->ticks, in, n_in, &nt, err);
+    if (rc)
         return rc;
-    }
-    if (!sorted && sort_by_tick(v, n)) {
-        free(v);
-        return snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", path);
-    }
-    *out = v, *n_out = n;
+    if (!nt.lines)
+        fprintf(stderr, "snnc simulate: warning: %s holds no spikes (no line 'tick,core,axon')\n",
+                o->spikes);
+    if (nt.late)
+        fprintf(stderr, "snnc simulate: warning: %s: %zu spike%s at ticks >= %lld (--ticks) not "
+                "used, the first at line %lld (tick %lld)\n", o->spikes, nt.late,
+                nt.late == 1 ? "" : "s", o->ticks, nt.late_line, (long long)nt.late_tick);
+    if (nt.repeated)
+        fprintf(stderr, "snnc simulate: warning: %s: %zu line%s repeat%s an earlier spike (same "
+                "tick, core and axon: the axon is active once), ignored; the first at line %lld "
+                "(as line %lld)\n", o->spikes, nt.repeated, nt.repeated == 1 ? "" : "s",
+                nt.repeated == 1 ? "s" : "", nt.repeated_line, nt.repeated_of);
     return SNNC_OK;
 }
 
@@ -307,10 +208,13 @@ static int run(const opts *o, snnc_err *err)
     FILE *fout = NULL;
     result r = {0};
     int rc = tn_model_read(o->model, &m, err);
+    char note[320];
+    if (!rc && tn_model_skipped_keys(m, note, sizeof note))
+        fprintf(stderr, "snnc simulate: warning: %s: %s\n", o->model, note);
     if (!rc && o->spikes)
-        rc = read_spikes(o->spikes, m, &in, &n_in, err);
-    if (!rc)
-        rc = tn_sim_new(m, o->threads, &s, err);
+        rc = read_spikes(o, m, &in, &n_in, err);
+    if (!rc && (rc = tn_sim_new(m, o->threads, &s, err)))
+        snnc_err_prefix(err, "%s", o->model); /* the reader's checks (tn_ranges.c): capacity */
     if (!rc && o->out) {
         const char *tmp = snnc_cli_outputs_add(&files, o->out, err);
         if (!tmp)

@@ -31,17 +31,23 @@ static int wrong_bytes(const char *path, unsigned expect, const unsigned char *b
                        snnc_err *err)
 {
     static const char *const kinds[] = {"a text file", "a .npy file", "a protobuf message"};
-    const char *nul = memchr(buf, 0, n);
-    if (expect == SNNC_BYTES_TEXT)
-        return snnc_fail(err, SNNC_EINVALID, "%s: not a text file (a NUL byte at offset %zu)",
-                         path, nul ? (size_t)(nul - (const char *)buf) : 0);
     char what[96] = "";
     for (unsigned k = 0; k < 3; k++)
         if (expect & (1u << k))
             snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", what[0] ? " nor " : "",
                      kinds[k]);
-    return snnc_fail(err, SNNC_EINVALID, "%s: not %s (byte 0 is 0x%02x)", path, what,
-                     n ? buf[0] : 0);
+    const unsigned char *nul = memchr(buf, 0, n);
+    if (!(expect & SNNC_BYTES_TEXT) || !nul)
+        return snnc_fail(err, SNNC_EINVALID, "%s: not %s (byte 0 is 0x%02x)", path, what,
+                         n ? buf[0] : 0);
+    size_t at = (size_t)(nul - buf), line = 1, col = 1; /* as a text editor counts */
+    for (size_t i = 0; i < at; i++)
+        buf[i] == '\n' ? (line++, col = 1) : col++;
+    if (expect == SNNC_BYTES_TEXT)
+        return snnc_fail(err, SNNC_EINVALID, "%s: line %zu, column %zu: a NUL byte (byte %zu): not %s",
+                         path, line, col, at, what);
+    return snnc_fail(err, SNNC_EINVALID, "%s: line %zu, column %zu: a NUL byte (byte %zu): not %s "
+                     "(byte 0 is 0x%02x)", path, line, col, at, what, buf[0]);
 }
 
 static int too_large(const char *path, size_t limit, snnc_err *err)

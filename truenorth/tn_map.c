@@ -15,10 +15,8 @@
 #include "ir/error.h"
 #include "mapper/mapper.h"
 #include "tn_map.h"
+#include "tn_ranges.h"
 
-#define V_MIN (-(1 << (TN_V_BITS - 1)))
-#define V_MAX ((1 << (TN_V_BITS - 1)) - 1)
-#define THRESHOLD_MAX ((1 << TN_THRESHOLD_BITS) - 1)
 #define MAX_PASSES 64
 
 static const char *const role_names[SNNC_POP_ROLE_COUNT] = {"input", "hidden", "partial",
@@ -132,26 +130,24 @@ static int check_population(const mapper *mp, int p)
         return snnc_fail(err, SNNC_EINVALID, "population '%s': neuron parameters missing",
                          P->name);
     for (int j = 0; j < P->n; j++) {
-        const char *what = NULL;
-        int64_t v = 0;
-        if (P->threshold[j] < 1 || P->threshold[j] > THRESHOLD_MAX)
-            what = "threshold (alpha, 1..262143)", v = P->threshold[j];
-        else if (P->leak[j] < -TN_WEIGHT_MAX || P->leak[j] > TN_WEIGHT_MAX)
-            what = "leak (lambda, -255..255)", v = P->leak[j];
-        else if (P->floor[j] < 0 || P->floor[j] > THRESHOLD_MAX)
-            what = "floor (beta, 0..262143)", v = P->floor[j];
-        else if (P->v0[j] < V_MIN || P->v0[j] > V_MAX)
-            what = "initial potential (V, 20-bit signed)", v = P->v0[j];
-        else if ((P->mult[j] > TN_MAP_MULT_MAX || P->mult[j] < -TN_MAP_MULT_MAX) &&
-                 !mp->opt.clip_mult)
+        /* the TrueNorth parameters they become (neuron_type), in the ranges of
+         * tn_ranges.c (the threshold at least 1) */
+        const tn_field fs[] = {TN_F_ALPHA, TN_F_LAMBDA, TN_F_BETA, TN_F_V};
+        const int64_t vs[] = {P->threshold[j], P->leak[j], P->floor[j], P->v0[j]};
+        const char *names[] = {"threshold", "leak", "floor", "initial potential"};
+        for (int k = 0; k < 4; k++)
+            if (!tn_range_ok(fs[k], vs[k]) || (fs[k] == TN_F_ALPHA && vs[k] < 1))
+                return snnc_fail(err, SNNC_EUNSUPPORTED, "population '%s' neuron %d: %s (%s) = "
+                                 "%lld is out of range %lld..%lld", P->name, j, names[k],
+                                 tn_ranges[fs[k]].key, (long long)vs[k],
+                                 (long long)(fs[k] == TN_F_ALPHA ? 1 : tn_ranges[fs[k]].lo),
+                                 (long long)tn_ranges[fs[k]].hi);
+        if ((P->mult[j] > TN_MAP_MULT_MAX || P->mult[j] < -TN_MAP_MULT_MAX) && !mp->opt.clip_mult)
             return snnc_fail(err, SNNC_EUNSUPPORTED,
                              "population '%s' neuron %d: mult %d: type weights (1, 2, 4, -8) x "
                              "mult must stay within 255, so |mult| <= %d (rescale the "
                              "threshold, or map with clipping)",
                              P->name, j, (int)P->mult[j], TN_MAP_MULT_MAX);
-        if (what)
-            return snnc_fail(err, SNNC_EUNSUPPORTED, "population '%s' neuron %d: %s = %lld out of "
-                             "range", P->name, j, what, (long long)v);
     }
     return SNNC_OK;
 }
@@ -179,7 +175,7 @@ static int check_netlist(mapper *mp)
         if (D->role == SNNC_POP_INPUT)
             return snnc_fail(err, SNNC_EINVALID, "projection %d ('%s' -> '%s'): an input "
                              "population cannot receive synapses", k, S->name, D->name);
-        if (pr->delay < 1 || pr->delay > TN_MAX_DELAY)
+        if (!tn_range_ok(TN_F_DEST_DELAY, pr->delay))
             return snnc_fail(err, SNNC_EUNSUPPORTED, "projection '%s' -> '%s': delay %d is "
                              "outside TrueNorth's 1..15", S->name, D->name, pr->delay);
         if (!pr->code && S->n && D->n)
@@ -1060,8 +1056,8 @@ static void build_report(const mapper *mp, tn_mapping *r)
             int ci = tn_model_core_index(m, core->dest_core[j]);
             if (ci < 0)
                 continue; /* leaves the model: a readout */
-            if (core->dest_axon[j] >= 0 && core->dest_axon[j] < TN_AXONS &&
-                core->dest_delay[j] >= 1 && core->dest_delay[j] <= TN_MAX_DELAY)
+            if (tn_range_ok(TN_F_DEST_AXON, core->dest_axon[j]) &&
+                tn_range_ok(TN_F_DEST_DELAY, core->dest_delay[j]))
                 drivers[(size_t)ci * TN_AXONS + core->dest_axon[j]]++;
             else
                 rep->one_destination_ok = false;

@@ -9,6 +9,7 @@
 #define SNNC_TN_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "snnc.h"
@@ -76,6 +77,11 @@ typedef struct tn_model {
     tn_neuron_type *types;
     int n_cores;
     tn_core *cores;
+    /* Keys the reader does not know and skipped (inspect and simulate say
+     * so): how many, and where the first is ("core 3 (line 40): key
+     * \"rngseed\""). Not written back. */
+    int n_unknown_keys;
+    char first_unknown_key[192];
 } tn_model;
 
 int tn_model_read(const char *path, tn_model **out, snnc_err *err);
@@ -84,6 +90,8 @@ int tn_model_read_buffer(const char *text, size_t len, const char *name, tn_mode
 /* Writes the CPE form: comments, "core" repeated once per core, compressed arrays. */
 int tn_model_write(const char *path, const tn_model *m, snnc_err *err);
 void tn_model_free(tn_model *m);
+/* The keys the reader skipped, as a sentence for a warning (false: none). */
+bool tn_model_skipped_keys(const tn_model *m, char *buf, size_t size);
 /* Index of the core with this id, or -1 (the destination leaves the model). */
 int tn_model_core_index(const tn_model *m, int64_t id);
 /* Same model? (for round-trip tests); on difference, describes the first one. */

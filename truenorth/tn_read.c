@@ -15,13 +15,11 @@
 #include "io/file.h"
 #include "ir/error.h"
 #include "tn_model.h"
+#include "tn_ranges.h"
 
 /* Largest magnitude accepted inside a compressed-array string: keeps
  * a + k * step and (b - a) / step free of overflow. */
 #define TN_ARRAY_VALUE_MAX ((int64_t)1 << 53)
-#define TN_V_MIN (-(1 << (TN_V_BITS - 1)))
-#define TN_V_MAX ((1 << (TN_V_BITS - 1)) - 1)
-#define TN_THRESHOLD_MAX ((1 << TN_THRESHOLD_BITS) - 1)
 
 /* What a core names, resolved once the whole file is read (the libraries
  * may come after the cores). */
@@ -265,10 +263,10 @@ static int get_name(reader *r, const json_t *obj, const char **out)
     return SNNC_OK;
 }
 
-/* An integer member in [lo, hi]; absent -> *present = false (when allowed). */
-static int get_int(reader *r, const json_t *obj, const char *key, int64_t lo, int64_t hi,
-                   bool required, int64_t *out)
+/* An integer member in the range of field f; absent -> unchanged (when allowed). */
+static int get_int(reader *r, const json_t *obj, tn_field f, bool required, int64_t *out)
 {
+    const char *key = tn_ranges[f].key;
     const json_t *v = json_object_get(obj, key);
     if (!v) {
         if (required)
@@ -278,11 +276,34 @@ static int get_int(reader *r, const json_t *obj, const char *key, int64_t lo, in
     if (!json_is_integer(v))
         return FAIL(r, "\"%s\" must be an integer", key);
     int64_t x = json_integer_value(v);
-    if (x < lo || x > hi)
-        return FAIL(r, "\"%s\" = %lld is out of range %lld..%lld", key, (long long)x,
-                    (long long)lo, (long long)hi);
+    if (!tn_range_ok(f, x)) {
+        char why[160];
+        tn_range_why(f, x, why, sizeof why);
+        return FAIL(r, "%s", why);
+    }
     *out = x;
     return SNNC_OK;
+}
+
+/* Counts the keys of obj (NULL: none) not in `known` (NULL-terminated), and
+ * notes where the first of the model is (`in`: which member, or NULL). */
+static void note_unknown(reader *r, const json_t *obj, const char *const *known, const char *in)
+{
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)obj, key, val) {
+        const char *const *k = known;
+        while (*k && strcmp(*k, key))
+            k++;
+        if (*k)
+            continue;
+        if (!r->m->n_unknown_keys)
+            snprintf(r->m->first_unknown_key, sizeof r->m->first_unknown_key,
+                     "%s%s%s%skey \"%.40s\"", r->where, r->where[0] ? ": " : "", in ? in : "",
+                     in ? " " : "", key);
+        r->m->n_unknown_keys++;
+        (void)val;
+    }
 }
 
 /* ------------------------------------------------------------ crossbars */
@@ -348,8 +369,13 @@ static int axon_type(reader *r, int row_i, const json_t *t, uint8_t *out)
         }
         return FAIL(r, "row %d: axon \"type\" \"%.16s\" is not one of \"S0\"..\"S3\"", row_i, s);
     }
-    if (json_is_integer(t) && json_integer_value(t) >= 0 && json_integer_value(t) < TN_AXON_TYPES) {
-        *out = (uint8_t)json_integer_value(t);
+    if (json_is_integer(t)) {
+        int64_t v = json_integer_value(t);
+        char why[160];
+        tn_range_why(TN_F_AXON_TYPE, v, why, sizeof why);
+        if (!tn_range_ok(TN_F_AXON_TYPE, v))
+            return FAIL(r, "row %d: axon %s", row_i, why);
+        *out = (uint8_t)v;
         return SNNC_OK;
     }
     return FAIL(r, "row %d: missing axon \"type\" (\"S0\"..\"S3\")", row_i);
@@ -390,79 +416,39 @@ static int conv_crossbar(reader *r, json_t *v, int idx, long line)
         if ((rc = parse_hex_row(r, i, json_string_value(syn), x->row[i])))
             return rc;
     }
+    static const char *const proto_keys[] = {"name", "crossbar", NULL},
+                             *const xbar_keys[] = {"rows", NULL},
+                             *const row_keys[] = {"type", "synapses", NULL};
+    note_unknown(r, v, proto_keys, NULL);
+    note_unknown(r, xb, xbar_keys, "\"crossbar\":");
+    for (int i = 0; i < TN_AXONS; i++)
+        note_unknown(r, json_array_get(rows, (size_t)i), row_keys, "a row:");
     m->n_crossbars++;
     return SNNC_OK;
 }
 
 /* ------------------------------------------------------------ neuron types */
 
-enum pkind { P_INT, P_I32, P_BOOL, P_SIGN };
-
-typedef struct param {
-    const char *key;
-    enum pkind kind;
-    int32_t lo, hi;
-    size_t off;
-    const char *width;
-} param;
-
-#define P(k, kind, lo, hi, field, width) {k, kind, lo, hi, offsetof(tn_neuron_type, field), width}
-static const param params[] = {
-    P("sigma0", P_SIGN, -1, 1, sigma[0], "+-1"),
-    P("sigma1", P_SIGN, -1, 1, sigma[1], "+-1"),
-    P("sigma2", P_SIGN, -1, 1, sigma[2], "+-1"),
-    P("sigma3", P_SIGN, -1, 1, sigma[3], "+-1"),
-    P("s0", P_INT, -TN_WEIGHT_MAX, TN_WEIGHT_MAX, s[0], "9-bit signed"),
-    P("s1", P_INT, -TN_WEIGHT_MAX, TN_WEIGHT_MAX, s[1], "9-bit signed"),
-    P("s2", P_INT, -TN_WEIGHT_MAX, TN_WEIGHT_MAX, s[2], "9-bit signed"),
-    P("s3", P_INT, -TN_WEIGHT_MAX, TN_WEIGHT_MAX, s[3], "9-bit signed"),
-    P("b0", P_BOOL, 0, 1, b[0], "boolean"),
-    P("b1", P_BOOL, 0, 1, b[1], "boolean"),
-    P("b2", P_BOOL, 0, 1, b[2], "boolean"),
-    P("b3", P_BOOL, 0, 1, b[3], "boolean"),
-    P("sigma_lambda", P_SIGN, -1, 1, sigma_lambda, "+-1"),
-    P("lambda", P_INT, -TN_WEIGHT_MAX, TN_WEIGHT_MAX, lambda, "9-bit signed"),
-    P("c_lambda", P_BOOL, 0, 1, c_lambda, "boolean"),
-    P("epsilon", P_BOOL, 0, 1, epsilon, "boolean"),
-    P("alpha", P_I32, 0, TN_THRESHOLD_MAX, alpha, "18-bit"),
-    P("beta", P_I32, 0, TN_THRESHOLD_MAX, beta, "18-bit"),
-    P("TM", P_INT, 0, TN_TM_MAX, TM, "0..18"),
-    P("gamma", P_INT, 0, 2, gamma, "0, 1 or 2"),
-    P("kappa", P_BOOL, 0, 1, kappa, "boolean"),
-    P("sigma_VR", P_SIGN, -1, 1, sigma_VR, "+-1"),
-    P("VR", P_INT, 0, TN_TM_MAX, VR, "0..18"),
-    P("V", P_I32, TN_V_MIN, TN_V_MAX, V, "20-bit signed"),
-};
-#undef P
-
-static int set_param(reader *r, tn_neuron_type *t, const param *p, const json_t *v)
+/* One parameter of a neuron type, checked against the range table. */
+static int set_param(reader *r, tn_neuron_type *t, tn_field f, const json_t *v)
 {
+    const tn_range *p = &tn_ranges[f];
     int64_t x;
     if (!v)
         return FAIL(r, "missing parameter \"%s\"", p->key);
-    if (json_is_boolean(v) && p->kind == P_BOOL)
+    if (json_is_boolean(v) && p->kind == TN_RANGE_BOOL)
         x = json_is_true(v);
     else if (json_is_integer(v))
         x = json_integer_value(v);
     else
         return FAIL(r, "parameter \"%s\" must be %s", p->key,
-                    p->kind == P_BOOL ? "true, false, 0 or 1" : "an integer");
-    if (x < p->lo || x > p->hi || (p->kind == P_SIGN && x == 0))
-        return FAIL(r, "parameter \"%s\" = %lld is out of range (%s: %d..%d%s)", p->key,
-                    (long long)x, p->width, (int)p->lo, (int)p->hi,
-                    p->kind == P_SIGN ? ", not 0" : "");
-    char *field = (char *)t + p->off;
-    switch (p->kind) {
-    case P_BOOL:
-        *(bool *)field = x != 0;
-        break;
-    case P_I32:
-        *(int32_t *)field = (int32_t)x;
-        break;
-    default:
-        *(int *)field = (int)x;
-        break;
+                    p->kind == TN_RANGE_BOOL ? "true, false, 0 or 1" : "an integer");
+    if (!tn_range_ok(f, x)) {
+        char why[160];
+        tn_range_why(f, x, why, sizeof why);
+        return FAIL(r, "%s", why);
     }
+    tn_type_set(t, f, x);
     return SNNC_OK;
 }
 
@@ -482,9 +468,13 @@ static int conv_type(reader *r, json_t *v, int idx, long line)
     tn_neuron_type *t = &m->types[m->n_types];
     memset(t, 0, sizeof *t);
     memcpy(t->name, name, strlen(name) + 1);
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
-        if ((rc = set_param(r, t, &params[i], json_object_get(v, params[i].key))))
+    const char *known[TN_F_TYPE_PARAMS + 3] = {"name", "class"};
+    for (int f = 0; f < TN_F_TYPE_PARAMS; f++) {
+        if ((rc = set_param(r, t, (tn_field)f, json_object_get(v, tn_ranges[f].key))))
             return rc;
+        known[f + 2] = tn_ranges[f].key;
+    }
+    note_unknown(r, v, known, NULL);
     m->n_types++;
     return SNNC_OK;
 }
@@ -602,13 +592,21 @@ static int expand(reader *r, const json_t *neurons, const char *field, bool requ
 
 /* ------------------------------------------------------------ cores */
 
-static int check_neuron_field(reader *r, int j, const char *field, int64_t v, int64_t lo,
-                              int64_t hi, const char *what)
+/* Field f of neuron j: in its range when the neuron is used (type != 0),
+ * else any 32-bit integer (kept as it is). */
+static int check_neuron_field(reader *r, int j, tn_field f, int64_t v, bool used)
 {
-    if (v >= lo && v <= hi)
+    char why[160];
+    if (used || f == TN_F_TYPE_NUMBER) {
+        if (tn_range_ok(f, v))
+            return SNNC_OK;
+        tn_range_why(f, v, why, sizeof why);
+        return FAIL(r, "neuron %d: %s", j, why);
+    }
+    if (v >= INT32_MIN && v <= INT32_MAX)
         return SNNC_OK;
-    return FAIL(r, "neuron %d: %s %lld is out of range %lld..%lld (neurons.%s)", j, what,
-                (long long)v, (long long)lo, (long long)hi, field);
+    return FAIL(r, "neuron %d (unused): %s %lld is out of range %d..%d (neurons.%s)", j,
+                tn_ranges[f].what, (long long)v, INT32_MIN, INT32_MAX, tn_ranges[f].key);
 }
 
 static int conv_neurons(reader *r, const json_t *nv, tn_core *c, pending *pd)
@@ -619,6 +617,9 @@ static int conv_neurons(reader *r, const json_t *nv, tn_core *c, pending *pd)
         ddelay[TN_NEURONS];
     bool present;
     int rc;
+    static const char *const neuron_keys[] = {"types", "dendrites", "destCores", "destAxons",
+                                              "destDelays", NULL};
+    note_unknown(r, nv, neuron_keys, "\"neurons\":");
     if ((rc = expand(r, nv, "types", true, types, &present)) ||
         (rc = expand(r, nv, "dendrites", false, dend, &present)))
         return rc;
@@ -631,13 +632,10 @@ static int conv_neurons(reader *r, const json_t *nv, tn_core *c, pending *pd)
         return rc;
     for (int j = 0; j < TN_NEURONS; j++) {
         bool used = types[j] != 0;
-        if ((rc = check_neuron_field(r, j, "types", types[j], 0, UINT32_MAX, "type number")) ||
-            (rc = check_neuron_field(r, j, "dendrites", dend[j], used ? 0 : INT_MIN,
-                                     used ? TN_NEURONS - 1 : INT_MAX, "dendrite")) ||
-            (rc = check_neuron_field(r, j, "destAxons", daxon[j], used ? 0 : INT_MIN,
-                                     used ? TN_AXONS - 1 : INT_MAX, "destination axon")) ||
-            (rc = check_neuron_field(r, j, "destDelays", ddelay[j], used ? 1 : INT_MIN,
-                                     used ? TN_MAX_DELAY : INT_MAX, "destination delay")))
+        if ((rc = check_neuron_field(r, j, TN_F_TYPE_NUMBER, types[j], used)) ||
+            (rc = check_neuron_field(r, j, TN_F_DENDRITE, dend[j], used)) ||
+            (rc = check_neuron_field(r, j, TN_F_DEST_AXON, daxon[j], used)) ||
+            (rc = check_neuron_field(r, j, TN_F_DEST_DELAY, ddelay[j], used)))
             return rc;
         pd->type_num[j] = (uint32_t)types[j];
         c->type[j] = -1;
@@ -656,7 +654,7 @@ static int conv_core(reader *r, json_t *v, long line)
     if (!json_is_object(v))
         return FAIL(r, "a core must be an object");
     int64_t id = 0, seed = 0, tse = 0;
-    int rc = get_int(r, v, "id", 0, INT64_MAX, true, &id);
+    int rc = get_int(r, v, TN_F_CORE_ID, true, &id);
     if (rc)
         return rc;
     set_where(r, "core %lld (line %ld)", (long long)id, line);
@@ -671,8 +669,8 @@ static int conv_core(reader *r, json_t *v, long line)
     m->n_cores++; /* from here on tn_model_free and the pending cleanup see it */
     c->id = id;
     pd->line = line;
-    if ((rc = get_int(r, v, "rngSeed", 0, UINT32_MAX, false, &seed)) ||
-        (rc = get_int(r, v, "timeScaleExponent", INT_MIN, INT_MAX, false, &tse)))
+    if ((rc = get_int(r, v, TN_F_RNG_SEED, false, &seed)) ||
+        (rc = get_int(r, v, TN_F_TIME_SCALE, false, &tse)))
         return rc;
     c->rng_seed = (uint32_t)seed;
     c->time_scale_exponent = (int)tse;
@@ -691,6 +689,11 @@ static int conv_core(reader *r, json_t *v, long line)
     }
     if (!(pd->crossbar = strdup(json_string_value(xname))))
         return fail_code(r, SNNC_ENOMEM, "out of memory");
+    static const char *const core_keys[] = {"metadata", "id", "timeScaleExponent", "rngSeed",
+                                            "neurons", "crossbar", NULL},
+                             *const xbar_keys[] = {"name", NULL};
+    note_unknown(r, v, core_keys, NULL);
+    note_unknown(r, xb, xbar_keys, "\"crossbar\":");
     return conv_neurons(r, json_object_get(v, "neurons"), c, pd);
 }
 
@@ -920,7 +923,12 @@ static int top_value(reader *r, const char *key, long line)
             rc = fail_code(r, SNNC_EUNSUPPORTED, "crossbarSize must be %d", TN_NEURONS);
         else if (!(r->m->header_json = json_dumps(v, JSON_COMPACT)))
             rc = fail_code(r, SNNC_ENOMEM, "out of memory");
-    } /* any other key: ignored */
+    } else { /* any other key: parsed, skipped, counted */
+        if (!r->m->n_unknown_keys)
+            snprintf(r->m->first_unknown_key, sizeof r->m->first_unknown_key,
+                     "line %ld: top-level key \"%.31s\"", line, key);
+        r->m->n_unknown_keys++;
+    }
     json_decref(v);
     r->where[0] = '\0';
     return rc;
@@ -985,7 +993,11 @@ static int read_owned(char *buf, size_t len, const char *name, tn_model **out, s
     if (!(r.m = calloc(1, sizeof *r.m)))
         return snnc_fail(err, SNNC_ENOMEM, "%s: out of memory", name);
     buf[len] = '\0';
-    int rc = strip_comments(&r, buf, len);
+    const char *nul = memchr(buf, '\0', len); /* anywhere, comments included */
+    int rc = nul ? FAIL(&r, "line %ld, column %ld: a NUL byte (a model file is text; the file is "
+                            "damaged or not a model)", line_at(&r, (size_t)(nul - buf)),
+                        column_at(&r, (size_t)(nul - buf)))
+                 : strip_comments(&r, buf, len);
     if (!rc)
         rc = read_top(&r);
     if (!rc)
@@ -1051,6 +1063,16 @@ void tn_model_free(tn_model *m)
         free(m->cores[k].metadata_json);
     free(m->cores);
     free(m);
+}
+
+bool tn_model_skipped_keys(const tn_model *m, char *buf, size_t size)
+{
+    if (!m || m->n_unknown_keys <= 0)
+        return false;
+    snprintf(buf, size, "%d key%s unknown to snnc skipped (not used, not written back); the "
+             "first: %s", m->n_unknown_keys, m->n_unknown_keys == 1 ? "" : "s",
+             m->first_unknown_key);
+    return true;
 }
 
 int tn_model_core_index(const tn_model *m, int64_t id)

@@ -28,11 +28,11 @@
 #endif
 
 #include "ir/error.h"
+#include "tn_ranges.h"
 #include "tn_sim.h"
 
 #define V_MAX ((1 << (TN_V_BITS - 1)) - 1) /*  524287 */
 #define V_MIN (-(1 << (TN_V_BITS - 1)))    /* -524288 */
-#define THRESHOLD_MAX ((1 << TN_THRESHOLD_BITS) - 1)
 #define WORDS (TN_NEURONS / 64)
 #define SLOTS 16          /* spike queues per future tick: > TN_MAX_DELAY */
 #define WAKE_CAP 255      /* wake ticks are stored modulo 256 */
@@ -341,28 +341,14 @@ static inline int store_v(tn_sim *s, core_rt *rc, int c, int j, int32_t v, uint3
 
 /* ------------------------------------------------------------ checking */
 
-static int check_type(const tn_neuron_type *t, int k, sim_type *out, snnc_err *err)
+/* A neuron type (in range: tn_model_check) compiled for the update loop.
+ * Only the products sigma_k * s_k and sigma_lambda * lambda matter: a
+ * negative magnitude (allowed, 9-bit signed) flips the sign, in the
+ * stochastic modes too (Cassidy 2013: sgn(s) [|s| >= rho]). */
+static void compile_type(const tn_neuron_type *t, sim_type *out)
 {
-    const char *bad = NULL;
-    for (int g = 0; g < TN_AXON_TYPES && !bad; g++)
-        if ((t->sigma[g] != 1 && t->sigma[g] != -1) || t->s[g] < 0 || t->s[g] > TN_WEIGHT_MAX)
-            bad = "sigma0..3 must be +-1 and s0..3 in 0..255";
-    if (!bad && t->sigma_lambda != 1 && t->sigma_lambda != -1)
-        bad = "sigma_lambda must be +-1";
-    if (!bad && (t->lambda < 0 || t->lambda > TN_WEIGHT_MAX))
-        bad = "lambda must be in 0..255";
-    if (!bad && (t->alpha < 0 || t->alpha > THRESHOLD_MAX || t->beta < 0 || t->beta > THRESHOLD_MAX))
-        bad = "alpha and beta must be in 0..2^18-1";
-    if (!bad && (t->TM < 0 || t->TM > TN_TM_MAX))
-        bad = "TM must be in 0..18";
-    if (!bad && (t->gamma < 0 || t->gamma > 2))
-        bad = "gamma must be 0, 1 or 2";
-    if (!bad && ((t->sigma_VR != 1 && t->sigma_VR != -1) || t->VR < 0 || t->VR > TN_THRESHOLD_BITS))
-        bad = "sigma_VR must be +-1 and VR in 0..18";
-    if (!bad && (t->V < V_MIN || t->V > V_MAX))
-        bad = "V must fit 20 bits signed";
-    if (bad)
-        return snnc_fail(err, SNNC_EINVALID, "neuron type %d (%s): %s", k, t->name, bad);
+    int lambda = t->lambda < 0 ? -t->lambda : t->lambda;
+    int sigma_lambda = t->lambda < 0 ? -t->sigma_lambda : t->sigma_lambda;
     memset(out, 0, sizeof *out);
     for (int g = 0; g < TN_AXON_TYPES; g++) {
         out->w[g] = t->sigma[g] * t->s[g];
@@ -371,10 +357,10 @@ static int check_type(const tn_neuron_type *t, int k, sim_type *out, snnc_err *e
     for (int m = 0; m < 16; m++)
         for (int g = 0; g < TN_AXON_TYPES; g++)
             out->in[m] = (int16_t)(out->in[m] + (m >> g & 1) * out->w[g]); /* |in| <= 1020 */
-    out->lambda = t->lambda;
-    out->sigma_lambda = t->sigma_lambda;
-    out->L = t->sigma_lambda * t->lambda;
-    out->recip = t->lambda ? ((1ull << 32) + (uint64_t)t->lambda - 1) / (uint64_t)t->lambda : 0;
+    out->lambda = lambda;
+    out->sigma_lambda = sigma_lambda;
+    out->L = sigma_lambda * lambda;
+    out->recip = lambda ? ((1ull << 32) + (uint64_t)lambda - 1) / (uint64_t)lambda : 0;
     out->alpha = t->alpha;
     out->beta = t->beta;
     out->R = t->sigma_VR * ((1 << t->VR) - 1);
@@ -392,21 +378,6 @@ static int check_type(const tn_neuron_type *t, int k, sim_type *out, snnc_err *e
     out->pos_add = t->gamma == 0 ? out->R : t->gamma == 1 ? -t->alpha : 0;
     out->neg_keep = t->kappa || !t->gamma ? 0 : -1;
     out->neg_add = t->kappa ? -t->beta : t->gamma == 0 ? -out->R : t->gamma == 1 ? t->beta : 0;
-    return SNNC_OK;
-}
-
-static int check_crossbar(const tn_crossbar *x, int k, snnc_err *err)
-{
-    unsigned any = 0;
-    for (int i = 0; i < TN_AXONS; i++)
-        any |= x->axon_type[i];
-    if (any < TN_AXON_TYPES)
-        return SNNC_OK;
-    for (int i = 0; i < TN_AXONS; i++)
-        if (x->axon_type[i] >= TN_AXON_TYPES)
-            return snnc_fail(err, SNNC_EINVALID, "crossbar %d (%s): axon %d has type %d (0..3)", k,
-                             x->name, i, x->axon_type[i]);
-    return SNNC_OK;
 }
 
 static int build_ids(tn_sim *s, snnc_err *err)
@@ -483,25 +454,17 @@ static int build_core(tn_sim *s, int c, int32_t *local, uint32_t **tmap_next, sn
 {
     const tn_core *mc = &s->m->cores[c];
     core_rt *rc = &s->cores[c];
-    if (mc->crossbar < 0 || mc->crossbar >= s->m->n_crossbars)
-        return snnc_fail(err, SNNC_EINVALID, "core %lld: crossbar %d out of range (%d crossbars)",
-                         (long long)mc->id, mc->crossbar, s->m->n_crossbars);
     const tn_crossbar *xb = &s->m->crossbars[mc->crossbar];
     rc->rows = s->rows[mc->crossbar];
     rc->rng = seed_state(mc->rng_seed);
     for (int i = 0; i < TN_AXONS; i++)
         s->atype[c][i >> 2] |= (uint8_t)(xb->axon_type[i] << ((i & 3) * 2));
     uint32_t *tmap = *tmap_next;
-    int n_local = 0, rc_err = SNNC_OK, narrow = 1;
-    for (int j = 0; j < TN_NEURONS && !rc_err; j++) {
+    int n_local = 0, narrow = 1;
+    for (int j = 0; j < TN_NEURONS; j++) {
         int k = mc->type[j];
         if (k < 0)
             continue;
-        if (k >= s->n_types) {
-            rc_err = snnc_fail(err, SNNC_EINVALID, "core %lld neuron %d: type %d out of range "
-                               "(%d types)", (long long)mc->id, j, k, s->n_types);
-            break;
-        }
         if (s->direct) {
             s->ltype[c][j] = (uint8_t)k;
         } else {
@@ -521,20 +484,11 @@ static int build_core(tn_sim *s, int c, int32_t *local, uint32_t **tmap_next, sn
         int d = core_index(s, mc->dest_core[j]);
         if (d < 0)
             continue;
-        if (mc->dest_axon[j] < 0 || mc->dest_axon[j] >= TN_AXONS)
-            rc_err = snnc_fail(err, SNNC_EINVALID, "core %lld neuron %d: destination axon %d out "
-                               "of range 0..255", (long long)mc->id, j, mc->dest_axon[j]);
-        else if (mc->dest_delay[j] < 1 || mc->dest_delay[j] > TN_MAX_DELAY)
-            rc_err = snnc_fail(err, SNNC_EINVALID, "core %lld neuron %d: delay %d out of range 1..15",
-                               (long long)mc->id, j, mc->dest_delay[j]);
-        else
-            s->dest[c][j] = (uint32_t)(d + 1) << 12 | (uint32_t)mc->dest_delay[j] << 8 |
-                            (uint32_t)mc->dest_axon[j];
+        s->dest[c][j] = (uint32_t)(d + 1) << 12 | (uint32_t)mc->dest_delay[j] << 8 |
+                        (uint32_t)mc->dest_axon[j];
     }
     for (int k = 0; k < n_local; k++)
         local[tmap[k]] = -1;
-    if (rc_err)
-        return rc_err;
     rc->dense = narrow ? dense_type(s, mc) : -1;
     rc->tmap = tmap;
     *tmap_next += n_local;
@@ -650,8 +604,9 @@ int tn_sim_simd(const tn_sim *s) { return s->simd; }
 int tn_sim_new(const tn_model *m, int threads, tn_sim **out, snnc_err *err)
 {
     *out = NULL;
-    if (!m || m->n_cores < 0 || m->n_types < 0 || m->n_crossbars < 0 || (m->n_cores && !m->cores))
-        return snnc_fail(err, SNNC_EINVALID, "malformed model");
+    int rc = tn_model_check(m, NULL, err); /* the reader's ranges (tn_ranges.c) */
+    if (rc)
+        return rc;
     if (m->n_cores > MAX_CORES)
         return snnc_fail(err, SNNC_EUNSUPPORTED, "%d cores: at most %d", m->n_cores, MAX_CORES);
     tn_sim *s = calloc(1, sizeof *s);
@@ -676,13 +631,11 @@ int tn_sim_new(const tn_model *m, int threads, tn_sim **out, snnc_err *err)
     if (s->types)
         memset(s->types, 0, types_size);
     int32_t *local = malloc(((size_t)m->n_types + 1) * sizeof *local);
-    int rc = !s->types || !local ? snnc_fail(err, SNNC_ENOMEM, "out of memory") : SNNC_OK;
+    rc = !s->types || !local ? snnc_fail(err, SNNC_ENOMEM, "out of memory") : SNNC_OK;
     if (!rc)
         memset(local, 0xFF, ((size_t)m->n_types + 1) * sizeof *local);
     for (int k = 0; !rc && k < m->n_types; k++)
-        rc = check_type(&m->types[k], k, &s->types[k], err);
-    for (int k = 0; !rc && k < m->n_crossbars; k++)
-        rc = check_crossbar(&m->crossbars[k], k, err);
+        compile_type(&m->types[k], &s->types[k]);
     if (!rc)
         rc = alloc_state(s, err);
     if (!rc)

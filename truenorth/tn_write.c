@@ -12,6 +12,7 @@
 
 #include "ir/error.h"
 #include "tn_model.h"
+#include "tn_ranges.h"
 
 /* Values a compressed-array string may hold (the reader's limit). */
 #define TN_ARRAY_VALUE_MAX ((int64_t)1 << 53)
@@ -117,21 +118,6 @@ static int unique_names(const char *path, const char **v, int n, const char *wha
     return SNNC_OK;
 }
 
-/* The parameter widths the reader enforces (see tn_read.c). */
-static bool type_in_range(const tn_neuron_type *t)
-{
-    bool ok = t->sigma_lambda * t->sigma_lambda == 1 && t->sigma_VR * t->sigma_VR == 1 &&
-              t->lambda >= -TN_WEIGHT_MAX && t->lambda <= TN_WEIGHT_MAX && t->alpha >= 0 &&
-              t->alpha < (1 << TN_THRESHOLD_BITS) && t->beta >= 0 &&
-              t->beta < (1 << TN_THRESHOLD_BITS) && t->TM >= 0 && t->TM <= TN_TM_MAX &&
-              t->gamma >= 0 && t->gamma <= 2 && t->VR >= 0 && t->VR <= TN_TM_MAX &&
-              t->V >= -(1 << (TN_V_BITS - 1)) && t->V < (1 << (TN_V_BITS - 1));
-    for (int k = 0; k < TN_AXON_TYPES; k++)
-        ok = ok && t->sigma[k] * t->sigma[k] == 1 && t->s[k] >= -TN_WEIGHT_MAX &&
-             t->s[k] <= TN_WEIGHT_MAX;
-    return ok;
-}
-
 static int check_libraries(const char *path, const tn_model *m, int64_t *num, snnc_err *err)
 {
     int n = m->n_crossbars > m->n_types ? m->n_crossbars : m->n_types;
@@ -145,12 +131,6 @@ static int check_libraries(const char *path, const tn_model *m, int64_t *num, sn
             rc = snnc_fail(err, SNNC_EINVALID, "%s: crossbar prototype %d: the name must be 1 to "
                            "63 bytes of UTF-8", path, i);
     }
-    for (int i = 0; i < m->n_crossbars && !rc; i++)
-        for (int a = 0; a < TN_AXONS && !rc; a++)
-            if (m->crossbars[i].axon_type[a] >= TN_AXON_TYPES)
-                rc = snnc_fail(err, SNNC_EINVALID, "%s: crossbar prototype '%s': axon %d has "
-                               "type %d (0..3)", path, m->crossbars[i].name, a,
-                               m->crossbars[i].axon_type[a]);
     if (!rc)
         rc = unique_names(path, names, m->n_crossbars, "crossbar prototype", err);
     for (int i = 0; i < m->n_types && !rc; i++) {
@@ -159,9 +139,6 @@ static int check_libraries(const char *path, const tn_model *m, int64_t *num, sn
         if (!good_name(names[i]))
             rc = snnc_fail(err, SNNC_EINVALID, "%s: neuron type %d: the name must be 1 to 63 "
                            "bytes of UTF-8", path, i);
-        else if (!type_in_range(&m->types[i]))
-            rc = snnc_fail(err, SNNC_EINVALID, "%s: neuron type '%s': a parameter is out of "
-                           "its width (see docs/TRUENORTH_FORMAT.md)", path, names[i]);
     }
     if (!rc)
         rc = unique_names(path, names, m->n_types, "neuron type", err);
@@ -186,15 +163,11 @@ static int check_libraries(const char *path, const tn_model *m, int64_t *num, sn
     return rc;
 }
 
+/* What the writer needs beyond the ranges (tn_model_check): metadata that is
+ * JSON, and a number in the name of every type a core uses. */
 static int check_core(const char *path, const tn_model *m, const tn_core *c, const int64_t *num,
                       snnc_err *err)
 {
-    if (c->id < 0)
-        return snnc_fail(err, SNNC_EINVALID, "%s: core %lld: the id must be >= 0", path,
-                         (long long)c->id);
-    if (c->crossbar < 0 || c->crossbar >= m->n_crossbars)
-        return snnc_fail(err, SNNC_EINVALID, "%s: core %lld: crossbar index %d is not one of "
-                         "the %d prototypes", path, (long long)c->id, c->crossbar, m->n_crossbars);
     if (c->metadata_json) {
         json_t *md = json_loads(c->metadata_json, JSON_DECODE_ANY, NULL);
         json_decref(md);
@@ -204,9 +177,6 @@ static int check_core(const char *path, const tn_model *m, const tn_core *c, con
     }
     for (int j = 0; j < TN_NEURONS; j++) {
         int t = c->type[j];
-        if (t < -1 || t >= m->n_types)
-            return snnc_fail(err, SNNC_EINVALID, "%s: core %lld: neuron %d: type index %d is not "
-                             "one of the %d neuron types", path, (long long)c->id, j, t, m->n_types);
         if (t < 0)
             continue;
         if (num[t] <= 0 || num[t] > (int64_t)UINT32_MAX)
@@ -214,24 +184,15 @@ static int check_core(const char *path, const tn_model *m, const tn_core *c, con
                              "whose name does not give its number: cores refer to types by "
                              "number k, the type named N%%08X of k (k >= 1)",
                              path, (long long)c->id, j, m->types[t].name);
-        if (c->dest_axon[j] < 0 || c->dest_axon[j] >= TN_AXONS || c->dest_delay[j] < 1 ||
-            c->dest_delay[j] > TN_MAX_DELAY || c->dendrite[j] < 0 || c->dendrite[j] >= TN_NEURONS)
-            return snnc_fail(err, SNNC_EINVALID, "%s: core %lld: neuron %d: destination axon %d, "
-                             "delay %d or dendrite %d out of range (0..255, 1..15, 0..255)", path,
-                             (long long)c->id, j, c->dest_axon[j], c->dest_delay[j],
-                             c->dendrite[j]);
     }
     return SNNC_OK;
 }
 
 static int check_model(const char *path, const tn_model *m, int64_t *num, snnc_err *err)
 {
-    if (m->n_crossbars < 0 || m->n_types < 0 || m->n_cores < 0 ||
-        (m->n_crossbars && !m->crossbars) || (m->n_types && !m->types) ||
-        (m->n_cores && !m->cores))
-        return snnc_fail(err, SNNC_EINVALID, "%s: malformed model (counts and arrays disagree)",
-                         path);
-    int rc = check_libraries(path, m, num, err);
+    int rc = tn_model_check(m, path, err); /* the reader's ranges (tn_ranges.c) */
+    if (!rc)
+        rc = check_libraries(path, m, num, err);
     for (int k = 0; k < m->n_cores && !rc; k++)
         rc = check_core(path, m, &m->cores[k], num, err);
     if (rc)

@@ -2,7 +2,7 @@
 # needs: python3-onnx (only for the structured seeds; run by hand, not by the tests)
 # run_fuzz.sh — build and run a libFuzzer target of snnc for a given time.
 #
-#   tests/fuzz/run_fuzz.sh load|npy SECONDS [libFuzzer options...]
+#   tests/fuzz/run_fuzz.sh load|npy|tn SECONDS [libFuzzer options...]
 #
 # SECONDS=0 only builds the target and prints its path; libFuzzer options
 # go through (e.g. -fork=0 to stop at the first finding).  To re-run a
@@ -13,16 +13,19 @@
 # linked against that libsnnc.a with -fsanitize=fuzzer.  The corpus lives in
 # BUILD/fuzz/TARGET/corpus (seeded once from the examples, the ONNX node
 # tests and tests/malformed; for load also BUILD/fuzz/load/graph-seeds from
-# make_graph_seeds.py; for npy tests/fuzz/seeds/npy from make_npy_seeds.py);
+# make_graph_seeds.py; for npy tests/fuzz/seeds/npy from make_npy_seeds.py;
+# for tn (fuzz_tn.c: TrueNorth model reader and spike parser) the model
+# files of tests/unit/data/truenorth (copies of ../shared/data/truenorth-cpe
+# among them), each also followed by spikes, and tests/fuzz/seeds/tn);
 # crashes, leaks and timeouts land in BUILD/fuzz/TARGET/artifacts.
 # Exit status: 0 when artifacts/ is empty at the end, 3 when it holds findings.
 set -eu
 
-usage() { echo "usage: $0 load|npy SECONDS [libFuzzer options...]" >&2; exit 1; }
+usage() { echo "usage: $0 load|npy|tn SECONDS [libFuzzer options...]" >&2; exit 1; }
 [ $# -ge 2 ] || usage
 target=$1 seconds=$2
 shift 2
-case $target in load | npy) ;; *) usage ;; esac
+case $target in load | npy | tn) ;; *) usage ;; esac
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SNNC_FUZZ_BUILD:-$root/build-fuzz}
@@ -60,6 +63,15 @@ if [ -z "$(ls -A "$work/corpus")" ]; then
         for f in "$root"/examples/*/model.onnx "$testdata"/*/model.onnx \
             "$root"/tests/malformed/cases/*.onnx; do
             [ -f "$f" ] && cp "$f" "$work/corpus/seed_$i" && i=$((i + 1))
+        done
+    elif [ "$target" = tn ]; then
+        for f in "$root"/tests/unit/data/truenorth/*.json "$root"/tests/fuzz/seeds/tn/*; do
+            [ -f "$f" ] || continue
+            cp "$f" "$work/corpus/seed_$i" && i=$((i + 1))
+            case $f in *.json) # the model followed by spikes (fuzz_tn.c splits at %%spikes)
+                { cat "$f"; printf '\n%%%%spikes\n0,0,1\n1,0,2\n1,0,2\n9,0,0\n'; } >"$work/corpus/seed_$i"
+                i=$((i + 1)) ;;
+            esac
         done
     else
         for f in "$root"/examples/*/*.npy "$root"/tests/malformed/cases/*.npy \

@@ -689,7 +689,7 @@ static void test_read_file_kinds(void)
     size_t n = 0;
     /* /dev/zero is neither text nor protobuf: refused at the first bytes */
     read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_TEXT, SNNC_EINVALID,
-                     "NUL byte at offset 0", &d, &n);
+                     "line 1, column 1: a NUL byte (byte 0)", &d, &n);
     read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_PROTOBUF, SNNC_EINVALID,
                      "not a protobuf message (byte 0 is 0x00)", &d, &n);
     read_file_expect("/dev/zero", (size_t)1 << 40, SNNC_BYTES_NPY | SNNC_BYTES_PROTOBUF,
@@ -697,7 +697,7 @@ static void test_read_file_kinds(void)
                      &n);
     const char *path = tmp_path("k.bin");
     CU_ASSERT_EQUAL_FATAL(write_bytes(path, "ab\0c", 4), 0);
-    read_file_expect(path, 100, SNNC_BYTES_TEXT, SNNC_EINVALID, "NUL byte at offset 2", &d, &n);
+    read_file_expect(path, 100, SNNC_BYTES_TEXT, SNNC_EINVALID, "line 1, column 3: a NUL byte (byte 2)", &d, &n);
     /* a tag is field << 3 | wire type: field 1 type 0 (0x08) is one, 0x07
      * (field 0) and 0x0e (type 6) are not */
     CU_ASSERT_EQUAL_FATAL(write_bytes(path, "\x08\x00", 2), 0);

@@ -1,5 +1,6 @@
 /* test_tn_model.c — unit tests of the TrueNorth model-file reader, writer and
- * description (truenorth/tn_read.c, tn_write.c, tn_describe.c).  Fixtures in
+ * description (truenorth/tn_read.c, tn_write.c, tn_describe.c) and of the
+ * range table they share with the simulator (tn_ranges.c).  Fixtures in
  * tests/unit/data/truenorth/ (README there): the two real CPE files and
  * multi_core.json, hand-designed (expected values derived from make_fixtures.py).
  * Malformed models are built here from a small valid one-core model text. */
@@ -11,6 +12,8 @@
 
 #include "harness.h"
 #include "truenorth/tn_model.h"
+#include "truenorth/tn_ranges.h"
+#include "truenorth/tn_sim.h"
 
 #ifndef TN_FIXTURE_DIR
 #define TN_FIXTURE_DIR "tests/unit/data/truenorth"
@@ -428,6 +431,79 @@ static void test_parameter_widths(void)
     tn_model_free(m);
 }
 
+/* One range table: for every neuron-type parameter, at the documented bounds
+ * (docs/TRUENORTH_FORMAT.md, written out here, not taken from tn_ranges.c)
+ * and one past them, the reader, tn_model_check and the simulator give the
+ * same verdict; refusals name the type and the parameter.  (The reader used
+ * to accept s_k and lambda down to -255 while the simulator refused them.) */
+static void test_one_range_table(void)
+{
+    static const struct {
+        const char *key;
+        long long lo, hi;
+        bool sign; /* -1 or 1 */
+    } doc[] = {
+        {"sigma0", -1, 1, true},  {"sigma1", -1, 1, true},   {"sigma2", -1, 1, true},
+        {"sigma3", -1, 1, true},  {"s0", -255, 255, false},  {"s1", -255, 255, false},
+        {"s2", -255, 255, false}, {"s3", -255, 255, false},  {"b0", 0, 1, false},
+        {"b1", 0, 1, false},      {"b2", 0, 1, false},       {"b3", 0, 1, false},
+        {"sigma_lambda", -1, 1, true}, {"lambda", -255, 255, false}, {"c_lambda", 0, 1, false},
+        {"epsilon", 0, 1, false}, {"alpha", 0, 262143, false}, {"beta", 0, 262143, false},
+        {"TM", 0, 18, false},     {"gamma", 0, 2, false},    {"kappa", 0, 1, false},
+        {"sigma_VR", -1, 1, true}, {"VR", 0, 18, false},     {"V", -524288, 524287, false},
+    };
+    CU_ASSERT_EQUAL_FATAL(sizeof doc / sizeof doc[0], TN_F_TYPE_PARAMS);
+    spec base = {0};
+    tn_model *good = load_spec(&base);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+    for (size_t i = 0; i < sizeof doc / sizeof doc[0]; i++) {
+        CU_ASSERT_STRING_EQUAL(tn_ranges[i].key, doc[i].key);
+        long long vals[] = {doc[i].lo - 1, doc[i].lo, 0, doc[i].hi, doc[i].hi + 1};
+        for (int k = 0; k < 5; k++) {
+            long long v = vals[k];
+            bool want = v >= doc[i].lo && v <= doc[i].hi && !(doc[i].sign && v == 0);
+            char val[32], needle[96];
+            snprintf(val, sizeof val, "%lld", v);
+            snprintf(needle, sizeof needle, "parameter \"%s\" = %lld is out of range", doc[i].key, v);
+            spec sp = {.pkey = doc[i].key, .pval = val};
+            char *text = build(&sp);
+            snnc_err err;
+            tn_model *m = NULL;
+            bool read_ok = load_text(text, &m, &err) == SNNC_OK;
+            free(text);
+            if (!read_ok)
+                CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, needle));
+            tn_model_free(m);
+            /* the same value in memory: tn_model_check and the simulator */
+            tn_neuron_type saved = good->types[0];
+            tn_type_set(&good->types[0], (tn_field)i, v);
+            bool stored = tn_type_get(&good->types[0], (tn_field)i) == v; /* bools hold 0/1 */
+            snnc_err e2 = {0};
+            bool check_ok = tn_model_check(good, "m.json", &e2) == SNNC_OK;
+            tn_sim *s = NULL;
+            snnc_err e3 = {0};
+            bool sim_ok = tn_sim_new(good, 1, &s, &e3) == SNNC_OK;
+            tn_sim_free(s);
+            good->types[0] = saved;
+            if (read_ok != want || (stored && (check_ok != want || sim_ok != want)))
+                fprintf(stderr, "\n  %s = %lld: want %d, reader %d, check %d, simulator %d (%s)",
+                        doc[i].key, v, want, read_ok, check_ok, sim_ok, e3.msg);
+            CU_ASSERT_EQUAL(read_ok, want);
+            if (!stored)
+                continue;
+            CU_ASSERT_EQUAL(check_ok, want);
+            CU_ASSERT_EQUAL(sim_ok, want);
+            if (!check_ok) {
+                CU_ASSERT_PTR_NOT_NULL(strstr(e2.msg, "m.json: neuron type 'N00000001': "));
+                CU_ASSERT_PTR_NOT_NULL(strstr(e2.msg, needle));
+                CU_ASSERT_PTR_NOT_NULL(strstr(e3.msg, "neuron type 'N00000001': "));
+                CU_ASSERT_PTR_NOT_NULL(strstr(e3.msg, needle));
+            }
+        }
+    }
+    tn_model_free(good);
+}
+
 static void test_refusals(void)
 {
     spec sp = {.xname = "P9"};
@@ -559,7 +635,47 @@ static void test_syntax_errors(void)
     tn_model_free(m);
     CU_ASSERT_EQUAL(load_text("/* c */ { // x\n \"a\" : 4 , \"b\":\"/* s */\", \"c\":[true,null],"
                               "\"d\":-1.5 /* } */ }\n", &m, &err), SNNC_OK);
+    char note[320];
+    CU_ASSERT_EQUAL(m->n_unknown_keys, 4); /* "a", "b", "c", "d": counted for a warning */
+    CU_ASSERT(tn_model_skipped_keys(m, note, sizeof note));
+    CU_ASSERT_PTR_NOT_NULL(strstr(note, "4 keys unknown to snnc skipped (not used, not written "
+                                        "back); the first: line 2: top-level key \"a\""));
     tn_model_free(m);
+    /* unknown keys inside a type, a prototype, a row, a core, its neurons and crossbar */
+    static const char *const where[][4] = { /* replace, by, then the note names both */
+        {"\"class\":\"NeuronGeneral\"", "\"class\":\"NeuronGeneral\",\"lamda\":1",
+         "neuron type 'N00000001' (line ", "): key \"lamda\""},
+        {"{\"name\":\"P1\",", "{\"name\":\"P1\",\"nam\":2,", "crossbar prototype 'P1' (line ",
+         "): key \"nam\""},
+        {"\"synapses\":", "\"synapse\":0,\"synapses\":", "crossbar prototype 'P1' (line ",
+         "): a row: key \"synapse\""},
+        {"\"rngSeed\":5,", "\"rngseed\":5,", "core 0 (line ", "): key \"rngseed\""},
+        {"\"destDelays\":", "\"destDelay\":1,\"destDelays\":", "core 0 (line ",
+         "): \"neurons\": key \"destDelay\""},
+        {"{\"name\":\"P1\"}", "{\"name\":\"P1\",\"row\":[]}", "core 0 (line ",
+         "): \"crossbar\": key \"row\""},
+    };
+    spec plain = {0};
+    m = load_spec(&plain);
+    CU_ASSERT_EQUAL(m ? m->n_unknown_keys : -1, 0);
+    tn_model_free(m);
+    for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+        char *text = build(&plain), *at = strstr(text, where[i][0]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+        char *t2 = malloc(strlen(text) + strlen(where[i][1]) + 1);
+        sprintf(t2, "%.*s%s%s", (int)(at - text), text, where[i][1], at + strlen(where[i][0]));
+        m = NULL;
+        CU_ASSERT_EQUAL(load_text(t2, &m, &err), SNNC_OK);
+        bool ok = m && m->n_unknown_keys == 1 && strstr(m->first_unknown_key, where[i][2]) &&
+                  strstr(m->first_unknown_key, where[i][3]);
+        if (!ok)
+            fprintf(stderr, "\n  unknown key %zu: %d, '%s'", i, m ? m->n_unknown_keys : -1,
+                    m ? m->first_unknown_key : err.msg);
+        CU_ASSERT(ok);
+        tn_model_free(m);
+        free(t2);
+        free(text);
+    }
     /* every truncation of a valid model is refused as truncated, never crashes */
     spec sp = {0};
     char *text = build(&sp);
@@ -652,6 +768,9 @@ static void test_multi_core_fixture(void)
     CU_ASSERT_EQUAL(m->n_cores, 3);
     CU_ASSERT_EQUAL(m->n_types, 3);
     CU_ASSERT_EQUAL(m->n_crossbars, 2);
+    /* make_fixtures.py's unknown keys: "extra", "unknownField", "foo", "colour" */
+    CU_ASSERT_EQUAL(m->n_unknown_keys, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->first_unknown_key, "top-level key \"extra\""));
     CU_ASSERT_STRING_EQUAL(m->crossbars[0].name, "protA");
     CU_ASSERT_STRING_EQUAL(m->crossbars[1].name, "protB");
     CU_ASSERT_STRING_EQUAL(m->types[0].name, "N00000003");
@@ -1025,7 +1144,7 @@ static void test_round_trip_built(void)
     m->types[0].alpha = 1 << 18;
     err = (snnc_err){0};
     CU_ASSERT_EQUAL(tn_model_write(path, m, &err), SNNC_EINVALID);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "neuron type 'N00000002': a parameter is out of its width"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "neuron type 'N00000002': parameter \"alpha\" = 262144 is out of range (18-bit: 0..262143)"));
     m->types[0].alpha = 5;
     m->cores[1].crossbar = 2;
     err = (snnc_err){0};
@@ -1040,7 +1159,7 @@ static void test_round_trip_built(void)
     m->cores[1].dest_delay[0] = 16;
     err = (snnc_err){0};
     CU_ASSERT_EQUAL(tn_model_write(path, m, &err), SNNC_EINVALID);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "core 5: neuron 0: destination axon 255, delay 16"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "core 5: neuron 0: destination delay 16 is out of range 1..15 (neurons.destDelays)"));
     m->cores[1].dest_delay[0] = 1;
     m->cores[1].id = 1000000;
     err = (snnc_err){0};
@@ -1112,6 +1231,7 @@ static CU_TestInfo tests[] = {
     {"th_small_test.json refused; type numbers", test_th_small},
     {"round trip of the files", test_round_trip_files},
     {"round trip of a built model; writer refusals", test_round_trip_built},
+    {"one range table: reader, check and simulator agree", test_one_range_table},
     {"tn_model_equal", test_equal},
     {"file errors", test_read_errors},
     CU_TEST_INFO_NULL,

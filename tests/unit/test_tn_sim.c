@@ -648,7 +648,7 @@ static void test_invalid(void)
     tn_sim *s = NULL;
     snnc_err err = {0};
     CU_ASSERT_EQUAL(tn_sim_new(m, 1, &s, &err), SNNC_EINVALID);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "core 0 neuron 3: destination axon 256"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "core 0: neuron 3: destination axon 256 is out of range 0..255 (neurons.destAxons)"));
     m->cores[0].dest_axon[3] = 0;
     m->cores[0].dest_delay[3] = 0;
     snnc_err_clear(&err);
@@ -777,8 +777,9 @@ static void ref_tick(ref_sim *r, const tn_input_spike *in, size_t n_in, tn_outpu
             v = ref_sat(v + sum);
             int64_t omega = ty->epsilon ? ref_sgn(v) * ty->sigma_lambda : ty->sigma_lambda;
             if (ty->c_lambda) {
-                if ((int)(ref_next(&r->rng[c]) >> 24) <= ty->lambda && ty->lambda > 0)
-                    v = ref_sat(v + omega);
+                /* Cassidy 2013: sgn(lambda) [|lambda| >= rho]; a negative magnitude flips */
+                if ((int)(ref_next(&r->rng[c]) >> 24) <= abs(ty->lambda) && ty->lambda != 0)
+                    v = ref_sat(v + omega * ref_sgn(ty->lambda));
             } else {
                 v = ref_sat(v + omega * ty->lambda);
             }
@@ -810,6 +811,9 @@ static uint64_t rnd(void)
     return rnd_state;
 }
 static int rnd_int(int lo, int hi) { return lo + (int)(rnd() % (uint64_t)(hi - lo + 1)); }
+
+/* Set: odd types write their weights and leak with negative magnitudes. */
+static int flip_magnitudes;
 
 /* A random network of n_cores cores using every mode; `stochastic` 0
  * keeps every type deterministic; `gentle` keeps weights small and resets
@@ -848,6 +852,13 @@ static tn_model *random_model(int n_cores, int stochastic, uint32_t seed, int ge
             t->alpha = k % 3 == 0 ? rnd_int(250, 700) : rnd_int(1, 60);
             t->lambda = t->c_lambda ? t->lambda : rnd_int(0, 2);
         }
+    }
+    for (int k = 1; k < n_types && flip_magnitudes; k += 2) {
+        /* the same weights and leak written as negative magnitudes (9-bit signed) */
+        tn_neuron_type *t = &m->types[k];
+        for (int g = 0; g < 4; g++)
+            t->s[g] = -t->s[g], t->sigma[g] = -t->sigma[g];
+        t->lambda = -t->lambda, t->sigma_lambda = -t->sigma_lambda;
     }
     for (int c = 0; c < n_cores; c++) {
         tn_core *core = &m->cores[c];
@@ -951,6 +962,17 @@ static void test_reference_gentle(void)
 {
     compare_with_reference(0, 2, 1);
     compare_with_reference(1, 1, 1);
+}
+
+/* Negative s_k and lambda (the reader accepts 9-bit signed values): only
+ * the products sigma * s and sigma_lambda * lambda count, so the reference
+ * runs the same network and the simulator must match it. */
+static void test_reference_negative_magnitudes(void)
+{
+    flip_magnitudes = 1;
+    compare_with_reference(0, 2, 0);
+    compare_with_reference(1, 1, 0);
+    flip_magnitudes = 0;
 }
 
 /* Same seed -> same spikes, for any thread count; another seed differs. */
@@ -1105,6 +1127,7 @@ static CU_TestInfo tests[] = {
     {"reference simulator, deterministic", test_reference_deterministic},
     {"reference simulator, stochastic", test_reference_stochastic},
     {"reference simulator, small potentials", test_reference_gentle},
+    {"reference simulator, negative magnitudes", test_reference_negative_magnitudes},
     {"reproducible across seeds and threads", test_reproducible},
     {"SIMD level: SNNC_TN_SIMD caps the CPU's best", test_simd_level},
     {"power: chip benchmark activity = 72 mW", test_power_benchmark_activity},

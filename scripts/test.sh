@@ -55,6 +55,27 @@ for path in sys.argv[1:]:
         else:
             failed += 1
             print(f"failed ({res}): {path.split('/')[0]}: {r.get('name')}")
+# What each run checked: CUnit's asserts (its "asserts" summary row, column
+# Ran) and the contract tests' checks ("contract NAME: K cases, A checks").
+import re
+for path in sys.argv[1:]:
+    try:
+        rows = [json.loads(line) for line in open(path)]
+    except OSError:
+        continue
+    asserts, checks, by_level = 0, 0, {}
+    for r in rows:
+        out = (r.get("stdout") or "") + (r.get("stderr") or "")
+        m = re.search(r"^\s*asserts\s+\d+\s+(\d+)", out, re.M)
+        n = int(m.group(1)) if m else 0
+        asserts += n
+        checks += sum(int(c) for c in re.findall(r"^contract \w+: \d+ cases, (\d+) checks", out, re.M))
+        level = re.search(r"-simd(\d)$", r.get("name", ""))
+        if level:
+            by_level[level.group(1)] = by_level.get(level.group(1), 0) + n
+    levels = "".join(f", SIMD level {k}: {v} asserts" for k, v in sorted(by_level.items()))
+    print(f"{path.split('/')[0]}: {len(rows)} tests, {asserts} CUnit asserts, "
+          f"{checks} contract checks{levels}")
 if known:
     print(f"known failures: {known} (not counted below)")
 print(f"summary: {passed} passed, {failed} failed, {skipped} skipped")

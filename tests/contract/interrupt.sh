@@ -62,6 +62,37 @@ died_by() {
     fi
 }
 
+# caught CASE COND ARGS...: start snnc ARGS, poll until the function COND
+# holds and stop snnc there (SIGSTOP), so that the signal sent next lands
+# in that moment whatever the machine's load.  A moment that lasts a tenth of
+# a second may be missed (snnc done first): `reset` (a function, if the case
+# defines one) puts the scratch files back and it is tried again, up to 3
+# times.  The caller sends the signal, then SIGCONT.
+reset() { :; }
+caught() {
+    c=$1 cond=$2
+    shift 2
+    for try in 1 2 3; do
+        reset
+        start_snnc "$@"
+        until $cond; do
+            kill -0 "$PID" 2>/dev/null || break
+        done
+        kill -STOP "$PID" 2>/dev/null && $cond && return 0
+        kill -CONT "$PID" 2>/dev/null
+        { wait "$PID"; } 2>/dev/null
+    done
+    contract_fail "$c: could not catch snnc in that moment in 3 tries"
+    return 1
+}
+# stopped_and_check CASE SIG N: send SIG to the stopped snnc, continue it,
+# expect death by SIG.
+stopped_and_check() {
+    kill -"$2" "$PID"
+    kill -CONT "$PID"
+    died_by "$@"
+}
+
 # A finished conversion: the model simulate and run use below.
 run_snnc convert "$M" $C -o "$T/done"
 expect_exit 0 "convert (reference)"
@@ -77,27 +108,29 @@ wait_until "convert SIGTERM matching" said "matching" &&
     sleep 0.3 && signal_and_check "convert SIGTERM matching" TERM 15
 expect_absent "convert SIGTERM matching" "$T/o"
 
+# While writing: OUTDIR.tmp-PID holds network.json (the report and the
+# manifest are still to come).
+writing_o() { [ -f "$T/o.tmp-$PID/network.json" ]; }
+reset() { rm -rf "$T/o"; }
 for s in INT:2 TERM:15 HUP:1; do
     c="convert SIG${s%:*} writing"
-    start_snnc convert "$M" $C -o "$T/o"
-    wait_until "$c" said "power from the calibration batch" || continue
-    CHECKS=$((CHECKS + 1))
-    [ -f "$T/o.tmp-$PID/network.json" ] || contract_fail "$c: no $T/o.tmp-$PID/network.json to interrupt"
-    signal_and_check "$c" "${s%:*}" "${s#*:}"
+    caught "$c" writing_o convert "$M" $C -o "$T/o" || continue
+    stopped_and_check "$c" "${s%:*}" "${s#*:}"
     expect_absent "$c" "$T/o"
 done
 
 # --force: the OUTDIR replaced stays as it was.
-mkdir "$T/keep" && echo kept >"$T/keep/mine"
-start_snnc convert "$M" $C --force -o "$T/keep"
-if wait_until "convert --force SIGINT writing" said "power from the calibration batch"; then
-    signal_and_check "convert --force SIGINT writing" INT 2
+writing_keep() { [ -f "$T/keep.tmp-$PID/network.json" ]; }
+reset() { rm -rf "$T/keep" && mkdir "$T/keep" && echo kept >"$T/keep/mine"; }
+c="convert --force SIGINT writing"
+if caught "$c" writing_keep convert "$M" $C --force -o "$T/keep"; then
+    stopped_and_check "$c" INT 2
     CHECKS=$((CHECKS + 2))
-    [ "$(cat "$T/keep/mine" 2>/dev/null)" = kept ] ||
-        contract_fail "convert --force SIGINT writing: the old OUTDIR was not kept"
+    [ "$(cat "$T/keep/mine" 2>/dev/null)" = kept ] || contract_fail "$c: the old OUTDIR was not kept"
     ls -d "$T"/keep.tmp-* "$T"/keep.old-* >/dev/null 2>&1 &&
-        contract_fail "convert --force SIGINT writing: left $(ls -d "$T"/keep.*-* | head -1)"
+        contract_fail "$c: left $(ls -d "$T"/keep.*-* | head -1)"
 fi
+reset() { :; }
 
 # ---- simulate MODEL.json --output-spikes: its temporary file exists from the start;
 # with --threads 4 the signal may land on a simulator thread.
@@ -115,30 +148,16 @@ done
 # ---- run --output: stopped while its temporary file is being written.
 $PY -c "import numpy as np, sys; np.save(sys.argv[2], np.tile(np.load(sys.argv[1]), (100, 1, 1)))" \
     "$EX/elman_h128/input.npy" "$T/big.npy" || exit 1
-# The writing lasts a tenth of a second or so: a poll that misses it (snnc
-# done first, on a loaded machine) is tried again, up to 3 times.
-caught() {
-    for try in 1 2 3; do
-        rm -f "$T/h.npy"
-        start_snnc "$@"
-        until exists_glob "$T/h.npy.tmp-*"; do
-            kill -0 "$PID" 2>/dev/null || break
-        done
-        kill -STOP "$PID" 2>/dev/null && exists_glob "$T/h.npy.tmp-*" && return 0
-        kill -CONT "$PID" 2>/dev/null
-        { wait "$PID"; } 2>/dev/null
-    done
-    contract_fail "$c: could not catch run while writing in 3 tries"
-    return 1
-}
+writing_h() { exists_glob "$T/h.npy.tmp-*"; }
+reset() { rm -f "$T/h.npy"; }
 for s in INT:2 TERM:15; do
     c="run --output SIG${s%:*} writing"
-    caught run "$M" --input "$T/big.npy" --output /rnn/RNN_output_0="$T/h.npy" || continue
-    kill -"${s%:*}" "$PID"
-    kill -CONT "$PID"
-    died_by "$c" "${s%:*}" "${s#*:}"
+    caught "$c" writing_h run "$M" --input "$T/big.npy" --output /rnn/RNN_output_0="$T/h.npy" ||
+        continue
+    stopped_and_check "$c" "${s%:*}" "${s#*:}"
     expect_absent "$c" "$T/h.npy"
 done
+reset() { :; }
 
 # ---- simulate OUTDIR --output: signalled while matching.
 start_snnc simulate "$T/done" --input "$EX/elman_h128/input.npy" --output "$T/scores.npy"

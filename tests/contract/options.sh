@@ -10,13 +10,13 @@ E=$EX/elman_tn64
 M=$E/model.onnx
 
 # refused CASE_ARGS... : convert with these options is a usage error naming
-# the option ($1 of the case), fast, and leaves no OUTDIR.
+# the option ($1 of the case), before the matching step, and leaves no OUTDIR.
 refused() {
     what=$1 range=$2
     shift 2
     run_snnc convert "$M" --target truenorth -o "$T/o" "$@"
     expect_exit 1 "convert $*" && expect_said "convert $*" "$what" "$range"
-    expect_fast "convert $*" 2
+    expect_before_work "convert $*"
     expect_absent "convert $*" "$T/o"
 }
 
@@ -94,7 +94,7 @@ for cmd in convert check; do
     run_snnc $cmd "$M" --target truenorth $out --calib "$E/calib.npy" --fan-in 1
     expect_exit 1 "$cmd --fan-in 1" && expect_said "$cmd --fan-in 1" "--fan-in 1 cannot be realised" \
         "accepted for it: 2..64" "has 128 inputs"
-    expect_fast "$cmd --fan-in 1" 3
+    expect_before_work "$cmd --fan-in 1"
     grep -o 'error: .*' "$T/err" >"$T/$cmd.msg"
 done
 expect_absent "convert --fan-in 1" "$T/f1"
@@ -119,7 +119,7 @@ for cmd in convert check; do
     expect_exit 1 "$cmd --activity-levels 2 --fan-in 8" &&
         expect_said "$cmd --activity-levels 2" "--activity-levels 2 cannot be realised" \
             "accepted for it: 3..16" "split recurrence"
-    expect_fast "$cmd --activity-levels 2 --fan-in 8" 3
+    expect_before_work "$cmd --activity-levels 2 --fan-in 8"
 done
 expect_absent "convert --activity-levels 2" "$T/a2"
 # Levels beyond TrueNorth's: convert refuses them up front; check (an

@@ -3,7 +3,8 @@
  * (ann/ann.h), constrains it (quantize/quantize.h) and reports per layer
  * (and per neuron where it differs) fan-in, weight error, fan-out copies and
  * an estimate of the cores/axons/neurons a mapping needs; what extraction
- * refuses becomes an "unsupported" violation.  Estimate: docs/CHECK.md. */
+ * refuses becomes an "unsupported" violation; with calibration data, what
+ * each constraint costs in class agreement and KL.  Both: docs/CHECK.md. */
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -39,11 +40,15 @@ static const char usage[] =
     "  --weight-levels N      weight levels (default 16; 2..256)\n"
     "  --activity-levels L    activity levels, spike counts per window (default 16; 2..65536)\n"
     "  --fan-in F             inputs per neuron (default 64 = 256 axons / 4 axon types; 1..64)\n"
-    "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges and\n"
-    "                         the output error; without it, ranges come from the weights\n"
+    "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges, the\n"
+    "                         output error and what each constraint costs (class agreement\n"
+    "                         and KL from the float network with only the weights, only the\n"
+    "                         activities, only the fan-in, or all constrained; per layer);\n"
+    "                         without it, ranges come from the weights\n"
     "  --weight-error PCT     relative weight error tolerated per layer before a\n"
     "                         weight_levels violation (default 1 %)\n"
-    "  --json                 one JSON object: target, constraints, layers, totals, violations\n"
+    "  --json                 one JSON object: target, constraints, layers, totals, violations,\n"
+    "                         constraint_cost (null without --calib)\n"
     "  --strict               exit 3 when there is any violation\n"
     "exit status: 0 checked (violations or not), 1 usage error, 2 invalid model or data,\n"
     "3 violations with --strict\n";

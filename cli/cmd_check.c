@@ -3,8 +3,10 @@
  * (ann/ann.h), constrains it (quantize/quantize.h) and reports per layer
  * (and per neuron where it differs) fan-in, weight error, fan-out copies and
  * an estimate of the cores/axons/neurons a mapping needs; what extraction
- * refuses becomes an "unsupported" violation.  Estimate: docs/CHECK.md. */
+ * refuses becomes an "unsupported" violation; with calibration data, what
+ * each constraint costs in class agreement and KL.  Both: docs/CHECK.md. */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "../ir/error.h"
+#include "../ir/tensor.h"
 #include "../quantize/quantize.h"
 #include "mapper/pipeline.h"
 #include "cli.h"
@@ -37,11 +40,15 @@ static const char usage[] =
     "  --weight-levels N      weight levels (default 16; 2..256)\n"
     "  --activity-levels L    activity levels, spike counts per window (default 16; 2..65536)\n"
     "  --fan-in F             inputs per neuron (default 64 = 256 axons / 4 axon types; 1..64)\n"
-    "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges and\n"
-    "                         the output error; without it, ranges come from the weights\n"
+    "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges, the\n"
+    "                         output error and what each constraint costs (class agreement\n"
+    "                         and KL from the float network with only the weights, only the\n"
+    "                         activities, only the fan-in, or all constrained; per layer);\n"
+    "                         without it, ranges come from the weights\n"
     "  --weight-error PCT     relative weight error tolerated per layer before a\n"
     "                         weight_levels violation (default 1 %)\n"
-    "  --json                 one JSON object: target, constraints, layers, totals, violations\n"
+    "  --json                 one JSON object: target, constraints, layers, totals, violations,\n"
+    "                         constraint_cost (null without --calib)\n"
     "  --strict               exit 3 when there is any violation\n"
     "exit status: 0 checked (violations or not), 1 usage error, 2 invalid model or data,\n"
     "3 violations with --strict\n";
@@ -411,6 +418,187 @@ static void print_table(const char *model, const snnc_constraints *c, const laye
     }
 }
 
+/* ------------------------------------------------------ constraint cost */
+
+/* What each constraint costs on the calibration batch (docs/CHECK.md):
+ * the network with only the weights, only the activities, only the fan-in
+ * or all of them constrained (each through snnc_constrain with the others
+ * switched off: levels 0, no fan-in limit), against the float network:
+ * agreement of the class and KL(p_float || p_constrained) of the softmax
+ * outputs; per layer, the same with only that layer constrained. */
+enum { COST_WEIGHTS, COST_ACTIVITIES, COST_FANIN, COST_ALL, COST_N };
+static const char *const cost_names[COST_N] = {"weights", "activities", "fan_in", "all"};
+
+typedef struct cost {
+    double agreement, kl;
+} cost;
+
+static snnc_constraints only(const snnc_constraints *c, int k)
+{
+    snnc_constraints s = *c;
+    if (k != COST_WEIGHTS && k != COST_ALL)
+        s.weight_levels = 0;
+    if (k != COST_ACTIVITIES && k != COST_ALL)
+        s.activity_levels = 0;
+    if (k != COST_FANIN && k != COST_ALL)
+        s.fan_in = INT_MAX;
+    return s;
+}
+
+/* log softmax of v[0..n) into out, in double. */
+static void log_softmax(const float *v, int n, double *out)
+{
+    double m = -INFINITY, s = 0;
+    for (int i = 0; i < n; i++)
+        m = v[i] > m ? v[i] : m;
+    for (int i = 0; i < n; i++)
+        s += exp((double)v[i] - m);
+    for (int i = 0; i < n; i++)
+        out[i] = (double)v[i] - m - log(s);
+}
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        best = v[i] > v[best] ? i : best;
+    return best;
+}
+
+/* Agreement and mean KL of network q's outputs against the float ones f. */
+static int compare(const snnc_ann *q, const snnc_tensor *calib, const snnc_tensor *f, cost *out,
+                   snnc_err *err)
+{
+    snnc_tensor *y = NULL;
+    int rc = snnc_ann_run(q, calib, &y, NULL, err);
+    if (rc)
+        return rc;
+    int64_t B = f->dims[0];
+    int C = (int)f->dims[1];
+    double *lp = malloc(2 * (size_t)C * sizeof *lp), same = 0, kl = 0;
+    if (!lp) {
+        snnc_tensor_free(y);
+        return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    }
+    for (int64_t b = 0; b < B; b++) {
+        const float *pf = snnc_f32(f) + b * C, *pq = snnc_f32(y) + b * C;
+        same += argmax(pf, C) == argmax(pq, C);
+        log_softmax(pf, C, lp);
+        log_softmax(pq, C, lp + C);
+        for (int i = 0; i < C; i++)
+            kl += exp(lp[i]) * (lp[i] - lp[C + i]);
+    }
+    *out = (cost){same / (double)B, kl / (double)B};
+    free(lp);
+    snnc_tensor_free(y);
+    return SNNC_OK;
+}
+
+/* The float network a with layer l (its parameters and output quantiser,
+ * and for the first layer the input quantiser) taken from q. */
+static int compare_layer(const snnc_ann *a, const snnc_ann *q, int l, const snnc_tensor *calib,
+                         const snnc_tensor *f, cost *out, snnc_err *err)
+{
+    snnc_ann *h = snnc_ann_copy(a);
+    if (!h)
+        return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    snnc_ann_layer *d = &h->layers[l];
+    const snnc_ann_layer *s = &q->layers[l];
+    memcpy(d->W, s->W, (size_t)d->n_out * (size_t)d->n_in * sizeof *d->W);
+    if (d->U)
+        memcpy(d->U, s->U, (size_t)d->n_out * (size_t)d->n_out * sizeof *d->U);
+    memcpy(d->b, s->b, (size_t)d->n_out * sizeof *d->b);
+    d->out_q = s->out_q;
+    if (l == 0)
+        h->in_q = q->in_q;
+    int rc = compare(h, calib, f, out, err);
+    snnc_ann_free(h);
+    return rc;
+}
+
+/* "constraint_cost" of the JSON output; q_all is the network check
+ * constrained (the one convert builds). */
+static int constraint_cost(const snnc_ann *a, const snnc_ann *q_all, const snnc_constraints *c,
+                           const snnc_tensor *calib, json_t **out, snnc_err *err)
+{
+    snnc_tensor *f = NULL;
+    snnc_ann *q[COST_N] = {0};
+    cost net[COST_N], *per = calloc((size_t)a->n_layers * COST_N, sizeof *per);
+    int rc = per ? snnc_ann_run(a, calib, &f, NULL, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    for (int k = 0; !rc && k < COST_N; k++) {
+        snnc_constraints s = only(c, k);
+        if (k != COST_ALL)
+            rc = snnc_constrain(a, &s, calib, &q[k], NULL, NULL, err);
+        const snnc_ann *qk = k == COST_ALL ? q_all : q[k];
+        if (!rc)
+            rc = compare(qk, calib, f, &net[k], err);
+        for (int l = 0; !rc && l < a->n_layers; l++)
+            rc = compare_layer(a, qk, l, calib, f, &per[(size_t)l * COST_N + k], err);
+    }
+    if (!rc) {
+        json_t *o = json_pack("{s:I, s:s}", "samples", (json_int_t)f->dims[0], "fan_in_strategy",
+                              c->fanin == SNNC_FANIN_SPLIT ? "split" : "prune");
+        json_t *layers = json_array();
+        for (int k = 0; k < COST_N; k++)
+            json_object_set_new(o, cost_names[k], json_pack("{s:f, s:f}", "agreement",
+                                                            net[k].agreement, "kl", net[k].kl));
+        for (int l = 0; l < a->n_layers; l++) {
+            json_t *L = json_pack("{s:s}", "name", a->layers[l].name);
+            for (int k = 0; k < COST_N; k++) {
+                const cost *p = &per[(size_t)l * COST_N + k];
+                json_object_set_new(L, cost_names[k], json_pack("{s:f, s:f}", "agreement",
+                                                                p->agreement, "kl", p->kl));
+            }
+            json_array_append_new(layers, L);
+        }
+        json_object_set_new(o, "layers", layers);
+        *out = o;
+    }
+    for (int k = 0; k < COST_N; k++)
+        snnc_ann_free(q[k]);
+    snnc_tensor_free(f);
+    free(per);
+    return rc;
+}
+
+static void print_cost_row(const char *name, const json_t *o)
+{
+    printf("%-24.24s", name);
+    for (int k = 0; k < COST_N; k++) {
+        const json_t *c = json_object_get(o, cost_names[k]);
+        printf("  %6.2f %% %9.3g", 100 * json_real_value(json_object_get(c, "agreement")),
+               json_real_value(json_object_get(c, "kl")));
+    }
+    printf("\n");
+}
+
+static void print_cost(const json_t *cc)
+{
+    if (!cc) {
+        printf("\nconstraint cost: needs --calib (the class agreement and KL divergence from the "
+               "float network are measured on the calibration batch)\n");
+        return;
+    }
+    printf("\nconstraint cost on the calibration batch (%lld samples): agreement = same class as "
+           "the float network, KL(float || constrained) in nats, per sample\n",
+           (long long)json_integer_value(json_object_get(cc, "samples")));
+    printf("%-24s", "constrained");
+    for (int k = 0; k < COST_N; k++)
+        printf("  %-18s", k == COST_FANIN ? "fan-in only" : k == COST_ALL ? "all" :
+                          k == COST_WEIGHTS ? "weights only" : "activities only");
+    printf("\n");
+    print_cost_row("every layer", cc);
+    size_t i;
+    const json_t *L;
+    json_array_foreach(json_object_get(cc, "layers"), i, L) {
+        char name[160];
+        snprintf(name, sizeof name, "only %s", json_string_value(json_object_get(L, "name")));
+        print_cost_row(name, L);
+    }
+    if (!strcmp(json_string_value(json_object_get(cc, "fan_in_strategy")), "split"))
+        printf("fan-in: split keeps every weight (partial sums), so its cost is 0 by construction\n");
+}
+
 /* ------------------------------------------------------------ driver */
 
 /* The quoted name in an extraction refusal ("node 'X' ...", "layer 'X' ..."). */
@@ -514,7 +702,9 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
         for (int l = 0; l < n; l++)
             layer_violations(&F[l], &o->c, o->weight_error_pct, viol);
     }
-    json_t *totals = rc ? NULL : totals_json(F, n);
+    json_t *totals = rc ? NULL : totals_json(F, n), *cost = NULL;
+    if (!rc && a && calib)
+        rc = constraint_cost(a, q, &o->c, calib, &cost, err);
     if (!rc && totals && json_integer_value(json_object_get(totals, "cores")) > TN_CHIP_CORES)
         add_violation(viol, "", "cores", (double)json_integer_value(json_object_get(totals, "cores")),
                       TN_CHIP_CORES, "the estimate needs more than one chip");
@@ -527,12 +717,17 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
                               o->c.weight_levels, "activity_levels", o->c.activity_levels, "fan_in",
                               o->c.fan_in, "fan_in_strategy", "split", "calibrated", calib != NULL,
                               "weight_error_pct", o->weight_error_pct, "layers", layers, "totals", totals, "violations", viol);
+        json_object_set_new(r, "constraint_cost", cost ? cost : json_null());
+        cost = NULL;
         json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
         json_decref(r);
     } else if (!rc) {
         print_table(o->model, &o->c, F, n, totals, viol);
+        if (a)
+            print_cost(cost);
     }
+    json_decref(cost);
     *n_violations = (int)json_array_size(viol);
     json_decref(totals);
     json_decref(viol);

@@ -109,6 +109,103 @@ jcheck "abs(r['layers'][0]['output_rel_error'] - (17 / 21) ** 0.5) < 1e-6"
 jcheck "abs(r['layers'][1]['output_rel_error'] - 0.9513127) < 1e-6"
 jcheck "[l['weight_rel_error'] for l in r['layers']] == [1, 1] and [l['levels_for_1pct'] for l in r['layers']] == [9, 3]"
 
+# Constraint cost (docs/CHECK.md) on tests/check/tiny/two_class.onnx: the
+# tiny network above with the readout y = [h, 1.4] (parameters in
+# two_class_params.npy), --weight-levels 3 --activity-levels 4, derived here
+# with numpy from the parameters and the rules of docs/QUANTIZE.md:
+#  - weights only: layer 0's count-domain row [4, 1, 1] / 7 at 3 levels is
+#    coded [1, 0, 0] at scale 4/7 (derived above, found again below by
+#    trying every code vector in {-1, 0, 1}^3 at its optimal scale), i.e.
+#    W = [1, 0], U = 0, and compensation moves nothing (H diagonal, above);
+#    the readout's rows [1 . a_h/a_y] and [0] are exact (one weight: code 1).
+#  - activities: ranges as above (input 1, signed: [-1, 1] on 2 (4-1) + 1 = 7
+#    levels; hidden 1.75, ReLU: [0, 1.75] on 4 levels), nearest, halves up;
+#    the readout's output is its membrane, not quantised.
+#  - fan-in: 5 channels <= 64: nothing to limit, cost 0.
+# Per layer: only the rnn constrained (with the input quantiser) = every
+# layer, since the readout is exact; only the readout: cost 0.
+expect 0 "$tiny/two_class.onnx" --target truenorth --json --calib "$tiny/calib.npy" --weight-levels 3 --activity-levels 4
+"$py" - "$tmp/out" "$tiny" <<'EOF' || fail "two_class: constraint cost differs from the numpy derivation"
+import itertools, json, sys
+import numpy as np
+r = json.load(open(sys.argv[1]))["constraint_cost"]
+p = np.load(sys.argv[2] + "/two_class_params.npy").astype(np.float64)
+W, U, b, V, c = p[0:2], p[2], p[3], p[4:6].reshape(2, 1), p[6:8]
+x = np.load(sys.argv[2] + "/calib.npy").astype(np.float64)[0]          # [8, 2], one step, h0 = 0
+a_in, a_h = 1.0, 1.75
+
+def quant(v, lo, hi, levels):                                           # nearest, halves up
+    step = (hi - lo) / (levels - 1)
+    return lo + np.floor((np.clip(v, lo, hi) - lo) / step + 0.5) * step
+
+def run(W, U, qx=None, qh=None):
+    xs = qx(x) if qx else x
+    h = np.maximum(xs @ W + U * 0 + b, 0)                               # h0 = 0: U never acts
+    h = qh(h) if qh else h
+    return h[:, None] @ V.T + c
+
+# Optimal 3-level coding of layer 0's count-domain row.
+row = np.array([W[0] * a_in / a_h, W[1] * a_in / a_h, U])
+codes = [np.array(k) for k in itertools.product([-1, 0, 1], repeat=3) if any(k)]
+best = max(codes, key=lambda k: np.dot(row, k) ** 2 / np.dot(k, k))
+s = np.dot(row, best) / np.dot(best, best)
+Wq, Uq = s * best[:2] * a_h / a_in, s * best[2]
+assert np.allclose([Wq[0], Wq[1], Uq], [1, 0, 0]), (Wq, Uq)
+qx = lambda v: quant(v, -a_in, a_in, 7)
+qh = lambda v: quant(v, 0, a_h, 4)
+f = run(W, U)
+def cost(y):
+    lp = f - np.log(np.exp(f).sum(1, keepdims=True))
+    lq = y - np.log(np.exp(y).sum(1, keepdims=True))
+    return (f.argmax(1) == y.argmax(1)).mean(), (np.exp(lp) * (lp - lq)).sum(1).mean()
+want = {"weights": cost(run(Wq, Uq)), "activities": cost(run(W, U, qx, qh)), "fan_in": (1.0, 0.0),
+        "all": cost(run(Wq, Uq, qx, qh))}
+assert want["weights"][0] == 0.75 and want["activities"][0] == 1 and want["all"][0] == 0.75, want
+def close(got, w):
+    return got["agreement"] == w[0] and abs(got["kl"] - w[1]) <= 1e-6 * max(1, w[1])
+ok = all(close(r[k], w) for k, w in want.items()) and r["samples"] == 8
+ok &= [l["name"] for l in r["layers"]] == ["rnn", "fc"]
+ok &= all(close(r["layers"][0][k], w) for k, w in want.items())
+ok &= all(close(r["layers"][1][k], (1.0, 0.0)) for k in want)
+print(want) if not ok else None
+sys.exit(0 if ok else 1)
+EOF
+# Without --calib: no figures, and the table says they need it.
+expect 0 "$tiny/two_class.onnx" --target truenorth --json
+jcheck "r['constraint_cost'] is None"
+expect 0 "$tiny/two_class.onnx" --target truenorth
+grep -q "constraint cost: needs --calib" "$tmp/out" || fail "table: no word that the constraint cost needs --calib"
+
+# elman_tn64 at 3 weight levels: "all" is the constrained network convert
+# builds, so its agreement with the float network is the one `snnc simulate`
+# measures by another route (the conversion rebuilt from OUTDIR, its
+# constrained stage against its float stage).  Weights alone at 2 levels
+# cost more than at 16 (every positive weight is dropped at 2, codes -1, 0).
+expect 0 "$tn" --target truenorth --json --calib "$ex/elman_tn64/calib.npy" --weight-levels 3
+cp "$tmp/out" "$tmp/cost3.json"
+"$snnc" convert "$tn" --target truenorth --calib "$ex/elman_tn64/calib.npy" --weight-levels 3 \
+    -o "$tmp/conv" >/dev/null 2>&1 || fail "convert --weight-levels 3"
+"$snnc" simulate "$tmp/conv" --input "$ex/elman_tn64/calib.npy" --json >"$tmp/sim.json" 2>/dev/null ||
+    fail "simulate OUTDIR"
+"$py" -c "import json; c=json.load(open('$tmp/cost3.json'))['constraint_cost']; s=json.load(open('$tmp/sim.json'))
+assert c['all']['agreement'] == s['class_agreement_with_ann']['constrained'] < 1, (c['all'], s['class_agreement_with_ann'])" ||
+    fail "check's 'all' agreement differs from simulate's constrained agreement"
+expect 0 "$tn" --target truenorth --json --calib "$ex/elman_tn64/calib.npy"
+cp "$tmp/out" "$tmp/cost16.json"
+expect 0 "$tn" --target truenorth --json --calib "$ex/elman_tn64/calib.npy" --weight-levels 2
+"$py" -c "import json; a=json.load(open('$tmp/cost16.json'))['constraint_cost']; b=json.load(open('$tmp/out'))['constraint_cost']
+ok = lambda r: all(0 <= r[k]['agreement'] <= 1 and r[k]['kl'] >= 0 for k in ('weights', 'activities', 'fan_in', 'all'))
+assert ok(a) and ok(b) and all(ok(l) for l in a['layers'] + b['layers'])
+assert b['weights']['kl'] > a['weights']['kl'] and b['weights']['agreement'] < a['weights']['agreement']
+assert a['activities'] == b['activities'] and a['fan_in'] == {'agreement': 1, 'kl': 0}" ||
+    fail "elman_tn64: constraint cost out of range or not rising at 2 weight levels"
+# elman_h128 is split (136 inputs > 64): split keeps every weight, so the
+# fan-in alone costs exactly nothing, per layer too.
+expect 0 "$h" --target truenorth --json --calib "$ex/elman_h128/calib.npy"
+jcheck "r['layers'][0]['groups'] == 3 and r['constraint_cost']['fan_in_strategy'] == 'split'"
+jcheck "all(x['fan_in'] == {'agreement': 1, 'kl': 0} for x in [r['constraint_cost']] + r['constraint_cost']['layers'])"
+jcheck "r['constraint_cost']['all']['kl'] > 0"
+
 # 4 weight levels: more error than 16.
 expect 0 "$tn" --target truenorth --json --weight-levels 4
 "$py" -c "import json; a=json.load(open('$tmp/w16.json')); b=json.load(open('$tmp/out'))

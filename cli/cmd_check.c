@@ -30,16 +30,18 @@
 
 static const char usage[] =
     "usage: snnc check MODEL.onnx --target truenorth [--weight-levels N] [--activity-levels L]\n"
-    "                  [--fan-in F] [--calib [NAME=]FILE] [--weight-error PCT] [--json]\n"
-    "                  [--strict]\n\n"
+    "                  [--fan-in F] [--fan-in-strategy split|prune] [--prune-rescale]\n"
+    "                  [--calib [NAME=]FILE] [--weight-error PCT] [--json] [--strict]\n\n"
     "Inspect MODEL against a target's constraints, per layer (and per neuron where it\n"
     "differs): fan-in against the limit, weight error at the allowed levels and the levels\n"
     "1 % error needs, fan-out copies, an estimate of the cores, axons and neurons a mapping\n"
-    "needs (split fan-in; docs/CHECK.md), and the nodes the target cannot run.\n"
+    "needs (for the fan-in strategy; docs/CHECK.md), and the nodes the target cannot run.\n"
     "  --target truenorth     the target (accepted: truenorth)\n"
     "  --weight-levels N      weight levels (default 16; 2..256)\n"
     "  --activity-levels L    activity levels, spike counts per window (default 16; 2..65536)\n"
     "  --fan-in F             inputs per neuron (default 64 = 256 axons / 4 axon types; 1..64)\n"
+    "  --fan-in-strategy S    split (default) or prune, as snnc convert\n"
+    "  --prune-rescale        prune: rescale the kept weights to the row's L1 norm\n"
     "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges, the\n"
     "                         output error and what each constraint costs (class agreement\n"
     "                         and KL from the float network with only the weights, only the\n"
@@ -62,10 +64,13 @@ typedef struct opts {
 
 /* ------------------------------------------------------------ arguments */
 
+static const char *const fanin_words[] = {"split", "prune", NULL};
+
 static int parse_args(int argc, char **argv, opts *o)
 {
     *o = (opts){.weight_error_pct = 1};
     snnc_constraints_default(&o->c);
+    int fanin = o->c.fanin == SNNC_FANIN_PRUNE;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--json", &o->json),
         SNNC_OPT_FLAG_("--strict", &o->strict),
@@ -73,11 +78,14 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, 65536),
         SNNC_OPT_INT_("--fan-in", &o->c.fan_in, 1, TN_CORE_AXONS / TN_AXONS_PER_INPUT),
         SNNC_OPT_REAL_("--weight-error", &o->weight_error_pct, 0, 100),
+        SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
+        SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
         SNNC_OPT_TEXT_("--target", &o->target),
         SNNC_OPT_ONCE_("--calib", &o->calib, "an Elman network has one input"),
         SNNC_OPT_END,
     };
     int st = snnc_cli_parse("check", usage, argc, argv, table, &o->model, &o->help);
+    o->c.fanin = fanin ? SNNC_FANIN_PRUNE : SNNC_FANIN_SPLIT;
     if (st || o->help)
         return st;
     if (!o->model)
@@ -291,10 +299,75 @@ static void estimate(layer_fig *F, int n)
     }
 }
 
-/* ------------------------------------------------------------ violations */
+/* ------------------------------------------------- pruned: the mapper */
 
 static void add_violation(json_t *v, const char *layer, const char *kind, double value, double limit,
                           const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Splitter cores of a mapping (relay neurons, docs/TRUENORTH_MAPPING.md §2b). */
+typedef struct splitter {
+    int64_t cores, axons, neurons;
+} splitter;
+
+/* Layer of population name p: the layer whose name it is, with "-" for
+ * the negative half of a signed pair (mapper/lower.c); -1 for inputs. */
+static int layer_of(const layer_fig *F, int n, const char *p)
+{
+    for (int l = 0; l < n; l++) {
+        size_t k = strlen(F[l].L->name);
+        if (!strncmp(p, F[l].L->name, k) && (!p[k] || !strcmp(p + k, "-")))
+            return l;
+    }
+    return -1;
+}
+
+/* A pruned neuron reads its kept inputs only, so neurons of one layer read
+ * different sets and share a core only while the union of their inputs
+ * fits its 64 axon groups: placement decides the cores, and the copies and
+ * splitter cores follow from it.  The estimate is the mapper's own
+ * placement (truenorth/tn_map.c) of the lowered netlist; a refusal is an
+ * "unmappable" violation and leaves the split-shaped figures, marked. */
+static int map_pruned(const snnc_netlist *net, layer_fig *F, int n, splitter *sp, json_t *viol,
+                      snnc_err *err)
+{
+    tn_mapping *m = NULL;
+    snnc_err e = {0};
+    int rc = tn_map_netlist(net, NULL, &m, &e);
+    if (rc == SNNC_EUNSUPPORTED) {
+        add_violation(viol, "", "unmappable", 1, 0, "convert would refuse: %s", e.msg);
+        return SNNC_OK;
+    }
+    if (rc) {
+        *err = e;
+        return rc;
+    }
+    const tn_map_report *r = &m->report;
+    for (int l = 0; l < n; l++)
+        F[l] = (layer_fig){.L = F[l].L, .S = F[l].S, .cols = F[l].cols, .groups = F[l].groups,
+                           .ch_in = F[l].ch_in, .ch_out = F[l].ch_out, .cols_ch = F[l].cols_ch,
+                           .nz = F[l].nz, .err = F[l].err, .worst = F[l].worst,
+                           .pop_cores = F[l].pop_cores, .copies_min = INT_MAX};
+    for (int c = 0; c < r->n_cores; c++) {
+        const tn_map_core_usage *u = &r->cores[c];
+        int l = c < r->n_cores - r->relay_cores ? layer_of(F, n, net->pops[u->population].name) : -1;
+        int64_t *cores = l < 0 ? &sp->cores : &F[l].cores, *axons = l < 0 ? &sp->axons : &F[l].axons,
+                *neurons = l < 0 ? &sp->neurons : &F[l].neurons;
+        *cores += 1, *axons += u->axons, *neurons += u->neurons;
+    }
+    for (int p = 0, i = 0; p < net->n_pops; i += net->pops[p++].n) {
+        int l = layer_of(F, n, net->pops[p].name);
+        for (int j = 0; l >= 0 && j < net->pops[p].n; j++) {
+            int s = m->place[i + j].slots;
+            F[l].copies_min = s < F[l].copies_min ? s : F[l].copies_min;
+            F[l].copies_max = s > F[l].copies_max ? s : F[l].copies_max;
+        }
+    }
+    tn_mapping_free(m);
+    return SNNC_OK;
+}
+
+/* ------------------------------------------------------------ violations */
+
 static void add_violation(json_t *v, const char *layer, const char *kind, double value, double limit,
                           const char *fmt, ...)
 {
@@ -313,7 +386,13 @@ static void add_violation(json_t *v, const char *layer, const char *kind, double
 static void layer_violations(const layer_fig *f, const snnc_constraints *c, double tolerance_pct, json_t *v)
 {
     const char *name = f->L->name;
-    if (f->cols > c->fan_in)
+    if (f->cols_ch > c->fan_in && c->fanin == SNNC_FANIN_PRUNE)
+        add_violation(v, name, f->cols > c->fan_in ? "fan_in" : "fan_in_channels",
+                      f->cols > c->fan_in ? f->cols : f->cols_ch, c->fan_in,
+                      "%d neurons of %d inputs (%d spike channels): pruned to at most %d channels "
+                      "each, %lld weights dropped", f->L->n_out, f->cols, f->cols_ch, c->fan_in,
+                      (long long)f->S->pruned);
+    else if (f->cols > c->fan_in)
         add_violation(v, name, "fan_in", f->cols, c->fan_in,
                       "%d neurons of %d inputs%s: split into %d groups (%d partial neurons, "
                       "one more window per step)", f->L->n_out, f->cols,
@@ -358,6 +437,7 @@ static json_t *layer_json(const layer_fig *f, const snnc_constraints *c)
     json_object_set_new(o, "fan_in_channels", json_integer(f->cols_ch));
     json_object_set_new(o, "signed_input", json_boolean(f->ch_in == 2));
     json_object_set_new(o, "signed_output", json_boolean(f->ch_out == 2));
+    json_object_set_new(o, "pruned", json_integer((json_int_t)S->pruned));
     json_object_set_new(o, "weight_rel_error", json_real(S->weight_rel_error));
     json_object_set_new(o, "worst_neuron", json_pack("{s:i, s:f}", "neuron", f->worst,
                                                      "weight_rel_error", f->err[f->worst]));
@@ -632,12 +712,10 @@ static int load_calib(const opts *o, snnc_graph *g, snnc_tensor **calib, snnc_er
  * hold becomes an "unmappable" violation. */
 static int convertible(const snnc_ann *a, const snnc_ann *q, const snnc_layer_constraints *S, int n,
                        const snnc_constraints *c, const snnc_tensor *calib, json_t *viol,
-                       snnc_err *err)
+                       snnc_netlist **net, snnc_err *err)
 {
-    snnc_netlist *net = NULL;
     snnc_err e = {0};
-    int rc = snnc_pipeline_lower(a, q, S, n, c, calib, true, &net, &e);
-    snnc_netlist_free(net);
+    int rc = snnc_pipeline_lower(a, q, S, n, c, calib, true, net, &e);
     if (rc == SNNC_EUNSUPPORTED) {
         add_violation(viol, "", "unmappable", 1, 0, "convert would refuse: %s", e.msg);
         return SNNC_OK;
@@ -647,16 +725,17 @@ static int convertible(const snnc_ann *a, const snnc_ann *q, const snnc_layer_co
     return rc;
 }
 
-static json_t *totals_json(const layer_fig *F, int n)
+static json_t *totals_json(const layer_fig *F, int n, const splitter *sp)
 {
-    int64_t cores = 0, axons = 0, neurons = 0;
+    int64_t cores = sp->cores, axons = sp->axons, neurons = sp->neurons;
     bool ok = true;
     for (int l = 0; l < n; l++) {
         cores += F[l].cores, axons += F[l].axons, neurons += F[l].neurons;
         ok &= !F[l].unmappable;
     }
-    return json_pack("{s:I, s:I, s:I, s:b}", "cores", (json_int_t)cores, "axons", (json_int_t)axons,
-                     "neurons", (json_int_t)neurons, "mappable", ok);
+    return json_pack("{s:I, s:I, s:I, s:b, s:I}", "cores", (json_int_t)cores, "axons",
+                     (json_int_t)axons, "neurons", (json_int_t)neurons, "mappable", ok,
+                     "splitter_cores", (json_int_t)sp->cores);
 }
 
 static int check(const opts *o, int *n_violations, snnc_err *err)
@@ -666,6 +745,8 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     snnc_ann *a = NULL, *q = NULL;
     snnc_layer_constraints *S = NULL;
     layer_fig *F = NULL;
+    snnc_netlist *net = NULL;
+    splitter sp = {0};
     int n = 0;
     json_t *viol = json_array();
     int rc = snnc_load_onnx_file(o->model, &g, err);
@@ -683,7 +764,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     if (!rc && a)
         rc = snnc_constrain(a, &o->c, calib, &q, &S, &n, err);
     if (!rc && a)
-        rc = convertible(a, q, S, n, &o->c, calib, viol, err);
+        rc = convertible(a, q, S, n, &o->c, calib, viol, &net, err);
     if (!rc && n > 0 && !(F = calloc((size_t)n, sizeof *F)))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     for (int l = 0; !rc && l < n; l++) {
@@ -699,10 +780,12 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     }
     if (!rc && n > 0) {
         estimate(F, n);
-        for (int l = 0; l < n; l++)
+        if (o->c.fanin == SNNC_FANIN_PRUNE && net)
+            rc = map_pruned(net, F, n, &sp, viol, err);
+        for (int l = 0; !rc && l < n; l++)
             layer_violations(&F[l], &o->c, o->weight_error_pct, viol);
     }
-    json_t *totals = rc ? NULL : totals_json(F, n), *cost = NULL;
+    json_t *totals = rc ? NULL : totals_json(F, n, &sp), *cost = NULL;
     if (!rc && a && calib)
         rc = constraint_cost(a, q, &o->c, calib, &cost, err);
     if (!rc && totals && json_integer_value(json_object_get(totals, "cores")) > TN_CHIP_CORES)
@@ -715,7 +798,8 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
         json_t *r = json_pack("{s:s, s:s, s:{s:i, s:i, s:i, s:s, s:b, s:f}, s:o, s:O, s:O}", "model",
                               o->model, "target", "truenorth", "constraints", "weight_levels",
                               o->c.weight_levels, "activity_levels", o->c.activity_levels, "fan_in",
-                              o->c.fan_in, "fan_in_strategy", "split", "calibrated", calib != NULL,
+                              o->c.fan_in, "fan_in_strategy",
+                              o->c.fanin == SNNC_FANIN_PRUNE ? "prune" : "split", "calibrated", calib != NULL,
                               "weight_error_pct", o->weight_error_pct, "layers", layers, "totals", totals, "violations", viol);
         json_object_set_new(r, "constraint_cost", cost ? cost : json_null());
         cost = NULL;
@@ -734,6 +818,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     for (int l = 0; F && l < n; l++)
         free(F[l].nz), free(F[l].err), free(F[l].pop_cores);
     free(F);
+    snnc_netlist_free(net);
     snnc_layer_constraints_free(S, n);
     snnc_ann_free(q);
     snnc_ann_free(a);

@@ -51,7 +51,7 @@ cp "$tmp/out" "$tmp/w16.json"
 # (8 + 56) x 4 = 256 axons, 56 x 4 copies + 10 readouts = 234 neurons.
 expect 0 "$tn" --target truenorth --json --calib "$ex/elman_tn64/calib.npy"
 jcheck "not [v for v in r['violations'] if v['kind'].startswith('fan_in')]"
-jcheck "r['totals'] == {'cores': 1, 'axons': 256, 'neurons': 234, 'mappable': True}"
+jcheck "r['totals'] == {'cores': 1, 'axons': 256, 'neurons': 234, 'mappable': True, 'splitter_cores': 0}"
 jcheck "r['layers'][0]['copies'] == {'min': 4, 'max': 4} and r['layers'][1]['copies']['max'] == 1"
 jcheck "r['violations'] and all(set(v) == {'layer','kind','value','limit','detail'} for v in r['violations'])"
 # Compensation trades weight error for pre-activation error (docs/QUANTIZE.md
@@ -93,7 +93,7 @@ jcheck "abs(r['layers'][0]['weight_rel_error'] - 1 / 3) < 1e-6 and r['layers'][0
 jcheck "r['layers'][1]['output_rel_error'] < 1e-6 and r['layers'][1]['weight_rel_error'] < 1e-6"
 jcheck "r['layers'][1]['levels_for_1pct'] == 3"
 jcheck "r['layers'][0]['fan_in'] == 3 and r['layers'][0]['fan_in_channels'] == 5"
-jcheck "r['totals'] == {'cores': 1, 'axons': 20, 'neurons': 5, 'mappable': True}"
+jcheck "r['totals'] == {'cores': 1, 'axons': 20, 'neurons': 5, 'mappable': True, 'splitter_cores': 0}"
 jcheck "[(v['layer'], v['kind'], v['value']) for v in r['violations']] == [('rnn', 'weight_levels', 33.33)]"
 # 2 levels (codes -1, 0) code no positive weight: everything is dropped.
 #  - Layer 0: H diagonal again, error^2 = E[(x1 + x2/4)^2] / (21/16) = 17/21.
@@ -243,6 +243,76 @@ expect 0 "$tn" --target truenorth --calib "$ex/elman_tn64/calib.npy" --json --we
 jcheck "r['violations'] == [] and r['constraints']['weight_error_pct'] == 30"
 expect 1 "$tn" --target truenorth --weight-error 0
 names --weight-error
+
+# --fan-in-strategy prune on the tiny networks (docs/QUANTIZE.md §6): layer
+# 0's count-domain row [x1, x2, h0] = [4, 1, 1] / 7 (a_in 1, a_out 1.75) on
+# [2, 2, 1] channels (signed inputs, ReLU hidden).  Prune ranks by magnitude
+# (ties: lower index) and keeps a weight while its channels fit, derived
+# below with numpy for F = 2, 3, 4: kept x1 / x1, h0 / x1, x2.  Compensation
+# moves nothing (H diagonal, above), so the fan-in-only network of
+# two_class is the float one with the dropped weights zeroed (h0 = 0: h0
+# never acts); dropping x2 changes the class of 2 of 8 samples, a real cost
+# (split's is 0).  Placement (the mapper's, docs/CHECK.md): one core with the
+# hidden unit and the readout; 4 axons per channel the core reads: the kept
+# input channels and h (the readout's input, and the hidden unit's own when
+# kept, on the same axons); neurons: 4 copies of h + 1 readout = 5.
+for F in 2 3 4; do
+    expect 0 "$tiny/model.onnx" --target truenorth --json --calib "$tiny/calib.npy" --fan-in $F --fan-in-strategy prune
+    cp "$tmp/out" "$tmp/prune$F.json"
+    expect 0 "$tiny/two_class.onnx" --target truenorth --json --calib "$tiny/calib.npy" --fan-in $F --fan-in-strategy prune
+    "$py" - "$tmp/prune$F.json" "$tmp/out" "$tiny" $F <<'EOF' || fail "prune --fan-in $F: figures differ from the numpy derivation"
+import json, sys
+from fractions import Fraction
+import numpy as np
+r, cc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["constraint_cost"]
+F = int(sys.argv[4])
+p = np.load(sys.argv[3] + "/two_class_params.npy").astype(np.float64)
+W, U, b, V, c = p[0:2], p[2], p[3], p[4:6].reshape(2, 1), p[6:8]
+x = np.load(sys.argv[3] + "/calib.npy").astype(np.float64)[0]
+a_in, a_h = 1.0, 1.75
+# the exact values the float32 parameters stand for ([4, 1, 1] / 7: x2 and h0 tie)
+mag = [Fraction(abs(float(v))).limit_denominator(1000) for v in (W[0] * a_in / a_h, W[1] * a_in / a_h, U)]
+ch = [2, 2, 1]
+keep, left = np.zeros(3, bool), F
+for i in sorted(range(3), key=lambda i: (-mag[i], i)):
+    if ch[i] <= left:
+        keep[i], left = True, left - ch[i]
+assert keep.tolist() == {2: [1, 0, 0], 3: [1, 0, 1], 4: [1, 1, 0]}[F], keep
+def run(W):
+    return np.maximum(x @ W + b, 0)[:, None] @ V.T + c
+f, y = run(W), run(W * keep[:2])
+lp = f - np.log(np.exp(f).sum(1, keepdims=True))
+lq = y - np.log(np.exp(y).sum(1, keepdims=True))
+want = ((f.argmax(1) == y.argmax(1)).mean(), (np.exp(lp) * (lp - lq)).sum(1).mean())
+assert want[0] == (0.75 if F < 4 else 1), want
+close = lambda g, w: g["agreement"] == w[0] and abs(g["kl"] - w[1]) <= 1e-6 * max(1, w[1])
+ok = [l["pruned"] for l in r["layers"]] == [3 - keep.sum(), 0]
+ok &= r["constraints"]["fan_in_strategy"] == "prune" and cc["fan_in_strategy"] == "prune"
+ok &= close(cc["fan_in"], want) and close(cc["layers"][0]["fan_in"], want)
+ok &= close(cc["layers"][1]["fan_in"], (1.0, 0.0))
+ok &= r["totals"] == {"cores": 1, "axons": 4 * int(ch[0] * keep[0] + ch[1] * keep[1] + 1), "neurons": 5,
+                      "mappable": True, "splitter_cores": 0}
+print(want, r["totals"], [l["pruned"] for l in r["layers"]], cc["fan_in"]) if not ok else None
+sys.exit(0 if ok else 1)
+EOF
+done
+
+# Prune on elman_h128 (calibrated, F = 64): a pruned neuron keeps its own
+# 64 of 136 columns, so neurons share a core only while the union of their
+# inputs fits 64 axon groups: the mapper gives every hidden neuron its own
+# core and relays the hidden units' spikes through splitter cores.  check's
+# estimate is that placement; it matches the cores convert reports.
+expect 0 "$h" --target truenorth --json --calib "$ex/elman_h128/calib.npy" --fan-in-strategy prune
+cp "$tmp/out" "$tmp/h128prune.json"
+"$snnc" convert "$h" --target truenorth --calib "$ex/elman_h128/calib.npy" --fan-in-strategy prune \
+    -o "$tmp/convh" >/dev/null 2>&1 || fail "convert elman_h128 --fan-in-strategy prune"
+"$py" -c "import json; c=json.load(open('$tmp/h128prune.json')); m=json.load(open('$tmp/convh/report.json'))['mapping']
+t = c['totals']
+assert t['cores'] == m['cores'] and t['splitter_cores'] == m['relay_cores'] > 0, (t, m['cores'], m['relay_cores'])
+assert c['layers'][0]['estimate']['cores'] == 128 and t['mappable'], c['layers'][0]['estimate']" ||
+    fail "elman_h128 prune: check's cores differ from convert's"
+expect 1 "$tn" --target truenorth --fan-in-strategy merge
+names --fan-in-strategy
 
 # Usage errors (1) and invalid files (2).
 expect 0 --help

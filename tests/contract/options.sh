@@ -106,6 +106,33 @@ H=$EX/elman_h128
 run_snnc check "$H/model.onnx" --target truenorth --calib "$H/calib.npy" --fan-in 4
 expect_exit 1 "h128 check --fan-in 4" &&
     expect_said "h128 check --fan-in 4" "accepted for it: 5..64" "has 68 inputs"
+# With --fan-in-strategy prune every neuron keeps at most F channels and no
+# partial sums are needed: --fan-in 1 is realisable for elman_tn64
+# calibrated (one-channel inputs and hidden units), and both commands
+# accept it; check's cores are those convert reports.  Uncalibrated, the
+# inputs are signed (two channels each): F = 1 cannot hold one, and both
+# refuse it the same way.
+for cmd in convert check; do
+    case $cmd in convert) out="-o $T/prune1" ;; check) out="--json" ;; esac
+    run_snnc $cmd "$M" --target truenorth $out --calib "$E/calib.npy" --fan-in 1 --fan-in-strategy prune
+    expect_exit 0 "$cmd --fan-in 1 --fan-in-strategy prune" && cp "$T/out" "$T/prune1.$cmd"
+done
+CHECKS=$((CHECKS + 1))
+/usr/bin/python3 -c "import json; c=json.load(open('$T/prune1.check')); m=json.load(open('$T/prune1/report.json'))
+assert c['totals']['cores'] == m['cores'] and c['totals']['mappable'], (c['totals'], m['cores'])
+assert not [v for v in c['violations'] if v['kind'] == 'unmappable']" ||
+    contract_fail "check --fan-in 1 --fan-in-strategy prune: predicted cores differ from convert's"
+for cmd in convert check; do
+    case $cmd in convert) out="-o $T/prune2" ;; check) out="" ;; esac
+    run_snnc $cmd "$M" --target truenorth $out --fan-in 1 --fan-in-strategy prune
+    expect_exit 1 "$cmd --fan-in 1 prune, signed inputs" &&
+        expect_said "$cmd --fan-in 1 prune" "fan-in 1 cannot hold a signed input"
+    expect_before_work "$cmd --fan-in 1 --fan-in-strategy prune"
+    grep -o 'error: .*' "$T/err" >"$T/$cmd.msg"
+done
+expect_absent "convert --fan-in 1 prune" "$T/prune2"
+CHECKS=$((CHECKS + 1))
+cmp -s "$T/convert.msg" "$T/check.msg" || contract_fail "check and convert word --fan-in 1 prune differently"
 # fan-in 2 fits: check predicts success (no unmappable violation).
 run_snnc check "$M" --target truenorth --calib "$E/calib.npy" --fan-in 2 --strict
 expect_exit 3 "check --fan-in 2"

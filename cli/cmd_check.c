@@ -342,26 +342,30 @@ static int map_pruned(const snnc_netlist *net, layer_fig *F, int n, splitter *sp
         return rc;
     }
     const tn_map_report *r = &m->report;
-    for (int l = 0; l < n; l++)
-        F[l] = (layer_fig){.L = F[l].L, .S = F[l].S, .cols = F[l].cols, .groups = F[l].groups,
-                           .ch_in = F[l].ch_in, .ch_out = F[l].ch_out, .cols_ch = F[l].cols_ch,
-                           .nz = F[l].nz, .err = F[l].err, .worst = F[l].worst,
-                           .pop_cores = F[l].pop_cores, .copies_min = INT_MAX};
+    for (int l = 0; l < n; l++) { /* the formula's figures give way to the placement's */
+        layer_fig *f = &F[l];
+        f->cores = f->axons = f->neurons = f->partials = f->slots_per_core = 0;
+        f->copies_min = INT_MAX, f->copies_max = 0;
+        f->shared = f->unmappable = false;
+    }
     for (int c = 0; c < r->n_cores; c++) {
         const tn_map_core_usage *u = &r->cores[c];
-        int l = c < r->n_cores - r->relay_cores ? layer_of(F, n, net->pops[u->population].name) : -1;
+        int l = c < r->n_cores - r->relay_cores && u->population >= 0
+                    ? layer_of(F, n, net->pops[u->population].name) : -1;
         int64_t *cores = l < 0 ? &sp->cores : &F[l].cores, *axons = l < 0 ? &sp->axons : &F[l].axons,
                 *neurons = l < 0 ? &sp->neurons : &F[l].neurons;
         *cores += 1, *axons += u->axons, *neurons += u->neurons;
     }
     for (int p = 0, i = 0; p < net->n_pops; i += net->pops[p++].n) {
-        int l = layer_of(F, n, net->pops[p].name);
+        int l = net->pops[p].role == SNNC_POP_INPUT ? -1 : layer_of(F, n, net->pops[p].name);
         for (int j = 0; l >= 0 && j < net->pops[p].n; j++) {
             int s = m->place[i + j].slots;
             F[l].copies_min = s < F[l].copies_min ? s : F[l].copies_min;
             F[l].copies_max = s > F[l].copies_max ? s : F[l].copies_max;
         }
     }
+    for (int l = 0; l < n; l++)
+        F[l].copies_min = F[l].copies_min == INT_MAX ? 0 : F[l].copies_min;
     tn_mapping_free(m);
     return SNNC_OK;
 }

@@ -468,8 +468,9 @@ static json_t *layer_json(const layer_fig *f, const snnc_constraints *c)
 static void print_table(const char *model, const snnc_constraints *c, const layer_fig *F, int n,
                         const json_t *totals, const json_t *viol)
 {
-    printf("%s: target truenorth, %d weight levels, %d activity levels, fan-in %d\n\n", model,
-           c->weight_levels, c->activity_levels, c->fan_in);
+    printf("%s: target truenorth, %d weight levels, %d activity levels, fan-in %d (%s)\n\n", model,
+           c->weight_levels, c->activity_levels, c->fan_in,
+           c->fanin == SNNC_FANIN_PRUNE ? "prune" : "split");
     if (n > 0) {
         printf("%-24s %-9s %5s %7s %6s %8s %8s %6s %7s %6s %7s %8s\n", "layer", "role", "units",
                "fan-in", "groups", "w.err%", "worst%", "lv1%", "range", "copies", "cores", "neurons");
@@ -487,8 +488,9 @@ static void print_table(const char *model, const snnc_constraints *c, const laye
                 if (f->nz[j] != f->cols && shown++ < 8)
                     printf("  neuron %d: fan-in %d, weight error %.2f %%\n", j, f->nz[j], 100 * f->err[j]);
         }
-        printf("\nestimate: %lld cores, %lld axons, %lld neurons\n",
+        printf("\nestimate: %lld cores (%lld splitter), %lld axons, %lld neurons\n",
                (long long)json_integer_value(json_object_get(totals, "cores")),
+               (long long)json_integer_value(json_object_get(totals, "splitter_cores")),
                (long long)json_integer_value(json_object_get(totals, "axons")),
                (long long)json_integer_value(json_object_get(totals, "neurons")));
     }

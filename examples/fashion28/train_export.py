@@ -143,7 +143,23 @@ def write_readme(rows):
         "",
         "    snnc convert elman128_relu/model.onnx --target truenorth -o out --calib calib.npy",
         "    snnc simulate out --input input.npy --labels labels.npy --json",
+        "",
+        *MEASURED,
     ])
+
+
+# Measured with snnc (not by this script): keep in step with docs/CONVERSION.md.
+MEASURED = [
+    "Measured 2026-12-07 (snnc commit 53052e6, release build, default options: 16 weight "
+    "levels, 16 activity levels, fan-in 64 split; calib.npy; 1000 images of input.npy, "
+    "450 ticks per sample; TrueNorth scores equal the ideal stage's on every sample):",
+    "",
+    "| network | fan-in | float | constrained | ideal | TrueNorth | cores | convert |",
+    "|---|---|---|---|---|---|---|---|",
+    "| `elman128_relu` | 156, split | 84.0 % | 83.1 % | 82.5 % | 82.5 % | 27 | 45 s |",
+    "| `elman64_tanh` | 92, split | 78.4 % | 77.4 % | 60.4 % | 60.4 % | 15 | 42 s |",
+    "| `dense48_elman16` | 64, fits | 76.9 % | 54.4 % | 64.0 % | 64.0 % | 2 | 4 s |",
+]
 
 
 if __name__ == "__main__":

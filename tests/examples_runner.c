@@ -1,7 +1,13 @@
 /* examples_runner.c — every bundled example (examples/<name>/model.onnx,
  * exported by PyTorch) run through snnc on its input.npy and compared with
- * PyTorch's own output, expected.npy: max |difference| must be <= 1e-5.
- * The model's first output is compared.  usage: examples_runner EXAMPLES_DIR */
+ * PyTorch's own output, expected.npy: max |difference| must be <= 1e-5 times
+ * the output's scale, max(1, max |expected|) (float32 rounding grows with the
+ * values: on fashion28's 28-step networks, logits up to 12, snnc and PyTorch
+ * each differ from a float64 evaluation by up to 1.2e-5 and 6.4e-6).
+ * The model's first output is compared.  An example may also sit one level
+ * deeper (examples/<set>/<name>/, e.g. examples/fashion28/elman64_tanh/):
+ * its input.npy is then the folder's own or, if it has none, the set's
+ * (several networks sharing one data set).  usage: examples_runner EXAMPLES_DIR */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +24,11 @@ static int run_example(const char *dir, const char *name)
 {
     char model[4096], input[4096], expected[4096];
     snprintf(model, sizeof model, "%s/%s/model.onnx", dir, name);
+    struct stat st;
     snprintf(input, sizeof input, "%s/%s/input.npy", dir, name);
+    const char *slash = strchr(name, '/');
+    if (stat(input, &st) != 0 && slash)   /* a set's member: the set's input.npy */
+        snprintf(input, sizeof input, "%s/%.*s/input.npy", dir, (int)(slash - name), name);
     snprintf(expected, sizeof expected, "%s/%s/expected.npy", dir, name);
     snnc_err err = {0};
     snnc_graph *g = NULL;
@@ -32,7 +42,7 @@ static int run_example(const char *dir, const char *name)
     const char *out_name = g ? snnc_graph_output_name(g, 0) : NULL;
     if (!rc)
         rc = snnc_run(g, 1, &in_name, (const snnc_tensor *const *)&x, 1, &out_name, &got, &err);
-    double maxdiff = 0;
+    double maxdiff = 0, scale = 1;
     if (!rc && !snnc_same_shape(got, want)) {
         printf("FAIL %s: output shape differs from expected.npy\n", name);
         rc = 1;
@@ -41,16 +51,27 @@ static int run_example(const char *dir, const char *name)
         double d = fabs(snnc_tensor_get_f(got, i) - snnc_tensor_get_f(want, i));
         if (!(d <= maxdiff))
             maxdiff = isnan(d) ? INFINITY : d;
+        scale = fmax(scale, fabs(snnc_tensor_get_f(want, i)));
     }
     if (err.code)
         printf("FAIL %s: %s\n", name, err.msg);
     else if (!rc)
-        printf("%s %s: max |snnc - pytorch| = %.3g over %lld values\n",
-               maxdiff <= TOLERANCE ? "PASS" : "FAIL", name, maxdiff, (long long)want->count);
-    int failed = rc || maxdiff > TOLERANCE;
+        printf("%s %s: max |snnc - pytorch| = %.3g over %lld values (bound %.3g)\n",
+               maxdiff <= TOLERANCE * scale ? "PASS" : "FAIL", name, maxdiff,
+               (long long)want->count, TOLERANCE * scale);
+    int failed = rc || !(maxdiff <= TOLERANCE * scale);
     snnc_tensor_free(x), snnc_tensor_free(want), snnc_tensor_free(got);
     snnc_graph_free(g);
     return failed;
+}
+
+/* Whether DIR/NAME holds an example (its expected.npy). */
+static int has_expected(const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s/expected.npy", dir, name);
+    return stat(path, &st) == 0;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -69,11 +90,24 @@ int main(int argc, char **argv)
     char *names[256];
     int n = 0;
     for (struct dirent *e; (e = readdir(d)) && n < 256;) {
-        char path[4096];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s/expected.npy", argv[1], e->d_name);
-        if (e->d_name[0] != '.' && stat(path, &st) == 0)
+        if (e->d_name[0] == '.')
+            continue;
+        if (has_expected(argv[1], e->d_name)) {
             names[n++] = strdup(e->d_name);
+            continue;
+        }
+        /* not an example itself: a set of examples one level deeper? */
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/%s", argv[1], e->d_name);
+        DIR *sd = opendir(sub);
+        for (struct dirent *f; sd && (f = readdir(sd)) && n < 256;) {
+            char name[1024];
+            snprintf(name, sizeof name, "%s/%s", e->d_name, f->d_name);
+            if (f->d_name[0] != '.' && has_expected(argv[1], name))
+                names[n++] = strdup(name);
+        }
+        if (sd)
+            closedir(sd);
     }
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, cmp_str);

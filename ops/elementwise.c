@@ -1,7 +1,7 @@
 /* elementwise.c — the element-wise ONNX operators (table snnc_ops_elementwise,
  * interface ops/op.h): the numpy-broadcasting binaries Add, Sub, Mul, Div,
  * Pow; the unaries Neg, Abs, Exp, Sqrt, Relu, LeakyRelu, Sigmoid,
- * HardSigmoid, Tanh; Clip; Where.  Every broadcasting operator runs through
+ * HardSigmoid, Tanh, Round (opset 11+, halves to even); Clip; Where.  Every broadcasting operator runs through
  * the strided iterator of broadcast.h.  Add/Sub/Mul/Div on small int64
  * shape values, and Where choosing between them under a known condition,
  * also carry their possibly symbolic elements (symval). */
@@ -261,7 +261,7 @@ SNNC_EW_HOOKS(pow, binary, OP_POW)
 /* Unary operators                                                         */
 
 typedef enum {
-    UN_NEG, UN_ABS, UN_EXP, UN_SQRT, UN_RELU, UN_LEAKY, UN_SIGMOID, UN_HARDSIGMOID, UN_TANH
+    UN_NEG, UN_ABS, UN_EXP, UN_SQRT, UN_RELU, UN_LEAKY, UN_SIGMOID, UN_HARDSIGMOID, UN_TANH, UN_ROUND
 } unop;
 
 typedef struct unparams {
@@ -295,6 +295,8 @@ static int unary_infer(snnc_opctx *c, const snnc_vinfo *in, snnc_vinfo *out, uno
     snnc_dtype d = dtype_of(&in[0]);
     if ((rc = check_numeric(c, d, unary_takes_ints(op, c->opset), "input")))
         return rc;
+    if (op == UN_ROUND && c->opset < 11)
+        return snnc_op_fail(c, SNNC_EUNSUPPORTED, "Round needs opset 11 or later (model: %d)", c->opset);
     snnc_op_set_shape(&out[0], d, in[0].rank, in[0].dims);
     return SNNC_OK;
 }
@@ -322,6 +324,7 @@ static float unary_f32(unop op, const unparams *p, float x)
         return v < 0 ? 0.0f : v > 1 ? 1.0f : v;
     }
     case UN_TANH: return tanhf(x);
+    case UN_ROUND: return nearbyintf(x); /* ONNX: halves to even (default rounding mode) */
     }
     return x;
 }
@@ -369,6 +372,7 @@ SNNC_EW_HOOKS(leaky, unary, UN_LEAKY)
 SNNC_EW_HOOKS(sigmoid, unary, UN_SIGMOID)
 SNNC_EW_HOOKS(hardsigmoid, unary, UN_HARDSIGMOID)
 SNNC_EW_HOOKS(tanh, unary, UN_TANH)
+SNNC_EW_HOOKS(round, unary, UN_ROUND)
 
 /* ---------------------------------------------------------------------- */
 /* Clip: bounds are float attributes before opset 11, optional scalar      */
@@ -556,6 +560,7 @@ const snnc_op_def snnc_ops_elementwise[] = {
     {"Sigmoid", 1, 1, 1, 1, sigmoid_infer, sigmoid_compute},
     {"HardSigmoid", 1, 1, 1, 1, hardsigmoid_infer, hardsigmoid_compute},
     {"Tanh", 1, 1, 1, 1, tanh_infer, tanh_compute},
+    {"Round", 1, 1, 1, 1, round_infer, round_compute},
     {"Clip", 1, 3, 1, 1, clip_infer, clip_compute},
     {"Where", 3, 3, 1, 1, where_infer, where_compute},
     {NULL, 0, 0, 0, 0, NULL, NULL},

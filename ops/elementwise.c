@@ -1,7 +1,7 @@
 /* elementwise.c — the element-wise ONNX operators (table snnc_ops_elementwise,
  * interface ops/op.h): the numpy-broadcasting binaries Add, Sub, Mul, Div,
  * Pow; the unaries Neg, Abs, Exp, Sqrt, Relu, LeakyRelu, Sigmoid,
- * HardSigmoid, Tanh, Round (opset 11+, halves to even); Clip; Where.  Every broadcasting operator runs through
+ * HardSigmoid, Tanh, Round (opset 11+, halves to even), Floor; Clip; Where.  Every broadcasting operator runs through
  * the strided iterator of broadcast.h.  Add/Sub/Mul/Div on small int64
  * shape values, and Where choosing between them under a known condition,
  * also carry their possibly symbolic elements (symval). */
@@ -261,7 +261,7 @@ SNNC_EW_HOOKS(pow, binary, OP_POW)
 /* Unary operators                                                         */
 
 typedef enum {
-    UN_NEG, UN_ABS, UN_EXP, UN_SQRT, UN_RELU, UN_LEAKY, UN_SIGMOID, UN_HARDSIGMOID, UN_TANH, UN_ROUND
+    UN_NEG, UN_ABS, UN_EXP, UN_SQRT, UN_RELU, UN_LEAKY, UN_SIGMOID, UN_HARDSIGMOID, UN_TANH, UN_ROUND, UN_FLOOR
 } unop;
 
 typedef struct unparams {
@@ -325,6 +325,7 @@ static float unary_f32(unop op, const unparams *p, float x)
     }
     case UN_TANH: return tanhf(x);
     case UN_ROUND: return nearbyintf(x); /* ONNX: halves to even (default rounding mode) */
+    case UN_FLOOR: return floorf(x);
     }
     return x;
 }
@@ -373,6 +374,7 @@ SNNC_EW_HOOKS(sigmoid, unary, UN_SIGMOID)
 SNNC_EW_HOOKS(hardsigmoid, unary, UN_HARDSIGMOID)
 SNNC_EW_HOOKS(tanh, unary, UN_TANH)
 SNNC_EW_HOOKS(round, unary, UN_ROUND)
+SNNC_EW_HOOKS(floor, unary, UN_FLOOR)
 
 /* ---------------------------------------------------------------------- */
 /* Clip: bounds are float attributes before opset 11, optional scalar      */
@@ -561,6 +563,7 @@ const snnc_op_def snnc_ops_elementwise[] = {
     {"HardSigmoid", 1, 1, 1, 1, hardsigmoid_infer, hardsigmoid_compute},
     {"Tanh", 1, 1, 1, 1, tanh_infer, tanh_compute},
     {"Round", 1, 1, 1, 1, round_infer, round_compute},
+    {"Floor", 1, 1, 1, 1, floor_infer, floor_compute},
     {"Clip", 1, 3, 1, 1, clip_infer, clip_compute},
     {"Where", 3, 3, 1, 1, where_infer, where_compute},
     {NULL, 0, 0, 0, 0, NULL, NULL},

@@ -27,7 +27,7 @@
 
 static const char *const covered_ops[] = {
     "RNN", "LSTM", "GRU", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs",
-    "Exp", "Sqrt", "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh", "Round", "Softmax",
+    "Exp", "Sqrt", "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh", "Round", "Floor", "Softmax",
     "LogSoftmax", "Clip", "Concat", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
     "Gather", "Slice", "Split", "Shape", "ConstantOfShape", "Constant", "Expand", "Tile",
     "ReduceSum", "ReduceMean", "ReduceMax", "Identity", "Where", "Equal", "Greater", "Less",
@@ -39,7 +39,7 @@ static const char *const covered_ops[] = {
 /* The selection from Debian 12's libonnx-testdata 1.12.0 (932 node tests):
  * exactly this many, so that losing any of them fails (a newer version may
  * select more; raise this then). */
-#define MIN_SELECTED 244
+#define MIN_SELECTED 246
 
 static bool covered(const char *op)
 {

@@ -1,7 +1,7 @@
 /* cmd_convert.c — `snnc convert MODEL.onnx --target truenorth -o OUTDIR
  * [--calib [NAME=]FILE] [constraint options] [--force]`: the pass list of
  * mapper/pipeline.h, then OUTDIR/{truenorth/model.json, network.json,
- * plots/NAME.svg, report.json, report.txt, model.onnx, calib.npy, manifest.json
+ * plots/NAME.svg, report.json, report.txt, model.onnx, constrained.onnx, calib.npy, manifest.json
  * (cli_outdir.h: the digests of the others)}.  Built in
  * OUTDIR.tmp-PID and renamed at the end: a failed convert leaves no OUTDIR.
  * Files hold no times, so the same inputs and seed give the same bytes. */
@@ -18,6 +18,7 @@
 #include "cli_options.h"
 #include "io/file.h"
 #include "cli_outdir.h"
+#include "exporter/exporter.h"
 #include "mapper/pipeline.h"
 
 static const char usage[] =
@@ -319,6 +320,21 @@ typedef struct bytes {
     size_t size;
 } bytes;
 
+/* OUTDIR/constrained.onnx: the constrained network as ONNX operators. */
+static int write_constrained(const snnc_pipeline *p, const char *dir, snnc_err *err)
+{
+    void *data = NULL;
+    size_t size = 0;
+    char *path = snnc_cli_path_join(dir, "constrained.onnx");
+    int rc = path ? snnc_export_constrained_onnx(p->constrained, &data, &size, err)
+                  : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (!rc)
+        rc = write_bytes(data, size, path, err);
+    free(data);
+    free(path);
+    return rc;
+}
+
 static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
                 const snnc_tensor *calib, const char *dir, snnc_err *err)
 {
@@ -341,6 +357,8 @@ static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
         rc = snnc_plots_write(dir, p->curves, p->n_curves, err);
     if (!rc)
         rc = write_bytes(onnx_bytes->data, onnx_bytes->size, onnx, err);
+    if (!rc)
+        rc = write_constrained(p, dir, err);
     if (!rc && calib)
         rc = snnc_npy_write(cal, calib, err);
     json_t *rep = NULL;

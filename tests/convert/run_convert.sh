@@ -17,7 +17,7 @@ PY=python3
 
 "$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/a" --calib "$E/calib.npy" 2>/dev/null ||
     fail "convert exit $?"
-for f in truenorth/model.json network.json report.json report.txt model.onnx calib.npy; do
+for f in truenorth/model.json network.json report.json report.txt model.onnx constrained.onnx calib.npy; do
     [ -s "$T/a/$f" ] || fail "missing $f"
 done
 ls "$T"/a/plots/*.svg >/dev/null 2>&1 || fail "no plots"
@@ -107,6 +107,20 @@ for k in ["target", "cores", "power_w", "energy_per_sample_j", "latency_per_samp
 assert r["target"] == "truenorth" and r["cores"] == 1
 assert 1e-5 < r["power_w"] < 5e-5, r["power_w"]
 print("accuracy", a, "power_w", r["power_w"], "energy/sample", r["energy_per_sample_j"])
+PYEOF
+
+# OUTDIR/constrained.onnx through `snnc run` (the float evaluator) classifies
+# the test digits as the constrained stage of simulate does: the same
+# accuracy (tests/unit/test_export.c compares the outputs value by value).
+"$SNNC" run "$T/a/constrained.onnx" --input "$E/input.npy" --output "$T/constrained.npy" \
+    >/dev/null 2>&1 || fail "snnc run constrained.onnx"
+$PY - "$T/sim.json" "$T/constrained.npy" "$E/labels.npy" <<'PYEOF' || fail "constrained.onnx accuracy"
+import json, sys, numpy as np
+a = json.load(open(sys.argv[1]))["accuracy"]["constrained"]
+y = np.load(sys.argv[2]); labels = np.load(sys.argv[3])
+acc = float(np.mean(np.argmax(y, axis=1) == labels))
+assert y.shape == (256, 10) and abs(acc - a) < 1e-9, (y.shape, acc, a)
+print("constrained.onnx accuracy", acc)
 PYEOF
 # Split fan-in (the default): elman_h128 (8 + 128 = 136 inputs per hidden
 # neuron, 3 groups; readout 128 -> 10, 2 groups) lowers to partial pairs,

@@ -323,6 +323,21 @@ static void test_unary_int_types(void)
     snnc_tensor_free(x[0]);
 }
 
+/* Round takes halves to even (ONNX), from opset 11; Floor rounds down. */
+static void test_round_floor(void)
+{
+    snnc_tensor *x[1] = {tf(1, (int64_t[]){6}, (float[]){0.5f, 1.5f, 2.5f, -2.5f, -1.2f, 2.7f})}, *y;
+    const snnc_tensor *const *in = (const snnc_tensor *const *)x;
+    CU_ASSERT_EQUAL(op_eval("Round", 11, 0, NULL, 1, in, &y, NULL), SNNC_OK);
+    check_f32(y, 6, (float[]){0, 2, 2, -2, -1, 3}, 0);
+    snnc_tensor_free(y);
+    CU_ASSERT_EQUAL(op_eval("Round", 10, 0, NULL, 1, in, &y, NULL), SNNC_EUNSUPPORTED);
+    CU_ASSERT_EQUAL(op_eval("Floor", 13, 0, NULL, 1, in, &y, NULL), SNNC_OK);
+    check_f32(y, 6, (float[]){0, 1, 2, -3, -2, 2}, 0);
+    snnc_tensor_free(y);
+    snnc_tensor_free(x[0]);
+}
+
 /* ---- Clip opset variants ---- */
 
 static void test_clip_opsets(void)
@@ -698,6 +713,7 @@ static void test_empty_tensors(void)
 }
 
 static CU_TestInfo tests[] = {
+    {"Round halves to even (opset 11+), Floor", test_round_floor},
     {"Add broadcast [2,3,1]+[4]", test_add_broadcast_3d},
     {"Mul outer product, Sub scalar", test_mul_outer_and_scalar},
     {"broadcast along a middle axis", test_broadcast_middle_axis},

@@ -1,6 +1,6 @@
 /* test_export.c — OUTDIR/constrained.onnx (exporter/constrained_onnx.c):
  * on examples/elman_tn64 (fits), elman_h128 (split fan-in) and elman_tanh
- * (split, tanh, signed activities), the exported model, loaded by the
+ * (split, tanh, signed activities; and pruned), the exported model, loaded by the
  * importer and run by snnc's float evaluator (what `snnc run` does), gives
  * the constrained network's outputs as ann/'s own constrained evaluation
  * (snnc_ann_run) computes them, on the calibration and the test batch:
@@ -97,7 +97,7 @@ static double off_levels(const Onnx__ModelProto *m, const snnc_ann_layer *l, con
     return worst;
 }
 
-static void check_example(const char *name, int groups_expected)
+static void check_example(const char *name, snnc_fanin_strategy fanin, int groups_expected)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s/model.onnx", SNNC_EXAMPLES_DIR, name);
@@ -109,6 +109,7 @@ static void check_example(const char *name, int groups_expected)
     snnc_tensor *calib = npy(name, "calib.npy"), *test = npy(name, "input.npy");
     snnc_constraints c;
     snnc_constraints_default(&c);
+    c.fanin = fanin;
     CU_ASSERT_EQUAL_FATAL(snnc_load_onnx_file(path, &g, &err), SNNC_OK);
     CU_ASSERT_EQUAL_FATAL(snnc_ann_extract(g, calib, &a, &err), SNNC_OK);
     CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, calib, &q, &S, &n_stats, &err), SNNC_OK);
@@ -164,14 +165,16 @@ static void check_example(const char *name, int groups_expected)
     snnc_tensor_free(test);
 }
 
-static void test_elman_tn64(void) { check_example("elman_tn64", 1); }
-static void test_elman_h128(void) { check_example("elman_h128", 3); }
-static void test_elman_tanh(void) { check_example("elman_tanh", 2); }
+static void test_elman_tn64(void) { check_example("elman_tn64", SNNC_FANIN_SPLIT, 1); }
+static void test_elman_h128(void) { check_example("elman_h128", SNNC_FANIN_SPLIT, 3); }
+static void test_elman_tanh(void) { check_example("elman_tanh", SNNC_FANIN_SPLIT, 2); }
+static void test_elman_tanh_prune(void) { check_example("elman_tanh", SNNC_FANIN_PRUNE, 1); }
 
 static CU_TestInfo tests[] = {
     {"elman_tn64: constrained.onnx = constrained network", test_elman_tn64},
     {"elman_h128 (split): constrained.onnx = constrained network", test_elman_h128},
     {"elman_tanh (split, tanh): constrained.onnx = constrained network", test_elman_tanh},
+    {"elman_tanh (prune): constrained.onnx = constrained network", test_elman_tanh_prune},
     CU_TEST_INFO_NULL,
 };
 

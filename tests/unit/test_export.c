@@ -1,6 +1,7 @@
 /* test_export.c — OUTDIR/constrained.onnx (exporter/constrained_onnx.c):
  * on examples/elman_tn64 (fits), elman_h128 (split fan-in) and elman_tanh
- * (split, tanh, signed activities; and pruned), the exported model, loaded by the
+ * (split, tanh, signed activities; and pruned) and fashion28/dense48_elman16
+ * (a per-step dense layer, 28 steps), the exported model, loaded by the
  * importer and run by snnc's float evaluator (what `snnc run` does), gives
  * the constrained network's outputs as ann/'s own constrained evaluation
  * (snnc_ann_run) computes them, on the calibration and the test batch:
@@ -97,7 +98,9 @@ static double off_levels(const Onnx__ModelProto *m, const snnc_ann_layer *l, con
     return worst;
 }
 
-static void check_example(const char *name, snnc_fanin_strategy fanin, int groups_expected)
+/* examples/NAME/model.onnx with its batches in examples/DATA (NAME's own
+ * folder when DATA is NULL). */
+static void check_example(const char *name, const char *data, snnc_fanin_strategy fanin, int groups_expected)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s/model.onnx", SNNC_EXAMPLES_DIR, name);
@@ -106,7 +109,7 @@ static void check_example(const char *name, snnc_fanin_strategy fanin, int group
     snnc_ann *a = NULL, *q = NULL;
     snnc_layer_constraints *S = NULL;
     int n_stats = 0;
-    snnc_tensor *calib = npy(name, "calib.npy"), *test = npy(name, "input.npy");
+    snnc_tensor *calib = npy(data ? data : name, "calib.npy"), *test = npy(data ? data : name, "input.npy");
     snnc_constraints c;
     snnc_constraints_default(&c);
     c.fanin = fanin;
@@ -165,16 +168,19 @@ static void check_example(const char *name, snnc_fanin_strategy fanin, int group
     snnc_tensor_free(test);
 }
 
-static void test_elman_tn64(void) { check_example("elman_tn64", SNNC_FANIN_SPLIT, 1); }
-static void test_elman_h128(void) { check_example("elman_h128", SNNC_FANIN_SPLIT, 3); }
-static void test_elman_tanh(void) { check_example("elman_tanh", SNNC_FANIN_SPLIT, 2); }
-static void test_elman_tanh_prune(void) { check_example("elman_tanh", SNNC_FANIN_PRUNE, 1); }
+static void test_elman_tn64(void) { check_example("elman_tn64", NULL, SNNC_FANIN_SPLIT, 1); }
+static void test_elman_h128(void) { check_example("elman_h128", NULL, SNNC_FANIN_SPLIT, 3); }
+static void test_elman_tanh(void) { check_example("elman_tanh", NULL, SNNC_FANIN_SPLIT, 2); }
+static void test_elman_tanh_prune(void) { check_example("elman_tanh", NULL, SNNC_FANIN_PRUNE, 1); }
+/* a per-step dense layer before the recurrence, 28 steps */
+static void test_fashion_dense(void) { check_example("fashion28/dense48_elman16", "fashion28", SNNC_FANIN_SPLIT, 1); }
 
 static CU_TestInfo tests[] = {
     {"elman_tn64: constrained.onnx = constrained network", test_elman_tn64},
     {"elman_h128 (split): constrained.onnx = constrained network", test_elman_h128},
     {"elman_tanh (split, tanh): constrained.onnx = constrained network", test_elman_tanh},
     {"elman_tanh (prune): constrained.onnx = constrained network", test_elman_tanh_prune},
+    {"fashion28/dense48_elman16 (per-step dense layer, 28 steps)", test_fashion_dense},
     CU_TEST_INFO_NULL,
 };
 

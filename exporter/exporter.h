@@ -13,7 +13,9 @@
  * opset 13 computing what snnc_ann_run(q) computes: the input quantised,
  * the time steps unrolled (Gather of step t), Gemm with the dequantised
  * weights (code x scale), the activation, each activity quantiser as Clip,
- * Div, Round, Mul (and Sub/Add of a non-zero low end), the readout.  Same
+ * a count of the thresholds reached and a look-up of that level (bit-
+ * identical to snnc_act_quantize for every finite value; a NaN becomes the
+ * low end, where snnc_act_quantize passes it through), the readout.  Same
  * network -> same bytes.  *bytes (malloc'd, the caller frees) holds *size
  * bytes.  A network snnc_ann_run refuses: SNNC_EINVALID. */
 int snnc_export_constrained_onnx(const snnc_ann *q, void **bytes, size_t *size, snnc_err *err);

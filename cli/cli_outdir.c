@@ -432,4 +432,5 @@ void snnc_outdir_constraints(const json_t *r, snnc_constraints *c)
                                                                                 : SNNC_SCALE_NEURON;
     c->compensate = json_is_true(json_object_get(o, "compensate"));
     c->prune_rescale = json_is_true(json_object_get(o, "prune_rescale"));
+    c->range_search = json_is_true(json_object_get(o, "range_search")); /* absent: older report */
 }

@@ -26,7 +26,7 @@ static const char usage[] =
     "                    [--weight-levels 16] [--activity-levels 16] [--fan-in 64]\n"
     "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
     "                    [--seed N] [--scale neuron|layer] [--prune-rescale]\n"
-    "                    [--percentile P] [--no-compensate] [--force]\n\n"
+    "                    [--percentile P] [--no-compensate] [--no-range-search] [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -50,6 +50,9 @@ static const char usage[] =
     "                          activities (default 99.9; 50..100: below the median most\n"
     "                          activities would saturate and ranges degenerate)\n"
     "  --no-compensate         no rounding-error compensation with the calibration data\n"
+    "  --no-range-search       activity ranges at the percentile (default with calibration\n"
+    "                          data: each layer's range chosen among multiples of it by the\n"
+    "                          KL from the float outputs; report.json layers[].range_*)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -73,7 +76,7 @@ static int parse_args(int argc, char **argv, opts *o)
     long long seed = (long long)o->c.seed;
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
     int scale = o->c.scale == SNNC_SCALE_LAYER;
-    bool no_compensate = false;
+    bool no_compensate = false, no_range_search = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--force", &o->force),
         SNNC_OPT_TEXT_("--target", &o->target),
@@ -90,6 +93,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
         SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, SNNC_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
+        SNNC_OPT_FLAG_("--no-range-search", &no_range_search),
         SNNC_OPT_END,
     };
     int st = snnc_cli_parse("convert", usage, argc, argv, table, &o->model, &o->help);
@@ -100,6 +104,7 @@ static int parse_args(int argc, char **argv, opts *o)
     o->c.rounding = rounding ? SNNC_ROUND_STOCHASTIC : SNNC_ROUND_NEAREST;
     o->c.scale = scale ? SNNC_SCALE_LAYER : SNNC_SCALE_NEURON;
     o->c.compensate = o->c.compensate && !no_compensate;
+    o->c.range_search = !no_range_search;
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))
@@ -158,12 +163,12 @@ static const char *rounding_name(snnc_rounding r)
 
 static json_t *constraints_json(const snnc_constraints *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b}", "weight_levels",
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b}", "weight_levels",
                      c->weight_levels, "activity_levels", c->activity_levels, "fan_in", c->fan_in,
                      "fan_in_strategy", fanin_name(c->fanin), "rounding", rounding_name(c->rounding),
                      "seed", (json_int_t)c->seed, "percentile", c->percentile, "scale",
                      c->scale == SNNC_SCALE_LAYER ? "layer" : "neuron", "compensate",
-                     c->compensate, "prune_rescale", c->prune_rescale);
+                     c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search);
 }
 
 static json_t *layers_json(const snnc_pipeline *p)
@@ -179,6 +184,12 @@ static json_t *layers_json(const snnc_pipeline *p)
                          "activity_range", (double)s->activity_range, "input_range",
                          (double)s->in_range, "fan_in_groups", s->n_groups, "pruned",
                          (json_int_t)s->pruned));
+        json_t *o = json_array_get(a, json_array_size(a) - 1), *cand = json_array();
+        for (int k = 0; k < s->n_range_candidates; k++)
+            json_array_append_new(cand, json_pack("{s:f, s:f, s:f}", "factor", (double)s->range_candidates[k],
+                                                  "kl", s->range_kl[k], "agreement", s->range_agreement[k]));
+        json_object_set_new(o, "range_factor", json_real(s->range_factor));
+        json_object_set_new(o, "range_candidates", cand);
     }
     return a;
 }

@@ -53,6 +53,17 @@ static void print_layers(FILE *f, const json_t *layers)
                 (int)num(l, "fan_in"), num(l, "weight_rel_error"), num(l, "output_rel_error"),
                 (int)num(l, "levels_for_1pct"), num(l, "activity_range"),
                 (int)num(l, "fan_in_groups"), (long long)num(l, "pruned"));
+    json_array_foreach(layers, i, l) {
+        const json_t *cand = json_object_get(l, "range_candidates"), *k;
+        size_t j;
+        if (json_array_size(cand) == 0)
+            continue;
+        fprintf(f, "  %s: activity range %.4g x percentile (KL from float / agreement on calib:",
+                str(l, "layer"), num(l, "range_factor"));
+        json_array_foreach(cand, j, k)
+            fprintf(f, " %.4g: %.4f / %.1f %%", num(k, "factor"), num(k, "kl"), 100 * num(k, "agreement"));
+        fprintf(f, ")\n");
+    }
 }
 
 static void print_matching(FILE *f, const json_t *m)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ir/error.h"
+#include "ir/tensor.h"
 #include "quantize_internal.h"
 
 #define MAX_ACTIVITY_LEVELS 65536
@@ -31,6 +32,7 @@ void snnc_constraints_default(snnc_constraints *c)
         .percentile = 99.9,
         .seed = 1,
         .compensate = true,
+        .range_search = true,
     };
 }
 
@@ -322,6 +324,7 @@ static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const s
     S->in_range = (float)a_in;
     S->activity_range = (float)a_out;
     S->output_rel_error = -1;
+    S->range_factor = 1;
     unsigned char *ch = NULL;
     int st = channels(L, c, S, &ch);
     if (st != SNNC_OK) {
@@ -426,6 +429,128 @@ static int constrain_all(snnc_ann *q, const snnc_constraints *c, const snnc_q_ra
     return SNNC_OK;
 }
 
+/* ------------------------------------------------------------ range search */
+
+/* Factors on the percentile range tried for every layer (docs/QUANTIZE.md
+ * §4a); 1 first, so that a tie keeps the percentile range. */
+static const float RANGE_FACTORS[] = {1.0f, 0.5f, 0.625f, 0.75f, 0.875f, 1.25f, 1.5f};
+#define N_RANGE_FACTORS ((int)(sizeof RANGE_FACTORS / sizeof RANGE_FACTORS[0]))
+
+static void log_softmax(const float *v, int n, double *out)
+{
+    double m = -INFINITY, s = 0;
+    for (int i = 0; i < n; i++)
+        m = v[i] > m ? v[i] : m;
+    for (int i = 0; i < n; i++)
+        s += exp((double)v[i] - m);
+    for (int i = 0; i < n; i++)
+        out[i] = (double)v[i] - m - log(s);
+}
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        best = v[i] > v[best] ? i : best;
+    return best;
+}
+
+/* The network constrained with ranges r, run on the calibration batch:
+ * mean KL(p_float || p_constrained) of the softmax outputs against the
+ * float outputs f [batch][classes], and the agreement of the class. */
+static int range_objective(const snnc_ann *a, const snnc_constraints *c, const snnc_q_ranges *r,
+                           const snnc_tensor *calib, const snnc_tensor *f, double *kl_b, double *kl,
+                           double *agree, snnc_err *err)
+{
+    snnc_ann *q = snnc_ann_copy(a);
+    snnc_layer_constraints *S = calloc((size_t)a->n_layers, sizeof *S);
+    snnc_tensor *y = NULL;
+    int64_t B = f->dims[0];
+    int C = (int)f->dims[1];
+    double *lp = malloc(2 * (size_t)C * sizeof *lp);
+    int st = q && S && lp ? constrain_all(q, c, r, S, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (st == SNNC_OK)
+        st = snnc_ann_run(q, calib, &y, NULL, err);
+    double same = 0, d = 0;
+    for (int64_t b = 0; st == SNNC_OK && b < B; b++) {
+        const float *pf = snnc_f32(f) + b * C, *pq = snnc_f32(y) + b * C;
+        same += argmax(pf, C) == argmax(pq, C);
+        log_softmax(pf, C, lp);
+        log_softmax(pq, C, lp + C);
+        kl_b[b] = 0;
+        for (int i = 0; i < C; i++)
+            kl_b[b] += exp(lp[i]) * (lp[i] - lp[C + i]);
+        d += kl_b[b];
+    }
+    *kl = d / (double)B;
+    *agree = same / (double)B;
+    free(lp);
+    snnc_tensor_free(y);
+    snnc_ann_free(q);
+    snnc_layer_constraints_free(S, a->n_layers);
+    return st;
+}
+
+/* Whether the per-sample KLs k of a candidate are lower than those of the
+ * percentile range k1 by more than RANGE_SIGNIFICANCE standard errors of
+ * the mean paired difference (a finite calibration batch: docs/QUANTIZE.md
+ * §4a). */
+#define RANGE_SIGNIFICANCE 2.0
+static bool significantly_lower(const double *k, const double *k1, int64_t B)
+{
+    double m = 0, v = 0;
+    for (int64_t b = 0; b < B; b++)
+        m += k1[b] - k[b];
+    m /= (double)B;
+    for (int64_t b = 0; b < B; b++)
+        v += (k1[b] - k[b] - m) * (k1[b] - k[b] - m);
+    double se = B > 1 ? sqrt(v / (double)(B - 1) / (double)B) : 0;
+    return m > RANGE_SIGNIFICANCE * se && m > 0;
+}
+
+/* Each quantised layer's range, in layer order: among the candidates whose
+ * KL is significantly lower than the percentile range's, the one of least
+ * mean KL, else the percentile range; the earlier layers at their choice,
+ * the later ones at their percentile range (coordinate descent, one
+ * pass). */
+static int search_ranges(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                         snnc_q_ranges *r, snnc_layer_constraints *S, snnc_err *err)
+{
+    snnc_tensor *f = NULL;
+    int st = snnc_ann_run(a, calib, &f, NULL, err);
+    int64_t B = st == SNNC_OK ? f->dims[0] : 0;
+    double *k1 = malloc(((size_t)B + 1) * sizeof *k1), *kb = malloc(((size_t)B + 1) * sizeof *kb);
+    if (st == SNNC_OK && (!k1 || !kb))
+        st = snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    for (int l = 0; l < a->n_layers && st == SNNC_OK; l++) {
+        S[l].range_factor = 1;
+        const snnc_ann_layer *L = &a->layers[l];
+        if ((l == a->n_layers - 1 && L->act == SNNC_ACT_NONE) || !(r->layer[l] > 0))
+            continue;
+        float base = r->layer[l];
+        int best = 0;
+        int n = 0;
+        for (int k = 0; k < N_RANGE_FACTORS && st == SNNC_OK; k++) {
+            if (k > 0 && L->act == SNNC_ACT_TANH && base * RANGE_FACTORS[k] > 1)
+                continue; /* tanh is bounded by 1: a wider range only coarsens the step */
+            r->layer[l] = base * RANGE_FACTORS[k];
+            S[l].range_candidates[n] = RANGE_FACTORS[k];
+            st = range_objective(a, c, r, calib, f, k == 0 ? k1 : kb, &S[l].range_kl[n],
+                                 &S[l].range_agreement[n], err);
+            if (k > 0 && S[l].range_kl[n] < S[l].range_kl[best] && significantly_lower(kb, k1, B))
+                best = n;
+            n++;
+        }
+        S[l].n_range_candidates = n;
+        S[l].range_factor = S[l].range_candidates[best];
+        r->layer[l] = base * S[l].range_candidates[best];
+    }
+    free(k1);
+    free(kb);
+    snnc_tensor_free(f);
+    return st;
+}
+
 int snnc_constrain(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
                    snnc_ann **out, snnc_layer_constraints **stats, int *n_stats, snnc_err *err)
 {
@@ -451,8 +576,21 @@ int snnc_constrain(const snnc_ann *a, const snnc_constraints *c, const snnc_tens
         if (!q || !S)
             st = snnc_fail(err, SNNC_ENOMEM, "out of memory copying the network");
     }
+    snnc_layer_constraints *cand = NULL;
+    if (st == SNNC_OK && calib && c->range_search && c->activity_levels > 0) {
+        cand = calloc((size_t)a->n_layers, sizeof *cand);
+        st = cand ? search_ranges(a, c, calib, &r, cand, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    }
     if (st == SNNC_OK)
         st = constrain_all(q, c, &r, S, err);
+    for (int l = 0; cand && st == SNNC_OK && l < a->n_layers; l++) {
+        S[l].range_factor = cand[l].range_factor;
+        S[l].n_range_candidates = cand[l].n_range_candidates;
+        memcpy(S[l].range_candidates, cand[l].range_candidates, sizeof S[l].range_candidates);
+        memcpy(S[l].range_kl, cand[l].range_kl, sizeof S[l].range_kl);
+        memcpy(S[l].range_agreement, cand[l].range_agreement, sizeof S[l].range_agreement);
+    }
+    free(cand);
     for (int l = 0; r.gram && l < a->n_layers; l++)
         free(r.gram[l]);
     free(r.gram);

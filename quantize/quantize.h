@@ -28,6 +28,11 @@ typedef struct snnc_constraints {
     bool compensate;        /* with calibration data and nearest rounding: spread each
                              * weight's rounding error over the neuron's other inputs
                              * and its bias (docs/QUANTIZE.md); default true */
+    bool range_search;      /* with calibration data and activity levels: each layer's
+                             * activity range (its count unit) chosen among multiples of
+                             * the percentile range by the whole network's KL from the
+                             * float outputs on the calibration batch (docs/QUANTIZE.md
+                             * §4a); default true */
 } snnc_constraints;
 
 void snnc_constraints_default(snnc_constraints *c); /* TrueNorth's: 16, 16, 64 */
@@ -76,6 +81,14 @@ typedef struct snnc_layer_constraints {
     int8_t *codes;                   /* [n_rows][n_cols]; NULL when weight_levels = 0 */
     float *scales;                   /* [n_rows][n_groups]; NULL when weight_levels = 0 */
     int64_t pruned;                  /* prune: weights dropped */
+    /* Range search (docs/QUANTIZE.md §4a): the candidates' factors on the
+     * percentile range and the network's KL / agreement with the float
+     * outputs on the calibration batch with each (the other layers at their
+     * choice so far); n_range_candidates 0 when not searched. */
+    float range_factor;              /* chosen: activity_range = factor x percentile range */
+    int n_range_candidates;
+    float range_candidates[8];
+    double range_kl[8], range_agreement[8];
 } snnc_layer_constraints;
 void snnc_layer_constraints_free(snnc_layer_constraints *s, int n);
 

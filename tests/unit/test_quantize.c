@@ -431,6 +431,70 @@ static void test_activity_range_calibrated(void)
  * has mean sqrt(1/3) phi(0) = 0.2303294 and variance 1/6 - 0.2303294^2 =
  * 0.1136150, so the next relu's range is 0.2303294 + 3.0902323 sqrt(0.1136150)
  * = 1.2719487. */
+/* KL(softmax(f) || softmax(g)) of two two-class logit pairs. */
+static double kl2(double f0, double f1, double g0, double g1)
+{
+    double pf0 = 1 / (1 + exp(f1 - f0)), pg0 = 1 / (1 + exp(g1 - g0));
+    return pf0 * log(pf0 / pg0) + (1 - pf0) * log((1 - pf0) / (1 - pg0));
+}
+
+/* Range search (docs/QUANTIZE.md §4a), a case derived by hand: h =
+ * relu(x - 0.1), logits (10 h, 4.2); calibration x = 0.5 (ten samples,
+ * h = 0.4) and x = 1 (two, h = 0.9); 3 activity levels (h on 0, a/2, a),
+ * percentile 100, weights not quantised; the input range 1 holds x exactly.
+ * At the percentile range a = 0.9, 0.4 rounds to 0.45; at 0.875 a = 0.7875
+ * it rounds to 0.39375 and 0.9 clips to 0.7875.  Mean KL per factor (from
+ * the quantised h below): 1: 0.0259, 0.875: 0.0017, the others larger;
+ * the paired difference 1 -> 0.875 is 0.0243 with a standard error of
+ * 0.0043 (12 samples), so 0.875 is significantly better and is chosen.
+ * Without the search the range stays 0.9. */
+static void test_range_search_hand(void)
+{
+    float x[12];
+    for (int i = 0; i < 12; i++)
+        x[i] = i < 10 ? 0.5f : 1.0f;
+    snnc_ann *a = new_ann(1, 1, 2);
+    set_layer(a, 0, "rnn", SNNC_ANN_RECURRENT, SNNC_ACT_RELU, 1, 1, fdup((float[]){1}, 1),
+              fdup((float[]){0}, 1), fdup((float[]){-0.1f}, 1));
+    set_layer(a, 1, "fc", SNNC_ANN_READOUT, SNNC_ACT_NONE, 1, 2, fdup((float[]){10, 0}, 2), NULL,
+              fdup((float[]){0, 4.2f}, 2));
+    snnc_tensor *calib = tensor3(12, 1, 1, x);
+    snnc_constraints c = defaults();
+    c.weight_levels = 0;
+    c.activity_levels = 3;
+    c.percentile = 100;
+    /* factor, quantised h for h = 0.4 and 0.9 */
+    const double cand[7][3] = {{1, 0.45, 0.9},           {0.5, 0.45, 0.45},   {0.625, 0.28125, 0.5625},
+                               {0.75, 0.3375, 0.675},    {0.875, 0.39375, 0.7875},
+                               {1.25, 0.5625, 1.125},    {1.5, 0.675, 0.675}};
+    snnc_ann *q = NULL;
+    snnc_layer_constraints *S = NULL;
+    int n = 0;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, calib, &q, &S, &n, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(S[0].n_range_candidates, 7);
+    for (int k = 0; k < 7; k++) {
+        double kl = (10 * kl2(4.0, 4.2, 10 * cand[k][1], 4.2) + 2 * kl2(9.0, 4.2, 10 * cand[k][2], 4.2)) / 12;
+        SNNC_ASSERT_CLOSE(S[0].range_candidates[k], cand[k][0], 1e-6, 0);
+        SNNC_ASSERT_CLOSE(S[0].range_kl[k], kl, 1e-4, 1e-7);
+    }
+    SNNC_ASSERT_CLOSE(S[0].range_factor, 0.875, 1e-6, 0);
+    SNNC_ASSERT_CLOSE(S[0].activity_range, 0.7875, 1e-5, 0);
+    SNNC_ASSERT_CLOSE(q->layers[0].out_q.hi, 0.7875, 1e-5, 0);
+    CU_ASSERT_EQUAL(S[1].n_range_candidates, 0); /* the readout's membrane: not searched */
+    snnc_ann_free(q);
+    snnc_layer_constraints_free(S, n);
+
+    c.range_search = false;
+    CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, calib, &q, &S, &n, &err), SNNC_OK);
+    SNNC_ASSERT_CLOSE(S[0].activity_range, 0.9, 1e-6, 0);
+    CU_ASSERT_EQUAL(S[0].n_range_candidates, 0);
+    snnc_ann_free(q);
+    snnc_layer_constraints_free(S, n);
+    snnc_tensor_free(calib);
+    snnc_ann_free(a);
+}
+
 static void test_activity_range_moments_hand(void)
 {
     snnc_ann *a = new_ann(1, 1, 2);
@@ -1325,6 +1389,7 @@ static CU_TestInfo tests[] = {
     {"stochastic rounding seeded", test_stochastic_seeded},
     {"percentile by hand", test_percentile_hand},
     {"activity range from calibration", test_activity_range_calibrated},
+    {"range search, hand case", test_range_search_hand},
     {"activity range without data: by hand", test_activity_range_moments_hand},
     {"activity range without data: scipy", test_activity_range_moments},
     {"split fan-in exact in float", test_split_exact},

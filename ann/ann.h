@@ -62,5 +62,11 @@ void snnc_ann_free(snnc_ann *a);
 /* Parameters with a value that is not finite -> SNNC_EINVALID naming the layer. */
 int snnc_ann_check_finite(const snnc_ann *a, snnc_err *err);
 float snnc_act_quantize(const snnc_act_quant *q, float v);
+/* Outputs y [batch][classes] against reference outputs ref (ann_compare.c):
+ * the fraction of samples of the same class (argmax) and the mean
+ * KL(p_ref || p_y) of the softmax outputs, natural log; per sample into
+ * kl_per_sample when not NULL. */
+int snnc_ann_agreement(const float *ref, const float *y, int64_t batch, int classes,
+                       double *kl_per_sample, double *kl, double *agreement, snnc_err *err);
 
 #endif

@@ -531,26 +531,6 @@ static snnc_constraints only(const snnc_constraints *c, int k)
     return s;
 }
 
-/* log softmax of v[0..n) into out, in double. */
-static void log_softmax(const float *v, int n, double *out)
-{
-    double m = -INFINITY, s = 0;
-    for (int i = 0; i < n; i++)
-        m = v[i] > m ? v[i] : m;
-    for (int i = 0; i < n; i++)
-        s += exp((double)v[i] - m);
-    for (int i = 0; i < n; i++)
-        out[i] = (double)v[i] - m - log(s);
-}
-
-static int argmax(const float *v, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        best = v[i] > v[best] ? i : best;
-    return best;
-}
-
 /* Agreement and mean KL of network q's outputs against the float ones f. */
 static int compare(const snnc_ann *q, const snnc_tensor *calib, const snnc_tensor *f, cost *out,
                    snnc_err *err)
@@ -559,25 +539,10 @@ static int compare(const snnc_ann *q, const snnc_tensor *calib, const snnc_tenso
     int rc = snnc_ann_run(q, calib, &y, NULL, err);
     if (rc)
         return rc;
-    int64_t B = f->dims[0];
-    int C = (int)f->dims[1];
-    double *lp = malloc(2 * (size_t)C * sizeof *lp), same = 0, kl = 0;
-    if (!lp) {
-        snnc_tensor_free(y);
-        return snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    }
-    for (int64_t b = 0; b < B; b++) {
-        const float *pf = snnc_f32(f) + b * C, *pq = snnc_f32(y) + b * C;
-        same += argmax(pf, C) == argmax(pq, C);
-        log_softmax(pf, C, lp);
-        log_softmax(pq, C, lp + C);
-        for (int i = 0; i < C; i++)
-            kl += exp(lp[i]) * (lp[i] - lp[C + i]);
-    }
-    *out = (cost){same / (double)B, kl / (double)B};
-    free(lp);
+    rc = snnc_ann_agreement(snnc_f32(f), snnc_f32(y), f->dims[0], (int)f->dims[1], NULL,
+                            &out->kl, &out->agreement, err);
     snnc_tensor_free(y);
-    return SNNC_OK;
+    return rc;
 }
 
 /* The float network a with layer l (its parameters and output quantiser,

@@ -436,25 +436,6 @@ static int constrain_all(snnc_ann *q, const snnc_constraints *c, const snnc_q_ra
 static const float RANGE_FACTORS[] = {1.0f, 0.5f, 0.625f, 0.75f, 0.875f, 1.25f, 1.5f};
 #define N_RANGE_FACTORS ((int)(sizeof RANGE_FACTORS / sizeof RANGE_FACTORS[0]))
 
-static void log_softmax(const float *v, int n, double *out)
-{
-    double m = -INFINITY, s = 0;
-    for (int i = 0; i < n; i++)
-        m = v[i] > m ? v[i] : m;
-    for (int i = 0; i < n; i++)
-        s += exp((double)v[i] - m);
-    for (int i = 0; i < n; i++)
-        out[i] = (double)v[i] - m - log(s);
-}
-
-static int argmax(const float *v, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        best = v[i] > v[best] ? i : best;
-    return best;
-}
-
 /* The network constrained with ranges r, run on the calibration batch:
  * mean KL(p_float || p_constrained) of the softmax outputs against the
  * float outputs f [batch][classes], and the agreement of the class. */
@@ -465,26 +446,12 @@ static int range_objective(const snnc_ann *a, const snnc_constraints *c, const s
     snnc_ann *q = snnc_ann_copy(a);
     snnc_layer_constraints *S = calloc((size_t)a->n_layers, sizeof *S);
     snnc_tensor *y = NULL;
-    int64_t B = f->dims[0];
-    int C = (int)f->dims[1];
-    double *lp = malloc(2 * (size_t)C * sizeof *lp);
-    int st = q && S && lp ? constrain_all(q, c, r, S, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    int st = q && S ? constrain_all(q, c, r, S, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (st == SNNC_OK)
         st = snnc_ann_run(q, calib, &y, NULL, err);
-    double same = 0, d = 0;
-    for (int64_t b = 0; st == SNNC_OK && b < B; b++) {
-        const float *pf = snnc_f32(f) + b * C, *pq = snnc_f32(y) + b * C;
-        same += argmax(pf, C) == argmax(pq, C);
-        log_softmax(pf, C, lp);
-        log_softmax(pq, C, lp + C);
-        kl_b[b] = 0;
-        for (int i = 0; i < C; i++)
-            kl_b[b] += exp(lp[i]) * (lp[i] - lp[C + i]);
-        d += kl_b[b];
-    }
-    *kl = d / (double)B;
-    *agree = same / (double)B;
-    free(lp);
+    if (st == SNNC_OK)
+        st = snnc_ann_agreement(snnc_f32(f), snnc_f32(y), f->dims[0], (int)f->dims[1], kl_b, kl,
+                                agree, err);
     snnc_tensor_free(y);
     snnc_ann_free(q);
     snnc_layer_constraints_free(S, a->n_layers);

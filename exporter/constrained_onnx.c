@@ -82,27 +82,39 @@ static void push(builder *b, void ***arr, size_t *n, size_t *cap, void *p)
     (*arr)[(*n)++] = p;
 }
 
+/* A new initializer `name` of the given dims and element type, registered
+ * with the graph; its element count in *count, its data left to the caller. */
+static Onnx__TensorProto *new_init(builder *b, const char *name, int rank, const int64_t *dims,
+                                   int type, size_t *count)
+{
+    Onnx__TensorProto *t = alloc(b, sizeof *t);
+    int64_t *d = alloc(b, (size_t)(rank ? rank : 1) * sizeof *d);
+    if (!t || !d)
+        return NULL;
+    *count = 1;
+    for (int i = 0; i < rank; i++)
+        *count *= (size_t)dims[i];
+    onnx__tensor_proto__init(t);
+    memcpy(d, dims, (size_t)rank * sizeof *d);
+    t->n_dims = (size_t)rank, t->dims = d;
+    t->has_data_type = 1, t->data_type = type;
+    t->name = str(b, "%s", name);
+    push(b, (void ***)&b->inits, &b->n_inits, &b->cap_inits, t);
+    return t;
+}
+
 /* A float initializer `name` of the given dims holding data (copied). */
 static const char *init_f32(builder *b, const char *name, int rank, const int64_t *dims, const float *data,
                             const char *doc)
 {
-    Onnx__TensorProto *t = alloc(b, sizeof *t);
-    size_t count = 1;
-    for (int i = 0; i < rank; i++)
-        count *= (size_t)dims[i];
-    int64_t *d = alloc(b, (size_t)(rank ? rank : 1) * sizeof *d);
-    float *v = alloc(b, count * sizeof *v);
-    if (!t || !d || !v)
+    size_t count;
+    Onnx__TensorProto *t = new_init(b, name, rank, dims, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, &count);
+    float *v = t ? alloc(b, count * sizeof *v) : NULL;
+    if (!v)
         return NULL;
-    onnx__tensor_proto__init(t);
-    memcpy(d, dims, (size_t)rank * sizeof *d);
     memcpy(v, data, count * sizeof *v);
-    t->n_dims = (size_t)rank, t->dims = d;
-    t->has_data_type = 1, t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
     t->n_float_data = count, t->float_data = v;
-    t->name = str(b, "%s", name);
     t->doc_string = doc ? str(b, "%s", doc) : NULL;
-    push(b, (void ***)&b->inits, &b->n_inits, &b->cap_inits, t);
     return t->name;
 }
 
@@ -126,21 +138,13 @@ static const char *scalar_f32(builder *b, const char *name, float v)
 /* An int64 initializer `name` of the given dims holding data (copied). */
 static const char *init_i64(builder *b, const char *name, int rank, const int64_t *dims, const int64_t *data)
 {
-    Onnx__TensorProto *t = alloc(b, sizeof *t);
-    size_t count = 1;
-    for (int i = 0; i < rank; i++)
-        count *= (size_t)dims[i];
-    int64_t *d = alloc(b, (size_t)(rank ? rank : 1) * sizeof *d), *v = alloc(b, count * sizeof *v);
-    if (!t || !d || !v)
+    size_t count;
+    Onnx__TensorProto *t = new_init(b, name, rank, dims, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, &count);
+    int64_t *v = t ? alloc(b, count * sizeof *v) : NULL;
+    if (!v)
         return NULL;
-    onnx__tensor_proto__init(t);
-    memcpy(d, dims, (size_t)rank * sizeof *d);
     memcpy(v, data, count * sizeof *v);
-    t->n_dims = (size_t)rank, t->dims = d;
-    t->has_data_type = 1, t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
     t->n_int64_data = count, t->int64_data = v;
-    t->name = str(b, "%s", name);
-    push(b, (void ***)&b->inits, &b->n_inits, &b->cap_inits, t);
     return t->name;
 }
 

@@ -95,7 +95,8 @@ static Onnx__TensorProto *new_init(builder *b, const char *name, int rank, const
     for (int i = 0; i < rank; i++)
         *count *= (size_t)dims[i];
     onnx__tensor_proto__init(t);
-    memcpy(d, dims, (size_t)rank * sizeof *d);
+    if (rank)
+        memcpy(d, dims, (size_t)rank * sizeof *d); /* a scalar has no dims (NULL) */
     t->n_dims = (size_t)rank, t->dims = d;
     t->has_data_type = 1, t->data_type = type;
     t->name = str(b, "%s", name);

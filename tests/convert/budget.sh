@@ -1,23 +1,25 @@
 #!/bin/sh
-# budget.sh SNNC EXAMPLE_DIR POINTS — converts one example with its
-# calibration batch and the default constraints, evaluates it on its test
-# digits, and holds it to its accuracy budget: at most POINTS points lost
-# from the float network to TrueNorth.
+# budget.sh SNNC EXAMPLE_DIR POINTS [DATA_DIR] — converts one example
+# (EXAMPLE_DIR/model.onnx) with its calibration batch and the default
+# constraints, evaluates it on its test samples, and holds it to its accuracy
+# budget: at most POINTS points lost from the float network to TrueNorth.
+# calib.npy, input.npy and labels.npy are read from DATA_DIR (default
+# EXAMPLE_DIR; examples/fashion28's networks share their parent's).
 # Exit status: 0 within budget; 1 budget missed (the one failure a test
 # registered as expected to fail may show: meson's should_fail); 99 anything
 # else (conversion or evaluation failed, TrueNorth not bit-exact with the
 # ideal spiking stage): a hard error even for a test expected to fail.
 set -u
-SNNC=$1 E=$2 POINTS=$3
+SNNC=$1 E=$2 POINTS=$3 D=${4:-$2}
 T=$(mktemp -d "${TMPDIR:-/tmp}/snnc-budget.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 hard() { echo "ERROR: $*" >&2; exit 99; }
 
-"$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/o" --calib "$E/calib.npy" 2>"$T/err" ||
+"$SNNC" convert "$E/model.onnx" --target truenorth -o "$T/o" --calib "$D/calib.npy" 2>"$T/err" ||
     hard "convert $(basename "$E"): exit $?: $(tail -1 "$T/err")"
-"$SNNC" simulate "$T/o" --input "$E/input.npy" --labels "$E/labels.npy" --json >"$T/sim.json" \
+"$SNNC" simulate "$T/o" --input "$D/input.npy" --labels "$D/labels.npy" --json >"$T/sim.json" \
     2>"$T/err" || hard "simulate: exit $?: $(tail -1 "$T/err")"
 $PY - "$T/sim.json" "$POINTS" "$(basename "$E")" <<'PYEOF'
 import json, sys

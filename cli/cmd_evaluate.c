@@ -250,18 +250,19 @@ static void print_gap(const json_t *g)
 {
     size_t i;
     const json_t *L;
-    printf("\nconstrained vs ideal per step (counts; mae, rms relative to the mean count; "
+    printf("\nconstrained vs ideal per step (counts; bias, mae, rms relative to the mean count; "
            "one-step: this window's own error)\nsame class: %.2f %%\n",
            100 * json_number_value(json_object_get(g, "class_agreement")));
     json_array_foreach(json_object_get(g, "layers"), i, L) {
-        const char *keys[] = {"mean_count", "mae", "rms", "exact", "one_step_mae", "one_step_exact"};
-        printf("  %s\n  %4s %10s %8s %8s %8s %12s %14s\n", json_string_value(json_object_get(L, "layer")),
-               "step", keys[0], keys[1], keys[2], keys[3], keys[4], keys[5]);
+        const char *keys[] = {"mean_count", "bias", "mae", "rms", "exact", "one_step_mae", "one_step_exact"};
+        printf("  %s\n  %4s %10s %8s %8s %8s %8s %12s %14s\n", json_string_value(json_object_get(L, "layer")),
+               "step", keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]);
         for (size_t t = 0; t < json_array_size(json_object_get(L, keys[0])); t++) {
-            double v[6];
-            for (int k = 0; k < 6; k++)
+            double v[7];
+            for (int k = 0; k < 7; k++)
                 v[k] = json_number_value(json_array_get(json_object_get(L, keys[k]), t));
-            printf("  %4zu %10.3f %8.4f %8.4f %8.4f %12.4f %14.4f\n", t, v[0], v[1], v[2], v[3], v[4], v[5]);
+            printf("  %4zu %10.3f %8.4f %8.4f %8.4f %8.4f %12.4f %14.4f\n", t, v[0], v[1], v[2], v[3], v[4],
+                   v[5], v[6]);
         }
     }
 }

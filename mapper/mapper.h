@@ -146,8 +146,9 @@ double snnc_count_of(const snnc_ann *q, const snnc_layer_constraints *st, int l,
  * and the ideal spiking netlist (a simulation r of n on the same inputs),
  * step_gap.c, docs/CONVERSION.md §4a.  Per hidden (non-readout) layer and
  * step t: the netlist's signed counts of the layer (a split layer's final
- * population, a tanh pair as n+ - n-) against tr->cnt; mae and rms are
- * relative to mean_count (the constrained network's mean |count| at that
+ * population, a tanh pair as n+ - n-) against tr->cnt; bias (the mean
+ * signed difference, netlist minus constrained), mae and rms are relative
+ * to mean_count (the constrained network's mean |count| at that
  * step; absolute when it is 0); one_step_* compare the netlist's count with
  * the constrained layer's rule applied to the netlist's own inputs of that
  * window (this window's error alone).  class_agreement: the fraction of
@@ -155,7 +156,7 @@ double snnc_count_of(const snnc_ann *q, const snnc_layer_constraints *st, int l,
 typedef struct snnc_step_gap_layer {
     int layer;
     char name[128];
-    double *mean_count, *mae, *rms, *exact, *one_step, *one_step_exact; /* [steps] */
+    double *mean_count, *bias, *mae, *rms, *exact, *one_step, *one_step_exact; /* [steps] */
 } snnc_step_gap_layer;
 typedef struct snnc_step_gap {
     int n_layers, steps;
@@ -167,8 +168,8 @@ int snnc_step_gap_measure(const snnc_netlist *n, const snnc_ann *q, const snnc_l
                           const snnc_count_trace *tr, const snnc_sim_result *r, snnc_step_gap *out,
                           snnc_err *err);
 void snnc_step_gap_free(snnc_step_gap *g);
-/* {samples, steps, class_agreement, layers: [{layer, mean_count, mae, rms,
- * exact, one_step_mae, one_step_exact}]}, arrays over the steps. */
+/* {samples, steps, class_agreement, layers: [{layer, mean_count, bias, mae,
+ * rms, exact, one_step_mae, one_step_exact}]}, arrays over the steps. */
 struct json_t *snnc_step_gap_json(const snnc_step_gap *g);
 
 /* OUTDIR/network.json (docs/NETLIST.md). */

@@ -4,8 +4,8 @@
  * of a netlist simulation (snnc_sim_result) with the constrained network's
  * count-domain trace (snnc_count_forward), both already computed by the
  * caller, so it costs no simulation.  Per hidden layer and step: the mean
- * absolute and RMS count difference relative to the constrained network's
- * mean |count| at that step, the fraction of equal counts, and the one-step
+ * (signed), absolute and RMS count difference relative to the constrained
+ * network's mean |count| at that step, the fraction of equal counts, and the one-step
  * error — the netlist's count against the constrained layer's rule applied
  * to the netlist's own inputs of that window (its previous layer's counts
  * and its own counts of the previous window): what the spiking layer adds
@@ -43,7 +43,7 @@ static double *netlist_counts(const snnc_netlist *n, const snnc_sim_result *r, i
 
 static int gap_layer_alloc(snnc_step_gap_layer *g, int T)
 {
-    double **v[] = {&g->mean_count, &g->mae, &g->rms, &g->exact, &g->one_step, &g->one_step_exact};
+    double **v[] = {&g->mean_count, &g->bias, &g->mae, &g->rms, &g->exact, &g->one_step, &g->one_step_exact};
     for (size_t k = 0; k < sizeof v / sizeof *v; k++)
         if (!(*v[k] = calloc((size_t)T + 1, sizeof **v[k])))
             return -1;
@@ -59,7 +59,7 @@ static void gap_layer(snnc_step_gap_layer *g, const snnc_ann *q, const snnc_laye
     int64_t B = tr->batch;
     bool rec = q->layers[l].role == SNNC_ANN_RECURRENT;
     for (int t = 0; t < T; t++) {
-        double sa = 0, s2 = 0, sc = 0, so = 0;
+        double sd = 0, sa = 0, s2 = 0, sc = 0, so = 0;
         int64_t eq = 0, oeq = 0, N = B * H;
         for (int64_t b = 0; b < B; b++) {
             const double *u = prev + ((size_t)t * B + b) * prev_n;
@@ -68,12 +68,13 @@ static void gap_layer(snnc_step_gap_layer *g, const snnc_ann *q, const snnc_laye
                 size_t o = ((size_t)t * B + b) * H + j;
                 double a = tr->cnt[l][o], y = cur[o], d = y - a;
                 double f = snnc_count_of(q, st, l, snnc_count_z(q, st, l, j, u, h));
-                sa += fabs(d), s2 += d * d, sc += fabs(a), so += fabs(y - f);
+                sd += d, sa += fabs(d), s2 += d * d, sc += fabs(a), so += fabs(y - f);
                 eq += d == 0, oeq += y == f;
             }
         }
         double m = N ? sc / (double)N : 0, rel = m > 0 ? m : 1;
         g->mean_count[t] = m;
+        g->bias[t] = N ? sd / (double)N / rel : 0;
         g->mae[t] = N ? sa / (double)N / rel : 0;
         g->rms[t] = N ? sqrt(s2 / (double)N) / rel : 0;
         g->exact[t] = N ? (double)eq / (double)N : 1;
@@ -140,7 +141,7 @@ void snnc_step_gap_free(snnc_step_gap *g)
 {
     for (int k = 0; g->layers && k < g->n_layers; k++) {
         snnc_step_gap_layer *L = &g->layers[k];
-        free(L->mean_count), free(L->mae), free(L->rms), free(L->exact);
+        free(L->mean_count), free(L->bias), free(L->mae), free(L->rms), free(L->exact);
         free(L->one_step), free(L->one_step_exact);
     }
     free(g->layers);
@@ -162,6 +163,7 @@ json_t *snnc_step_gap_json(const snnc_step_gap *g)
         const snnc_step_gap_layer *L = &g->layers[k];
         json_t *o = json_pack("{s:s}", "layer", L->name);
         json_object_set_new(o, "mean_count", reals(L->mean_count, g->steps));
+        json_object_set_new(o, "bias", reals(L->bias, g->steps));
         json_object_set_new(o, "mae", reals(L->mae, g->steps));
         json_object_set_new(o, "rms", reals(L->rms, g->steps));
         json_object_set_new(o, "exact", reals(L->exact, g->steps));

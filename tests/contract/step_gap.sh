@@ -42,6 +42,8 @@ def check(g, samples, where):
     for l in g["layers"]:
         for k in ("mean_count", "mae", "rms", "exact", "one_step_mae", "one_step_exact"):
             assert len(l[k]) == rep["steps"] and all(v >= 0 for v in l[k]), (where, k)
+        assert len(l["bias"]) == rep["steps"], where
+        assert all(abs(b) <= a + 1e-6 for b, a in zip(l["bias"], l["mae"])), where  # |mean d| <= mean |d|
         assert all(v <= 1 for v in l["exact"] + l["one_step_exact"]), where
         assert all(a <= r + 1e-6 for a, r in zip(l["mae"], l["rms"])), where  # mean |d| <= rms
         assert l["mean_count"][-1] > 0, where

@@ -131,7 +131,8 @@ static void fixture_free(fixture *f)
  * sample 0 round(0.4), 0.4, 0.4, round(0.8) = 0 0 0 1; sample 1 round(1.2),
  * round(0.4 (3 + 1)) = 2, 2, round(0.4 (3 + 2)) = 2: 1 2 2 2.  So the
  * differences are (sample 0, sample 1): step 0 (0, 0), 1 (0, 1), 2 (1, 0),
- * 3 (1, 0); one-step (0, 0), (0, 1), (1, 0), (0, 0): step 3's difference
+ * 3 (1, 0), signed (netlist minus constrained) (0, -1) at step 1, else
+ * +1 where they differ; one-step (0, 0), (0, 1), (1, 0), (0, 0): step 3's difference
  * is carried from step 2, not made there.  Mean |count| 0.5, 1, 1, 1.
  * Classes: constrained 0 (1 > 0), 1 (2 > 1); ideal: class 1's score is 4
  * per hidden spike of the last window (sample 0: 1 -> 4 > 3; sample 1: 2
@@ -157,9 +158,11 @@ static void test_gap_by_hand(void)
     CU_ASSERT_STRING_EQUAL(g.layers[0].name, "rnn");
     const double mean[T] = {0.5, 1, 1, 1}, mae[T] = {0, 0.5, 0.5, 0.5}, exact[T] = {1, 0.5, 0.5, 0.5};
     const double one[T] = {0, 0.5, 0.5, 0}, one_exact[T] = {1, 0.5, 0.5, 1};
+    const double bias[T] = {0, -0.5, 0.5, 0.5}; /* signed: sample 1 one short at step 1 */
     for (int t = 0; t < T; t++) {
         const snnc_step_gap_layer *L = &g.layers[0];
         SNNC_ASSERT_CLOSE(L->mean_count[t], mean[t], 0, 1e-12);
+        SNNC_ASSERT_CLOSE(L->bias[t], bias[t], 0, 1e-12);
         SNNC_ASSERT_CLOSE(L->mae[t], mae[t], 0, 1e-12);
         SNNC_ASSERT_CLOSE(L->rms[t], t ? sqrt(0.5) : 0, 0, 1e-12);
         SNNC_ASSERT_CLOSE(L->exact[t], exact[t], 0, 1e-12);
@@ -176,11 +179,12 @@ static void test_gap_by_hand(void)
     SNNC_ASSERT_CLOSE(json_number_value(json_object_get(j, "class_agreement")), 0.5, 0, 1e-12);
     const json_t *L = json_array_get(json_object_get(j, "layers"), 0);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(L, "layer")), "rnn");
-    const char *keys[] = {"mean_count", "mae", "rms", "exact", "one_step_mae", "one_step_exact"};
-    for (int k = 0; k < 6; k++)
+    const char *keys[] = {"mean_count", "bias", "mae", "rms", "exact", "one_step_mae", "one_step_exact"};
+    for (int k = 0; k < 7; k++)
         CU_ASSERT_EQUAL(json_array_size(json_object_get(L, keys[k])), T);
     SNNC_ASSERT_CLOSE(json_number_value(json_array_get(json_object_get(L, "one_step_mae"), 2)), 0.5, 0, 1e-9);
     SNNC_ASSERT_CLOSE(json_number_value(json_array_get(json_object_get(L, "rms"), 3)), sqrt(0.5), 0, 1e-6);
+    SNNC_ASSERT_CLOSE(json_number_value(json_array_get(json_object_get(L, "bias"), 1)), -0.5, 0, 1e-9);
     json_decref(j);
     snnc_step_gap_free(&g);
     snnc_sim_result_free(&r);

@@ -232,9 +232,10 @@ static json_t *violations_json(const snnc_pipeline *p, const snnc_constraints *c
 }
 
 /* Power at real time, per sample, from the TrueNorth activity of the
- * calibration batch (no batch: static power only). */
-static json_t *power_json(const snnc_pipeline *p, const snnc_tensor *calib, snnc_err *err,
-                          int *rc)
+ * calibration batch (no batch: static power only); from the same ideal-stage
+ * run, *gap gets the per-step gap constrained vs ideal (NULL without). */
+static json_t *power_json(const snnc_pipeline *p, const snnc_tensor *calib, json_t **gap,
+                          snnc_err *err, int *rc)
 {
     tn_activity act = {0};
     int64_t samples = 0;
@@ -261,6 +262,8 @@ static json_t *power_json(const snnc_pipeline *p, const snnc_tensor *calib, snnc
                   * per nonzero code): what the netlist needs before the TrueNorth encoding */
         snnc_sim_result res;
         *rc = snnc_netlist_simulate(p->netlist, calib, p->ann->batch_first, &res, err);
+        if (!*rc && (*rc = snnc_pipeline_step_gap(p, calib, &res, gap, err)))
+            snnc_sim_result_free(&res);
         if (*rc) {
             json_decref(o);
             return NULL;
@@ -295,9 +298,11 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
     }
     json_t *mapping = json_loads(mj, 0, NULL);
     free(mj);
-    json_t *power = power_json(p, calib, err, rc);
+    json_t *gap = NULL;
+    json_t *power = power_json(p, calib, &gap, err, rc);
     if (*rc) {
         json_decref(mapping);
+        json_decref(gap);
         return NULL;
     }
     double latency = (double)tn_map_ticks(p->mapping) * 1e-3;
@@ -321,6 +326,7 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
     json_object_set_new(r, "matching", matching_json(p));
     json_object_set_new(r, "mapping", mapping ? mapping : json_null());
     json_object_set_new(r, "power", power);
+    json_object_set_new(r, "step_gap", gap ? gap : json_null());
     return r;
 }
 

@@ -6,7 +6,9 @@
  * (mapper/pipeline.h), and evaluates four stages on the input batch: float
  * ANN, constrained ANN, ideal spiking (the netlist), TrueNorth (the emitted
  * truenorth/model.json read back, bit-exact simulator); accuracies,
- * activity, energy, and per-step agreement of the hidden states. */
+ * activity, energy, per-step agreement of the hidden states, and the
+ * per-step gap between the constrained network and the ideal stage
+ * (mapper/step_gap.c). */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +35,7 @@ static const char usage[] =
     "  --output FILE.npy    TrueNorth class scores [batch, classes] (float32)\n"
     "  --json               one object: samples, accuracy {ann, constrained, ideal, truenorth},\n"
     "                       ticks_per_sample, spikes_per_sample, synaptic_events_per_sample,\n"
-    "                       energy_per_sample_j, cores, hidden_agreement, ...\n";
+    "                       energy_per_sample_j, cores, hidden_agreement, step_gap, ...\n";
 
 typedef struct eopts {
     const char *dir, *input, *labels, *output;
@@ -132,6 +134,7 @@ typedef struct stages {
     int64_t *cls[4];            /* ann, constrained, ideal, truenorth */
     snnc_tensor *out_f, *out_q, *hid_f, *hid_q;
     snnc_sim_result ideal;
+    json_t *gap;                /* constrained vs ideal per step (mapper/step_gap.c) */
     double *tn_scores;
     tn_activity act;
 } stages;
@@ -143,6 +146,7 @@ static void stages_free(stages *s)
     snnc_tensor_free(s->out_f), snnc_tensor_free(s->out_q);
     snnc_tensor_free(s->hid_f), snnc_tensor_free(s->hid_q);
     snnc_sim_result_free(&s->ideal);
+    json_decref(s->gap);
     free(s->tn_scores);
 }
 
@@ -163,6 +167,8 @@ static int run_stages(const snnc_pipeline *p, const tn_model *model, const snnc_
         fprintf(stderr, "snnc simulate: ideal spiking stage\n");
         rc = snnc_netlist_simulate(p->netlist, x, p->ann->batch_first, &s->ideal, err);
     }
+    if (!rc)
+        rc = snnc_pipeline_step_gap(p, x, &s->ideal, &s->gap, err);
     if (!rc) {
         fprintf(stderr, "snnc simulate: TrueNorth stage (%lld samples)\n", (long long)s->B);
         rc = snnc_pipeline_run_truenorth(p->mapping, model, p->ann, x, s->tn_scores, s->cls[3],
@@ -232,7 +238,33 @@ static json_t *result_json(const snnc_pipeline *p, const stages *s, const int64_
         free(hi);
         json_object_set_new(o, "hidden_agreement", h);
     }
+    if (s->gap)
+        json_object_set(o, "step_gap", s->gap);
     return o;
+}
+
+/* The step gap's table: per layer and step the constrained network's mean
+ * |count|, the relative mean absolute and RMS difference of the ideal
+ * stage, its exact fraction and its one-step error. */
+static void print_gap(const json_t *g)
+{
+    size_t i;
+    const json_t *L;
+    printf("\nconstrained vs ideal per step (counts; bias, mae, rms relative to the mean count; "
+           "one-step: this window's own error)\nsame class: %.2f %%\n",
+           100 * json_number_value(json_object_get(g, "class_agreement")));
+    json_array_foreach(json_object_get(g, "layers"), i, L) {
+        const char *keys[] = {"mean_count", "bias", "mae", "rms", "exact", "one_step_mae", "one_step_exact"};
+        printf("  %s\n  %4s %10s %8s %8s %8s %8s %12s %14s\n", json_string_value(json_object_get(L, "layer")),
+               "step", keys[0], keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]);
+        for (size_t t = 0; t < json_array_size(json_object_get(L, keys[0])); t++) {
+            double v[7];
+            for (int k = 0; k < 7; k++)
+                v[k] = json_number_value(json_array_get(json_object_get(L, keys[k]), t));
+            printf("  %4zu %10.3f %8.4f %8.4f %8.4f %8.4f %12.4f %14.4f\n", t, v[0], v[1], v[2], v[3], v[4],
+                   v[5], v[6]);
+        }
+    }
 }
 
 static void print_text(const json_t *o)
@@ -275,6 +307,8 @@ static void print_text(const json_t *o)
                    100 * json_number_value(json_object_get(y, "within_half_level")));
         }
     }
+    if (json_object_get(o, "step_gap"))
+        print_gap(json_object_get(o, "step_gap"));
 }
 
 static int write_scores(const char *path, const stages *s, snnc_err *err)

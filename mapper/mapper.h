@@ -133,6 +133,44 @@ typedef struct snnc_count_trace {
 int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, const snnc_tensor *input,
                        snnc_count_trace *tr, snnc_err *err);
 void snnc_count_trace_free(snnc_count_trace *tr);
+/* One window of layer l in the count domain, as snnc_count_forward computes
+ * it: z' of neuron j from u, the signed counts of the layer's inputs (the
+ * previous layer's, or the input counts), and h, its own counts of the
+ * previous window (NULL at the first or for a feed-forward layer); and the
+ * count the layer's quantiser makes of z'. */
+double snnc_count_z(const snnc_ann *q, const snnc_layer_constraints *st, int l, int j, const double *u,
+                    const double *h);
+double snnc_count_of(const snnc_ann *q, const snnc_layer_constraints *st, int l, double z);
+
+/* The per-step gap between the constrained network (its count trace tr)
+ * and the ideal spiking netlist (a simulation r of n on the same inputs),
+ * step_gap.c, docs/CONVERSION.md §4a.  Per hidden (non-readout) layer and
+ * step t: the netlist's signed counts of the layer (a split layer's final
+ * population, a tanh pair as n+ - n-) against tr->cnt; bias (the mean
+ * signed difference, netlist minus constrained), mae and rms are relative
+ * to mean_count (the constrained network's mean |count| at that
+ * step; absolute when it is 0); one_step_* compare the netlist's count with
+ * the constrained layer's rule applied to the netlist's own inputs of that
+ * window (this window's error alone).  class_agreement: the fraction of
+ * samples where argmax of the constrained readout equals the netlist's. */
+typedef struct snnc_step_gap_layer {
+    int layer;
+    char name[128];
+    double *mean_count, *bias, *mae, *rms, *exact, *one_step, *one_step_exact; /* [steps] */
+} snnc_step_gap_layer;
+typedef struct snnc_step_gap {
+    int n_layers, steps;
+    int64_t batch;
+    snnc_step_gap_layer *layers;
+    double class_agreement;
+} snnc_step_gap;
+int snnc_step_gap_measure(const snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints *st,
+                          const snnc_count_trace *tr, const snnc_sim_result *r, snnc_step_gap *out,
+                          snnc_err *err);
+void snnc_step_gap_free(snnc_step_gap *g);
+/* {samples, steps, class_agreement, layers: [{layer, mean_count, bias, mae,
+ * rms, exact, one_step_mae, one_step_exact}]}, arrays over the steps. */
+struct json_t *snnc_step_gap_json(const snnc_step_gap *g);
 
 /* OUTDIR/network.json (docs/NETLIST.md). */
 int snnc_netlist_write_json(const snnc_netlist *n, const char *path, snnc_err *err);

@@ -52,6 +52,47 @@ static double count_of(const snnc_ann_layer *L, double z, int W, double a_out, b
     return last ? z : clampd(floor(z + 0.5), -W, W);
 }
 
+/* z' of neuron j of layer L from its inputs u and (recurrent) its previous
+ * counts h; *P (and Pg per group, if not NULL) the code-weighted sums. */
+static double row_z(const snnc_ann_layer *L, const snnc_layer_constraints *S, int j, const double *u,
+                    const double *h, int W, double a_out, int64_t *P, int64_t *Pg)
+{
+    const int8_t *c = S->codes + (size_t)j * S->n_cols;
+    double z = L->b[j] * W / a_out;
+    *P = 0;
+    for (int g = 0; g < S->n_groups; g++) { /* split: a scale per group */
+        int64_t sum = 0;
+        for (int i = S->group_start[g]; i < S->group_start[g + 1]; i++)
+            if (i < L->n_in)
+                sum += c[i] * (int64_t)u[i];
+            else if (h)
+                sum += c[i] * (int64_t)h[i - L->n_in];
+        *P += sum;
+        z += S->scales[(size_t)j * S->n_groups + g] * (double)sum;
+        if (Pg)
+            Pg[g] = sum;
+    }
+    return z;
+}
+
+static double a_out_of(const snnc_layer_constraints *S)
+{
+    return S->activity_range > 0 ? S->activity_range : 1;
+}
+
+double snnc_count_z(const snnc_ann *q, const snnc_layer_constraints *st, int l, int j, const double *u,
+                    const double *h)
+{
+    int64_t P;
+    return row_z(&q->layers[l], &st[l], j, u, q->layers[l].role == SNNC_ANN_RECURRENT ? h : NULL,
+                 act_window(&q->in_q), a_out_of(&st[l]), &P, NULL);
+}
+
+double snnc_count_of(const snnc_ann *q, const snnc_layer_constraints *st, int l, double z)
+{
+    return count_of(&q->layers[l], z, act_window(&q->in_q), a_out_of(&st[l]), l == q->n_layers - 1);
+}
+
 int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, const snnc_tensor *input,
                        snnc_count_trace *tr, snnc_err *err)
 {
@@ -90,7 +131,7 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
         const snnc_layer_constraints *S = &st[l];
         bool last = l == q->n_layers - 1, rec = L->role == SNNC_ANN_RECURRENT;
         int Tl = L->role == SNNC_ANN_READOUT ? 1 : T, H = L->n_out;
-        double a_out = S->activity_range > 0 ? S->activity_range : 1;
+        double a_out = a_out_of(S);
         size_t cnt = (size_t)Tl * B * H + 1;
         tr->P[l] = malloc(cnt * sizeof(int64_t));
         tr->cnt[l] = malloc(cnt * sizeof(double));
@@ -105,25 +146,11 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
             int tp = prev_T == Tl ? t : prev_T - 1; /* readouts read the last step */
             for (int64_t b = 0; b < B; b++)
                 for (int j = 0; j < H; j++) {
-                    const int8_t *c = S->codes + (size_t)j * S->n_cols;
                     const double *u = prev + ((size_t)tp * B + b) * prev_n;
                     const double *h = rec && t > 0 ? tr->cnt[l] + ((size_t)(t - 1) * B + b) * H : NULL;
-                    int64_t P = 0;
-                    double z = L->b[j] * W / a_out;
                     size_t o = ((size_t)t * B + b) * H + j;
-                    for (int g = 0; g < S->n_groups; g++) { /* split: a scale per group */
-                        int64_t Pg = 0;
-                        for (int i = S->group_start[g]; i < S->group_start[g + 1]; i++)
-                            if (i < L->n_in)
-                                Pg += c[i] * (int64_t)u[i];
-                            else if (h)
-                                Pg += c[i] * (int64_t)h[i - L->n_in];
-                        P += Pg;
-                        z += S->scales[(size_t)j * S->n_groups + g] * (double)Pg;
-                        if (S->n_groups > 1)
-                            tr->Pg[l][o * S->n_groups + g] = Pg;
-                    }
-                    tr->P[l][o] = P;
+                    double z = row_z(L, S, j, u, h, W, a_out, &tr->P[l][o],
+                                     S->n_groups > 1 ? tr->Pg[l] + o * S->n_groups : NULL);
                     tr->z[l][o] = z;
                     tr->cnt[l][o] = count_of(L, z, W, a_out, last);
                 }

@@ -2,7 +2,9 @@
  * stages: docs/CONVERSION.md): load and extract the float Elman network,
  * check its parameters, constrain (quantize/), lower and match (mapper/),
  * place on TrueNorth cores (truenorth/tn_map.c); and the TrueNorth batch
- * run of the evaluation.  Stage timings go to stderr only. */
+ * run of the evaluation and the per-step gap of the ideal stage.  Stage
+ * timings go to stderr only. */
+#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +250,24 @@ int snnc_pipeline_run_truenorth(const tn_mapping *m, const tn_model *model, cons
         act->cores = model->n_cores;
     free(xs), free(counts), free(sc);
     return rc;
+}
+
+int snnc_pipeline_step_gap(const snnc_pipeline *p, const snnc_tensor *x, const snnc_sim_result *r,
+                           json_t **out, snnc_err *err)
+{
+    *out = NULL;
+    snnc_count_trace tr;
+    snnc_step_gap g;
+    int rc = snnc_count_forward(p->constrained, p->stats, x, &tr, err);
+    if (rc)
+        return rc;
+    rc = snnc_step_gap_measure(p->netlist, p->constrained, p->stats, &tr, r, &g, err);
+    snnc_count_trace_free(&tr);
+    if (rc)
+        return rc;
+    *out = snnc_step_gap_json(&g);
+    snnc_step_gap_free(&g);
+    return *out ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
 }
 
 void snnc_pipeline_power(const tn_activity *act, int64_t samples, snnc_power_report *out)

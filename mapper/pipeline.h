@@ -58,6 +58,13 @@ int snnc_pipeline_run_truenorth(const tn_mapping *m, const tn_model *model, cons
                                 const snnc_tensor *x, double *scores, int64_t *cls,
                                 tn_activity *act, snnc_err *err);
 
+/* The per-step gap between the constrained network and the ideal spiking
+ * netlist (mapper/step_gap.c) on x, from r, a simulation of p's netlist on
+ * x already run: the constrained network's count trace is computed here
+ * (no second simulation).  *out: snnc_step_gap_json's object. */
+int snnc_pipeline_step_gap(const snnc_pipeline *p, const snnc_tensor *x, const snnc_sim_result *r,
+                           struct json_t **out, snnc_err *err);
+
 /* Per-sample power of a TrueNorth run of `samples` samples at real time. */
 void snnc_pipeline_power(const tn_activity *act, int64_t samples, snnc_power_report *out);
 

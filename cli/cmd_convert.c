@@ -26,7 +26,8 @@ static const char usage[] =
     "                    [--weight-levels 16] [--activity-levels 16] [--fan-in 64]\n"
     "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
     "                    [--seed N] [--scale neuron|layer] [--prune-rescale]\n"
-    "                    [--percentile P] [--no-compensate] [--no-range-search] [--force]\n\n"
+    "                    [--percentile P] [--no-compensate] [--no-range-search]\n"
+    "                    [--tanh-coding offset|pair] [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -53,6 +54,9 @@ static const char usage[] =
     "  --no-range-search       activity ranges at the percentile (default with calibration\n"
     "                          data: each layer's range chosen among multiples of it by the\n"
     "                          KL from the float outputs; report.json layers[].range_*)\n"
+    "  --tanh-coding C         tanh activities on a pair of channels relu(h), relu(-h)\n"
+    "                          (pair, default) or one offset-coded channel, counts k for\n"
+    "                          h = a (2k/W - 1) (offset: half the channels, coarser)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -68,6 +72,7 @@ typedef struct opts {
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
 static const char *const scale_words[] = {"neuron", "layer", NULL};
+static const char *const tanh_words[] = {"offset", "pair", NULL}; /* snnc_tanh_coding order */
 
 static int parse_args(int argc, char **argv, opts *o)
 {
@@ -75,7 +80,7 @@ static int parse_args(int argc, char **argv, opts *o)
     snnc_constraints_default(&o->c);
     long long seed = (long long)o->c.seed;
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
-    int scale = o->c.scale == SNNC_SCALE_LAYER;
+    int scale = o->c.scale == SNNC_SCALE_LAYER, tanh_coding = (int)o->c.tanh_coding;
     bool no_compensate = false, no_range_search = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--force", &o->force),
@@ -90,6 +95,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
         SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),
         SNNC_OPT_CHOICE_("--scale", &scale, scale_words),
+        SNNC_OPT_CHOICE_("--tanh-coding", &tanh_coding, tanh_words),
         SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
         SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, SNNC_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
@@ -105,6 +111,7 @@ static int parse_args(int argc, char **argv, opts *o)
     o->c.scale = scale ? SNNC_SCALE_LAYER : SNNC_SCALE_NEURON;
     o->c.compensate = o->c.compensate && !no_compensate;
     o->c.range_search = !no_range_search;
+    o->c.tanh_coding = (snnc_tanh_coding)tanh_coding;
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))
@@ -163,12 +170,13 @@ static const char *rounding_name(snnc_rounding r)
 
 static json_t *constraints_json(const snnc_constraints *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b}", "weight_levels",
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b, s:s}", "weight_levels",
                      c->weight_levels, "activity_levels", c->activity_levels, "fan_in", c->fan_in,
                      "fan_in_strategy", fanin_name(c->fanin), "rounding", rounding_name(c->rounding),
                      "seed", (json_int_t)c->seed, "percentile", c->percentile, "scale",
                      c->scale == SNNC_SCALE_LAYER ? "layer" : "neuron", "compensate",
-                     c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search);
+                     c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search,
+                     "tanh_coding", tanh_words[c->tanh_coding]);
 }
 
 static json_t *layers_json(const snnc_pipeline *p)

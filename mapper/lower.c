@@ -172,13 +172,13 @@ int snnc_lower_window(const snnc_ann *q)
     return q->in_q.lo < 0 ? (q->in_q.levels - 1) / 2 : q->in_q.levels - 1;
 }
 
-double snnc_lower_offset(const snnc_ann *q, const snnc_layer_constraints *S, int l, int j, int g, int W)
+double snnc_lower_offset(const snnc_ann *q, const snnc_layer_constraints *S, int l, int j, int g, int W, int t)
 {
     const snnc_ann_layer *L = &q->layers[l];
     int lo = S->n_groups > 1 ? S->group_start[g] : 0, hi = S->n_groups > 1 ? S->group_start[g + 1] : S->n_cols;
     int64_t C = 0;
-    for (int i = lo; i < hi; i++)
-        if (i < L->n_in ? S->x_offset : S->h_offset)
+    for (int i = lo; i < hi; i++) /* h_0 = 0: no h column at step 0 */
+        if (i < L->n_in ? S->x_offset : S->h_offset && t > 0)
             C += S->codes[(size_t)j * S->n_cols + i];
     return -0.5 * W * snnc_lower_scale(S, j, g) * (double)C;
 }
@@ -188,8 +188,9 @@ bool snnc_lower_offset_coded(const snnc_ann *q, int l)
     return q->layers[l].act == SNNC_ACT_TANH && snnc_act_offset(&q->layers[l].out_q, snnc_lower_window(q));
 }
 
-void snnc_lower_line(const snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *S,
-                     double *s, double *b)
+/* The line at step t (snnc_lower_line). */
+static void line_at(const snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *S, int t,
+                    double *s, double *b)
 {
     const snnc_population *P = &n->pops[p];
     int l = snnc_lower_layer_of(n, p), W = n->window;
@@ -198,25 +199,41 @@ void snnc_lower_line(const snnc_netlist *n, int p, int j, const snnc_ann *q, con
     if (P->role == SNNC_POP_PARTIAL) {
         double u = snnc_partial_unit(n, p, j);
         *s = snnc_lower_scale(S, j, P->group) / u;
-        *b = P->sign * snnc_lower_offset(q, S, l, j, P->group, W) / u;
+        *b = P->sign * snnc_lower_offset(q, S, l, j, P->group, W, t) / u;
         return;
     }
     bool split = S->n_groups > 1;
     *s = split ? P->unit : snnc_lower_scale(S, j, 0);
-    *b = P->sign * (L->b[j] * W / a_out + (split ? 0 : snnc_lower_offset(q, S, l, j, 0, W)));
+    *b = P->sign * (L->b[j] * W / a_out + (split ? 0 : snnc_lower_offset(q, S, l, j, 0, W, t)));
     if (snnc_lower_offset_coded(q, l)) { /* k = z'/2 + W/2, a hard tanh on 0..W */
         *s /= 2;
         *b = *b / 2 + W / 2.0;
     }
 }
 
+void snnc_lower_line(const snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *S,
+                     double *s, double *b, double *charge)
+{
+    double s0, b0;
+    line_at(n, p, j, q, S, 1, s, b);
+    line_at(n, p, j, q, S, 0, &s0, &b0);
+    *charge = b0 - *b;
+}
+
+int32_t snnc_lower_charge(double charge, int32_t threshold)
+{
+    return (int32_t)floor(charge * threshold + 0.5);
+}
+
 /* Analytic parameters of population p (snnc_lower_line). */
 static void init_params(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer_constraints *S)
 {
     for (int j = 0; j < n->pops[p].n; j++) {
-        double s, b;
-        snnc_lower_line(n, p, j, q, S, &s, &b);
-        snnc_neuron_store(&n->pops[p], j, snnc_neuron_init(s, b, n->window));
+        double s, b, c0;
+        snnc_lower_line(n, p, j, q, S, &s, &b, &c0);
+        snnc_neuron u = snnc_neuron_init(s, b, n->window);
+        u.v0 += snnc_lower_charge(c0, u.threshold);
+        snnc_neuron_store(&n->pops[p], j, u);
     }
 }
 
@@ -232,7 +249,7 @@ static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann *
     for (int j = 0; j < L->n_out; j++) {
         for (int g = 0; g < S->n_groups; g++)
             smax = fmax(smax, fabs(S->scales[(size_t)j * S->n_groups + g]));
-        bmax = fmax(bmax, fabs(L->b[j] * window / a_out + snnc_lower_offset(q, S, l, j, 0, window)));
+        bmax = fmax(bmax, fabs(L->b[j] * window / a_out + snnc_lower_offset(q, S, l, j, 0, window, 1)));
     }
     double K = smax > 0 ? SNNC_MULT_MAX / smax : 1024;
     if (bmax > 0)
@@ -243,7 +260,7 @@ static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann *
         for (int j = 0; j < p->n; j++) {
             p->threshold[j] = (int32_t)K;
             p->mult[j] = (int32_t)floor(S->scales[(size_t)j * S->n_groups + p->group] * K + 0.5);
-            double b = (p->group ? 0 : L->b[j] * window / a_out) + snnc_lower_offset(q, S, l, j, p->group, window);
+            double b = (p->group ? 0 : L->b[j] * window / a_out) + snnc_lower_offset(q, S, l, j, p->group, window, 1);
             p->leak[j] = (int32_t)floor(b * K / window + 0.5);
             p->floor[j] = SNNC_THRESHOLD_MAX;
             p->v0[j] = 0;

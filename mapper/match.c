@@ -92,10 +92,11 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
         int Tl = L->role == SNNC_ANN_READOUT ? 1 : T, H = L->n_out;
         double a_out = S->activity_range > 0 ? S->activity_range : 1;
         size_t cnt = (size_t)Tl * B * H + 1;
-        double *off = malloc(((size_t)H * S->n_groups + 1) * sizeof *off); /* offset-coded columns */
-        for (int j = 0; off && j < H; j++)
-            for (int g = 0; g < S->n_groups; g++)
-                off[(size_t)j * S->n_groups + g] = snnc_lower_offset(q, S, l, j, g, W);
+        size_t HG = (size_t)H * S->n_groups; /* offset-coded columns: [step 0 | later steps] */
+        double *off = malloc((2 * HG + 1) * sizeof *off);
+        for (size_t k = 0; off && k < HG; k++)
+            for (int t = 0; t < 2; t++)
+                off[t * HG + k] = snnc_lower_offset(q, S, l, (int)(k / S->n_groups), (int)(k % S->n_groups), W, t);
         tr->P[l] = malloc(cnt * sizeof(int64_t));
         tr->cnt[l] = malloc(cnt * sizeof(double));
         tr->z[l] = malloc(cnt * sizeof(double));
@@ -124,7 +125,8 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
                             else if (h)
                                 Pg += c[i] * (int64_t)h[i - L->n_in];
                         P += Pg;
-                        z += S->scales[(size_t)j * S->n_groups + g] * (double)Pg + off[(size_t)j * S->n_groups + g];
+                        z += S->scales[(size_t)j * S->n_groups + g] * (double)Pg +
+                             off[(t > 0) * HG + (size_t)j * S->n_groups + g];
                         if (S->n_groups > 1)
                             tr->Pg[l][o * S->n_groups + g] = Pg;
                     }
@@ -152,6 +154,7 @@ typedef struct fit_data {
     const int32_t *X;     /* [nseq][T][W] the same per tick (NULL: Q spread evenly) */
     const double *target; /* [nseq][T] counts to reach */
     bool floor0;          /* only floor 0 (a relu per window, no debt carried) */
+    double charge;        /* counts window 0 lacks (snnc_lower_line): initial potential */
 } fit_data;
 
 static int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
@@ -162,7 +165,7 @@ static double sim_error(const snnc_neuron *u, const fit_data *d, int *counts_out
 {
     double e = 0;
     for (int s = 0; s < d->nseq; s++) {
-        int64_t V = u->v0;
+        int64_t V = u->v0 + snnc_lower_charge(d->charge, u->threshold);
         for (int t = 0; t < d->T; t++) {
             int64_t Q = d->Q[(size_t)s * d->T + t];
             const int32_t *X = d->X ? d->X + ((size_t)s * d->T + t) * d->W : NULL;
@@ -191,7 +194,7 @@ static double relaxed_error(const gsl_vector *v, void *params)
     const fit_data *d = params;
     double s = gsl_vector_get(v, 0), b = gsl_vector_get(v, 1), e = 0;
     for (int k = 0; k < d->nseq * d->T; k++) {
-        double r = clampd(s * (double)d->Q[k] + b, 0, d->W) - d->target[k];
+        double r = clampd(s * (double)d->Q[k] + b + (k % d->T ? 0 : d->charge), 0, d->W) - d->target[k];
         e += r * r;
     }
     return e;
@@ -368,9 +371,9 @@ static double readout_residual(const snnc_population *P, const snnc_ann *q, cons
             double bias = tr->z[l][k];
             for (int g = 0; g < S->n_groups; g++)
                 bias -= S->scales[(size_t)j * S->n_groups + g] * (double)tr->Pg[l][(size_t)k * S->n_groups + g] +
-                        snnc_lower_offset(q, S, l, j, g, W);
+                        snnc_lower_offset(q, S, l, j, g, W, 1);
             zk = S->scales[(size_t)j * S->n_groups + P->group] * (double)Pk +
-                 snnc_lower_offset(q, S, l, j, P->group, W) + (P->group == 0 ? bias : 0);
+                 snnc_lower_offset(q, S, l, j, P->group, W, 1) + (P->group == 0 ? bias : 0);
         }
         double r = score - zk;
         e += r * r;
@@ -504,7 +507,9 @@ static void targets(const snnc_netlist *n, int p, int j, int l, const snnc_ann *
                     const snnc_count_trace *tr, int64_t stride, int nseq, int T, pop_work *w)
 {
     const snnc_population *P = &n->pops[p];
-    double off = P->role == SNNC_POP_PARTIAL ? snnc_lower_offset(q, S, l, j, P->group, n->window) : 0;
+    bool partial = P->role == SNNC_POP_PARTIAL;
+    double off[2] = {partial ? snnc_lower_offset(q, S, l, j, P->group, n->window, 0) : 0,
+                     partial ? snnc_lower_offset(q, S, l, j, P->group, n->window, 1) : 0};
     int64_t B = tr->batch;
     int H = P->n;
     for (int s = 0; s < nseq; s++)
@@ -513,8 +518,8 @@ static void targets(const snnc_netlist *n, int p, int j, int l, const snnc_ann *
             if (P->role == SNNC_POP_PARTIAL) {
                 int64_t Pg = group_sum(tr, S, l, o, P->group);
                 w->Q[k] = P->sign * Pg;
-                w->target[k] = partial_count(n, p, j, S, off, Pg);
-                w->z[k] = partial_value(n, p, j, S, off, Pg);
+                w->target[k] = partial_count(n, p, j, S, off[t > 0], Pg);
+                w->z[k] = partial_value(n, p, j, S, off[t > 0], Pg);
                 continue;
             }
             w->Q[k] = P->sign * tr->P[l][o];
@@ -546,18 +551,23 @@ static double fit_neuron(snnc_netlist *n, int p, int j, const snnc_ann *q, const
     else
         spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, 0, S->n_cols, w->X);
     /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5) */
-    fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split};
-    snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
+    double s, b, c0;
+    snnc_lower_line(n, p, j, q, S, &s, &b, &c0);
+    fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split, c0};
+    /* v0 holds the rounding potential and the step-0 charge; u the former */
+    snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j],
+                     P->v0[j] - snnc_lower_charge(c0, P->threshold[j])};
     /* Partial neurons keep the analytic parameters of their unit (choose_units:
      * no bias but their group's offset, floor 0, rounding v0): fitting them
      * did no better in closed loop (docs/CONVERSION.md §5) and was most of a
      * large split network's matching time. */
     if (fit && !partial) {
-        double s, b, e;
-        snnc_lower_line(n, p, j, q, S, &s, &b);
+        double e;
         fit_relaxed(&d, &s, &b);
         u = fit_integer(&d, u, s, b, &e);
-        snnc_neuron_store(P, j, u);
+        snnc_neuron stored = u;
+        stored.v0 += snnc_lower_charge(c0, u.threshold);
+        snnc_neuron_store(P, j, stored);
     }
     double err = sim_error(&u, &d, cv ? w->cnt : NULL);
     if (cv) {
@@ -674,20 +684,25 @@ static double partial_range(const snnc_netlist *n, int p, int j, const snnc_ann 
     const snnc_population *P = &n->pops[p];
     int64_t B = tr->batch;
     int l = snnc_lower_layer_of(n, p);
-    double s = snnc_lower_scale(S, j, P->group), off = snnc_lower_offset(q, S, l, j, P->group, n->window);
+    double s = snnc_lower_scale(S, j, P->group);
+    double off[2] = {snnc_lower_offset(q, S, l, j, P->group, n->window, 0),
+                     snnc_lower_offset(q, S, l, j, P->group, n->window, 1)};
     size_t m = 0;
     for (int t = 0; t < T; t++)
         for (int64_t b = 0; b < B; b++) {
             size_t o = ((size_t)t * B + b) * P->n + j;
-            v[m++] = fmax(P->sign * (s * (double)tr->Pg[l][o * S->n_groups + P->group] + off), 0);
+            v[m++] = fmax(P->sign * (s * (double)tr->Pg[l][o * S->n_groups + P->group] + off[t > 0]), 0);
         }
     qsort(v, m, sizeof *v, cmp_double);
     return m ? v[(size_t)floor(0.999 * (double)(m - 1))] : 0;
 }
 
-static void set_analytic(snnc_population *P, int j, double s, double b, int W)
+/* snnc_neuron_init's parameters, the step-0 charge c0 added to v0. */
+static void set_analytic(snnc_population *P, int j, double s, double b, double c0, int W)
 {
-    snnc_neuron_store(P, j, snnc_neuron_init(s, b, W));
+    snnc_neuron u = snnc_neuron_init(s, b, W);
+    u.v0 += snnc_lower_charge(c0, u.threshold);
+    snnc_neuron_store(P, j, u);
 }
 
 /* The smallest code c (1..SNNC_PARTIAL_CODE_MAX) whose W c unit holds `range`. */
@@ -709,12 +724,13 @@ static double unit_error(const snnc_ann *q, const snnc_layer_constraints *st, co
     int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps, H = L->n_out, G = S->n_groups;
     double a_out = S->activity_range > 0 ? S->activity_range : 1, e = 0;
     int64_t B = tr->batch;
-    double *off = malloc(((size_t)H * G + 1) * sizeof *off);
+    size_t HG = (size_t)H * G; /* [step 0 | later steps] */
+    double *off = malloc((2 * HG + 1) * sizeof *off);
     if (!off)
         return INFINITY;
-    for (int j = 0; j < H; j++)
-        for (int g = 0; g < G; g++)
-            off[(size_t)j * G + g] = snnc_lower_offset(q, S, l, j, g, W);
+    for (size_t k = 0; k < HG; k++)
+        for (int t = 0; t < 2; t++)
+            off[t * HG + k] = snnc_lower_offset(q, S, l, (int)(k / G), (int)(k % G), W, t);
     for (int t = 0; t < T; t++)
         for (int64_t b = 0; b < B; b++)
             for (int j = 0; j < H; j++) {
@@ -725,7 +741,7 @@ static double unit_error(const snnc_ann *q, const snnc_layer_constraints *st, co
                         int sign = sg ? -1 : 1;
                         double u = unit * code_for(rg[(size_t)j * 2 * G + 2 * g + sg], unit, W);
                         double v = sign * (S->scales[(size_t)j * G + g] * (double)tr->Pg[l][o * G + g] +
-                                           off[(size_t)j * G + g]) / u;
+                                           off[(t > 0) * HG + (size_t)j * G + g]) / u;
                         z += sign * u * clampd(floor(v + 0.5), 0, W);
                     }
                 double d = count_of(L, z, W, a_out, l == q->n_layers - 1) - tr->cnt[l][o];
@@ -783,9 +799,9 @@ static int choose_units(snnc_netlist *n, const snnc_ann *q, const snnc_layer_con
                 if (P->role == SNNC_POP_PARTIAL)
                     snnc_partial_set_code(n, p, j,
                                           code_for(rg[(size_t)j * 2 * G + 2 * P->group + (P->sign < 0)], P->unit, W));
-                double s, b;
-                snnc_lower_line(n, p, j, q, S, &s, &b);
-                set_analytic(P, j, s, b, W);
+                double s, b, c0;
+                snnc_lower_line(n, p, j, q, S, &s, &b, &c0);
+                set_analytic(P, j, s, b, c0, W);
             }
         }
         free(v), free(rg);

@@ -31,7 +31,7 @@
 static const char usage[] =
     "usage: snnc check MODEL.onnx --target truenorth [--weight-levels N] [--activity-levels L]\n"
     "                  [--fan-in F] [--fan-in-strategy split|prune] [--prune-rescale]\n"
-    "                  [--tanh-coding offset|pair]\n"
+    "                  [--tanh-coding auto|offset|pair]\n"
     "                  [--calib [NAME=]FILE] [--weight-error PCT] [--json] [--strict]\n\n"
     "Inspect MODEL against a target's constraints, per layer (and per neuron where it\n"
     "differs): fan-in against the limit, weight error at the allowed levels and the levels\n"
@@ -43,7 +43,8 @@ static const char usage[] =
     "  --fan-in F             inputs per neuron (default 64 = 256 axons / 4 axon types; 1..64)\n"
     "  --fan-in-strategy S    split (default) or prune, as snnc convert\n"
     "  --prune-rescale        prune: rescale the kept weights to the row's L1 norm\n"
-    "  --tanh-coding C        pair (default) or offset, as snnc convert\n"
+    "  --tanh-coding C        offset, pair, or auto (default; checked as pair: the\n"
+    "                         choice needs the spiking stage), as snnc convert\n"
     "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges, the\n"
     "                         output error and what each constraint costs (class agreement\n"
     "                         and KL from the float network with only the weights, only the\n"
@@ -67,7 +68,7 @@ typedef struct opts {
 /* ------------------------------------------------------------ arguments */
 
 static const char *const fanin_words[] = {"split", "prune", NULL};
-static const char *const tanh_words[] = {"offset", "pair", NULL}; /* snnc_tanh_coding order */
+static const char *const tanh_words[] = {"offset", "pair", "auto", NULL}; /* snnc_tanh_coding order */
 
 static int parse_args(int argc, char **argv, opts *o)
 {

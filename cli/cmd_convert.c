@@ -27,7 +27,7 @@ static const char usage[] =
     "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
     "                    [--seed N] [--scale neuron|layer] [--prune-rescale]\n"
     "                    [--percentile P] [--no-compensate] [--no-range-search]\n"
-    "                    [--tanh-coding offset|pair] [--force]\n\n"
+    "                    [--tanh-coding auto|offset|pair] [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -55,8 +55,12 @@ static const char usage[] =
     "                          data: each layer's range chosen among multiples of it by the\n"
     "                          KL from the float outputs; report.json layers[].range_*)\n"
     "  --tanh-coding C         tanh activities on a pair of channels relu(h), relu(-h)\n"
-    "                          (pair, default) or one offset-coded channel, counts k for\n"
-    "                          h = a (2k/W - 1) (offset: half the channels, coarser)\n"
+    "                          (pair) or one offset-coded channel, counts k for h =\n"
+    "                          a (2k/W - 1) (offset: half the channels, twice the count\n"
+    "                          unit); auto (default): with --calib both are built and the\n"
+    "                          one whose ideal spiking stage agrees better with the float\n"
+    "                          network on the calibration data is kept (report.json\n"
+    "                          tanh_coding_agreement), else pair\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -72,7 +76,7 @@ typedef struct opts {
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
 static const char *const scale_words[] = {"neuron", "layer", NULL};
-static const char *const tanh_words[] = {"offset", "pair", NULL}; /* snnc_tanh_coding order */
+static const char *const tanh_words[] = {"offset", "pair", "auto", NULL}; /* snnc_tanh_coding order */
 
 static int parse_args(int argc, char **argv, opts *o)
 {
@@ -315,7 +319,13 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
     json_object_set_new(r, "calib", calib ? json_string("calib.npy") : json_null());
     json_object_set_new(r, "input_name", json_string(p->ann->input_name));
     json_object_set_new(r, "output_name", json_string(p->ann->output_name));
-    json_object_set_new(r, "constraints", constraints_json(&o->c));
+    snnc_constraints c = o->c;
+    c.tanh_coding = p->tanh_coding; /* auto resolved: simulate OUTDIR rebuilds this one */
+    json_object_set_new(r, "constraints", constraints_json(&c));
+    json_object_set_new(r, "tanh_coding_agreement",
+                        p->tanh_agreement[0] >= 0 ? json_pack("{s:f, s:f}", "offset", p->tanh_agreement[0],
+                                                              "pair", p->tanh_agreement[1])
+                                                  : json_null());
     json_object_set_new(r, "cores", json_integer(p->mapping->report.n_cores));
     json_object_set_new(r, "power_w", json_copy(json_object_get(power, "total_w")));
     json_object_set_new(r, "energy_per_sample_j", json_copy(json_object_get(power, "energy_j")));

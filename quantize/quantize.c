@@ -33,7 +33,7 @@ void snnc_constraints_default(snnc_constraints *c)
         .seed = 1,
         .compensate = true,
         .range_search = true,
-        .tanh_coding = SNNC_TANH_PAIR,
+        .tanh_coding = SNNC_TANH_AUTO,
     };
 }
 

@@ -17,8 +17,10 @@ typedef enum { SNNC_FANIN_SPLIT, SNNC_FANIN_PRUNE, SNNC_FANIN_COUNT } snnc_fanin
 /* How a tanh layer's signed activity travels (docs/CONVERSION.md §3):
  * offset, one channel of counts k in 0..W standing for h = a (2k/W - 1)
  * (`levels` levels over [-a, a]); pair, two channels relu(h), relu(-h)
- * (2 (levels - 1) + 1 levels). */
-typedef enum { SNNC_TANH_OFFSET, SNNC_TANH_PAIR, SNNC_TANH_CODING_COUNT } snnc_tanh_coding;
+ * (2 (levels - 1) + 1 levels); auto, the one whose ideal spiking stage
+ * agrees better with the float network on the calibration data
+ * (mapper/pipeline.c; snnc_constrain alone takes it as pair). */
+typedef enum { SNNC_TANH_OFFSET, SNNC_TANH_PAIR, SNNC_TANH_AUTO, SNNC_TANH_CODING_COUNT } snnc_tanh_coding;
 
 typedef struct snnc_constraints {
     int weight_levels;      /* 16: codes -8..7; 0 = weights not quantised */
@@ -38,7 +40,7 @@ typedef struct snnc_constraints {
                              * the percentile range by the whole network's KL from the
                              * float outputs on the calibration batch (docs/QUANTIZE.md
                              * §4a); default true */
-    snnc_tanh_coding tanh_coding; /* default pair (measured better: docs/CONVERSION.md §3) */
+    snnc_tanh_coding tanh_coding; /* default auto (docs/CONVERSION.md §3) */
 } snnc_constraints;
 
 void snnc_constraints_default(snnc_constraints *c); /* TrueNorth's: 16, 16, 64 */

@@ -138,6 +138,13 @@ static float weight_at(const snnc_ann_layer *L, int j, int i)
     return i < L->n_in ? L->W[(size_t)j * L->n_in + i] : L->U[(size_t)j * L->n_out + (i - L->n_in)];
 }
 
+/* Spike channels of an activity of network q: two for a signed pair, one
+ * for a nonnegative or offset-coded activity (docs/QUANTIZE.md §6). */
+static int spike_channels(const snnc_act_quant *a, const snnc_ann *q)
+{
+    return a->levels > 0 && a->lo < 0 && !snnc_act_offset(a, snnc_lower_window(q)) ? 2 : 1;
+}
+
 /* Non-zero inputs and relative count-domain weight error of every neuron
  * (docs/QUANTIZE.md §1: W' = w a_in / a_out, snnc_constraints_colf). */
 static int neuron_figures(layer_fig *f)
@@ -746,8 +753,8 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     for (int l = 0; !rc && l < n; l++) {
         F[l] = (layer_fig){.L = &a->layers[l], .S = &S[l], .cols = S[l].n_cols, .groups = S[l].n_groups};
         const snnc_act_quant *in = l ? &q->layers[l - 1].out_q : &q->in_q, *out = &q->layers[l].out_q;
-        F[l].ch_in = in->levels > 0 && in->lo < 0 ? 2 : 1;
-        F[l].ch_out = out->levels > 0 && out->lo < 0 ? 2 : 1;
+        F[l].ch_in = spike_channels(in, q);
+        F[l].ch_out = spike_channels(out, q);
         F[l].cols_ch = F[l].L->n_in * F[l].ch_in +
                        (F[l].L->role == SNNC_ANN_RECURRENT ? F[l].L->n_out * F[l].ch_out : 0);
         F[l].pop_cores = calloc((size_t)F[l].groups + 1, sizeof *F[l].pop_cores);

@@ -1387,14 +1387,15 @@ static void test_refusals(void)
  * quantiser is 16 levels over [-a, a] (pair: 31); an offset-coded column's
  * a_in is the span 2a, so its float weight is s c a_out / (2 a_in): U = s c
  * / 2, the readout's W = s c a_y / (2 a_h); x columns keep s c a_h / a_x.
- * The constrained network's hidden values are on the grid a (2k/15 - 1). */
+ * The constrained network's hidden values are on the grid a (2k/15 - 1).
+ * The default, auto, is a pair here (the choice needs the spiking stage). */
 static void test_tanh_offset_quantiser(void)
 {
     const int steps = 4, B = 8;
     snnc_ann *a = random_elman(10, 30, 3, steps, SNNC_ACT_TANH);
     snnc_tensor *x = random_input(B, steps, 10);
     snnc_constraints c = defaults();
-    CU_ASSERT_EQUAL(c.tanh_coding, SNNC_TANH_PAIR); /* the default */
+    CU_ASSERT_EQUAL(c.tanh_coding, SNNC_TANH_AUTO); /* the default: constrain alone takes it as pair */
     snnc_ann *q = NULL;
     snnc_layer_constraints *S = NULL;
     int n = 0;

@@ -550,10 +550,12 @@ static double fit_neuron(snnc_netlist *n, int p, int j, const snnc_ann *q, const
                      S->group_start[P->group + 1], w->X);
     else
         spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, 0, S->n_cols, w->X);
-    /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5) */
     double s, b, c0;
     snnc_lower_line(n, p, j, q, S, &s, &b, &c0);
-    fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split, c0};
+    /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5); so
+     * is an offset-coded tanh neuron, its lower clamp a relu per window (§3) */
+    fit_data d = {W, T, nseq, w->Q, w->X, w->target,
+                  partial || final_of_split || snnc_lower_offset_coded(q, l), c0};
     /* v0 holds the rounding potential and the step-0 charge; u the former */
     snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j],
                      P->v0[j] - snnc_lower_charge(c0, P->threshold[j])};

@@ -239,7 +239,8 @@ static void init_params(snnc_netlist *n, int p, const snnc_ann *q, const snnc_la
 
 /* A linear readout read from the membranes: one common threshold K over
  * all its populations (scores comparable across classes and summed over a
- * split readout's groups), mult_j ~ s_jg K, the bias on group 0 only. */
+ * split readout's groups), mult_j ~ s_jg K, the bias on group 0 only, each
+ * group's offset-coded columns' constant on that group. */
 static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann *q, int l,
                          const snnc_layer_constraints *S)
 {
@@ -249,7 +250,10 @@ static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann *
     for (int j = 0; j < L->n_out; j++) {
         for (int g = 0; g < S->n_groups; g++)
             smax = fmax(smax, fabs(S->scales[(size_t)j * S->n_groups + g]));
-        bmax = fmax(bmax, fabs(L->b[j] * window / a_out + snnc_lower_offset(q, S, l, j, 0, window, 1)));
+        double b = L->b[j] * window / a_out;
+        for (int g = 0; g < S->n_groups; g++)
+            b += snnc_lower_offset(q, S, l, j, g, window, 1);
+        bmax = fmax(bmax, fabs(b));
     }
     double K = smax > 0 ? SNNC_MULT_MAX / smax : 1024;
     if (bmax > 0)

@@ -433,4 +433,6 @@ void snnc_outdir_constraints(const json_t *r, snnc_constraints *c)
     c->compensate = json_is_true(json_object_get(o, "compensate"));
     c->prune_rescale = json_is_true(json_object_get(o, "prune_rescale"));
     c->range_search = json_is_true(json_object_get(o, "range_search")); /* absent: older report */
+    const char *tc = json_string_value(json_object_get(o, "tanh_coding")); /* absent: older report, a pair */
+    c->tanh_coding = tc && !strcmp(tc, "offset") ? SNNC_TANH_OFFSET : SNNC_TANH_PAIR;
 }

@@ -31,6 +31,7 @@
 static const char usage[] =
     "usage: snnc check MODEL.onnx --target truenorth [--weight-levels N] [--activity-levels L]\n"
     "                  [--fan-in F] [--fan-in-strategy split|prune] [--prune-rescale]\n"
+    "                  [--tanh-coding auto|offset|pair]\n"
     "                  [--calib [NAME=]FILE] [--weight-error PCT] [--json] [--strict]\n\n"
     "Inspect MODEL against a target's constraints, per layer (and per neuron where it\n"
     "differs): fan-in against the limit, weight error at the allowed levels and the levels\n"
@@ -42,6 +43,8 @@ static const char usage[] =
     "  --fan-in F             inputs per neuron (default 64 = 256 axons / 4 axon types; 1..64)\n"
     "  --fan-in-strategy S    split (default) or prune, as snnc convert\n"
     "  --prune-rescale        prune: rescale the kept weights to the row's L1 norm\n"
+    "  --tanh-coding C        offset, pair, or auto (default; checked as pair: the\n"
+    "                         choice needs the spiking stage), as snnc convert\n"
     "  --calib [NAME=]FILE    calibration input batch (.npy/.pb) for activity ranges, the\n"
     "                         output error and what each constraint costs (class agreement\n"
     "                         and KL from the float network with only the weights, only the\n"
@@ -65,12 +68,13 @@ typedef struct opts {
 /* ------------------------------------------------------------ arguments */
 
 static const char *const fanin_words[] = {"split", "prune", NULL};
+static const char *const tanh_words[] = {"offset", "pair", "auto", NULL}; /* snnc_tanh_coding order */
 
 static int parse_args(int argc, char **argv, opts *o)
 {
     *o = (opts){.weight_error_pct = 1};
     snnc_constraints_default(&o->c);
-    int fanin = o->c.fanin == SNNC_FANIN_PRUNE;
+    int fanin = o->c.fanin == SNNC_FANIN_PRUNE, tanh_coding = (int)o->c.tanh_coding;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--json", &o->json),
         SNNC_OPT_FLAG_("--strict", &o->strict),
@@ -80,12 +84,14 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_REAL_("--weight-error", &o->weight_error_pct, 0, 100),
         SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
         SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
+        SNNC_OPT_CHOICE_("--tanh-coding", &tanh_coding, tanh_words),
         SNNC_OPT_TEXT_("--target", &o->target),
         SNNC_OPT_ONCE_("--calib", &o->calib, "an Elman network has one input"),
         SNNC_OPT_END,
     };
     int st = snnc_cli_parse("check", usage, argc, argv, table, &o->model, &o->help);
     o->c.fanin = fanin ? SNNC_FANIN_PRUNE : SNNC_FANIN_SPLIT;
+    o->c.tanh_coding = (snnc_tanh_coding)tanh_coding;
     if (st || o->help)
         return st;
     if (!o->model)
@@ -132,8 +138,15 @@ static float weight_at(const snnc_ann_layer *L, int j, int i)
     return i < L->n_in ? L->W[(size_t)j * L->n_in + i] : L->U[(size_t)j * L->n_out + (i - L->n_in)];
 }
 
+/* Spike channels of an activity of network q: two for a signed pair, one
+ * for a nonnegative or offset-coded activity (docs/QUANTIZE.md §6). */
+static int spike_channels(const snnc_act_quant *a, const snnc_ann *q)
+{
+    return a->levels > 0 && a->lo < 0 && !snnc_act_offset(a, snnc_lower_window(q)) ? 2 : 1;
+}
+
 /* Non-zero inputs and relative count-domain weight error of every neuron
- * (docs/QUANTIZE.md §1: W' = w a_in / a_out, h columns factor 1). */
+ * (docs/QUANTIZE.md §1: W' = w a_in / a_out, snnc_constraints_colf). */
 static int neuron_figures(layer_fig *f)
 {
     const snnc_ann_layer *L = f->L;
@@ -142,12 +155,11 @@ static int neuron_figures(layer_fig *f)
     f->err = calloc((size_t)L->n_out, sizeof *f->err);
     if (!f->nz || !f->err)
         return SNNC_ENOMEM;
-    double colf = S->activity_range > 0 ? (double)S->in_range / S->activity_range : 1;
     for (int j = 0; j < L->n_out; j++) {
         double d = 0, n2 = 0;
         for (int g = 0; g < S->n_groups; g++)
             for (int i = S->group_start[g]; i < S->group_start[g + 1]; i++) {
-                double w = weight_at(L, j, i) * (i < L->n_in ? colf : 1.0);
+                double w = weight_at(L, j, i) * snnc_constraints_colf(S, L->n_in, i);
                 double q = S->codes ? (double)S->scales[(size_t)j * S->n_groups + g] *
                                           S->codes[(size_t)j * S->n_cols + i]
                                     : w;
@@ -741,8 +753,8 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     for (int l = 0; !rc && l < n; l++) {
         F[l] = (layer_fig){.L = &a->layers[l], .S = &S[l], .cols = S[l].n_cols, .groups = S[l].n_groups};
         const snnc_act_quant *in = l ? &q->layers[l - 1].out_q : &q->in_q, *out = &q->layers[l].out_q;
-        F[l].ch_in = in->levels > 0 && in->lo < 0 ? 2 : 1;
-        F[l].ch_out = out->levels > 0 && out->lo < 0 ? 2 : 1;
+        F[l].ch_in = spike_channels(in, q);
+        F[l].ch_out = spike_channels(out, q);
         F[l].cols_ch = F[l].L->n_in * F[l].ch_in +
                        (F[l].L->role == SNNC_ANN_RECURRENT ? F[l].L->n_out * F[l].ch_out : 0);
         F[l].pop_cores = calloc((size_t)F[l].groups + 1, sizeof *F[l].pop_cores);

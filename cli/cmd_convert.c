@@ -26,7 +26,8 @@ static const char usage[] =
     "                    [--weight-levels 16] [--activity-levels 16] [--fan-in 64]\n"
     "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
     "                    [--seed N] [--scale neuron|layer] [--prune-rescale]\n"
-    "                    [--percentile P] [--no-compensate] [--no-range-search] [--force]\n\n"
+    "                    [--percentile P] [--no-compensate] [--no-range-search]\n"
+    "                    [--tanh-coding auto|offset|pair] [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -53,6 +54,13 @@ static const char usage[] =
     "  --no-range-search       activity ranges at the percentile (default with calibration\n"
     "                          data: each layer's range chosen among multiples of it by the\n"
     "                          KL from the float outputs; report.json layers[].range_*)\n"
+    "  --tanh-coding C         tanh activities on a pair of channels relu(h), relu(-h)\n"
+    "                          (pair) or one offset-coded channel, counts k for h =\n"
+    "                          a (2k/W - 1) (offset: half the channels, twice the count\n"
+    "                          unit); auto (default): with --calib both are built and the\n"
+    "                          one whose ideal spiking stage agrees better with the float\n"
+    "                          network on the calibration data is kept (report.json\n"
+    "                          tanh_coding_agreement), else pair\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -68,6 +76,7 @@ typedef struct opts {
 static const char *const fanin_words[] = {"split", "prune", NULL};
 static const char *const rounding_words[] = {"nearest", "stochastic", NULL};
 static const char *const scale_words[] = {"neuron", "layer", NULL};
+static const char *const tanh_words[] = {"offset", "pair", "auto", NULL}; /* snnc_tanh_coding order */
 
 static int parse_args(int argc, char **argv, opts *o)
 {
@@ -75,7 +84,7 @@ static int parse_args(int argc, char **argv, opts *o)
     snnc_constraints_default(&o->c);
     long long seed = (long long)o->c.seed;
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
-    int scale = o->c.scale == SNNC_SCALE_LAYER;
+    int scale = o->c.scale == SNNC_SCALE_LAYER, tanh_coding = (int)o->c.tanh_coding;
     bool no_compensate = false, no_range_search = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--force", &o->force),
@@ -90,6 +99,7 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_CHOICE_("--fan-in-strategy", &fanin, fanin_words),
         SNNC_OPT_CHOICE_("--rounding", &rounding, rounding_words),
         SNNC_OPT_CHOICE_("--scale", &scale, scale_words),
+        SNNC_OPT_CHOICE_("--tanh-coding", &tanh_coding, tanh_words),
         SNNC_OPT_FLAG_("--prune-rescale", &o->c.prune_rescale),
         SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, SNNC_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
@@ -105,6 +115,7 @@ static int parse_args(int argc, char **argv, opts *o)
     o->c.scale = scale ? SNNC_SCALE_LAYER : SNNC_SCALE_NEURON;
     o->c.compensate = o->c.compensate && !no_compensate;
     o->c.range_search = !no_range_search;
+    o->c.tanh_coding = (snnc_tanh_coding)tanh_coding;
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))
@@ -163,12 +174,13 @@ static const char *rounding_name(snnc_rounding r)
 
 static json_t *constraints_json(const snnc_constraints *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b}", "weight_levels",
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b, s:s}", "weight_levels",
                      c->weight_levels, "activity_levels", c->activity_levels, "fan_in", c->fan_in,
                      "fan_in_strategy", fanin_name(c->fanin), "rounding", rounding_name(c->rounding),
                      "seed", (json_int_t)c->seed, "percentile", c->percentile, "scale",
                      c->scale == SNNC_SCALE_LAYER ? "layer" : "neuron", "compensate",
-                     c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search);
+                     c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search,
+                     "tanh_coding", tanh_words[c->tanh_coding]);
 }
 
 static json_t *layers_json(const snnc_pipeline *p)
@@ -312,7 +324,13 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
     json_object_set_new(r, "calib", calib ? json_string("calib.npy") : json_null());
     json_object_set_new(r, "input_name", json_string(p->ann->input_name));
     json_object_set_new(r, "output_name", json_string(p->ann->output_name));
-    json_object_set_new(r, "constraints", constraints_json(&o->c));
+    snnc_constraints c = o->c;
+    c.tanh_coding = p->tanh_coding; /* auto resolved: simulate OUTDIR rebuilds this one */
+    json_object_set_new(r, "constraints", constraints_json(&c));
+    json_object_set_new(r, "tanh_coding_agreement",
+                        p->tanh_agreement[0] >= 0 ? json_pack("{s:f, s:f}", "offset", p->tanh_agreement[0],
+                                                              "pair", p->tanh_agreement[1])
+                                                  : json_null());
     json_object_set_new(r, "cores", json_integer(p->mapping->report.n_cores));
     json_object_set_new(r, "power_w", json_copy(json_object_get(power, "total_w")));
     json_object_set_new(r, "energy_per_sample_j", json_copy(json_object_get(power, "energy_j")));

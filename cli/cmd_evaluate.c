@@ -88,14 +88,17 @@ static json_t *accuracy(const int64_t *cls, const int64_t *labels, int64_t B)
 }
 
 /* Ideal-stage hidden values [T][B][H] of the recurrent layer: the signed
- * counts of its population(s) times activity_range / W (count domain). */
+ * counts of its population(s) times activity_range / W (count domain); an
+ * offset-coded layer's counts k stand for a (2k/W - 1). */
 static float *ideal_hidden(const snnc_pipeline *p, const snnc_sim_result *r, int lrec)
 {
     const snnc_netlist *n = p->netlist;
     int T = n->steps, H = p->ann->layers[lrec].n_out;
     int64_t B = r->batch;
     float *h = calloc((size_t)T * (size_t)B * (size_t)H, sizeof *h);
-    double step = (double)p->stats[lrec].activity_range / n->window;
+    double step = (double)p->stats[lrec].activity_range / n->window, base = 0;
+    if (snnc_lower_offset_coded(p->constrained, lrec))
+        base = -(double)p->stats[lrec].activity_range, step *= 2;
     for (int pop = 0; h && pop < n->n_pops; pop++) {
         if (snnc_lower_layer_of(n, pop) != lrec || n->pops[pop].role == SNNC_POP_PARTIAL)
             continue; /* a split layer's partial sums are not its output */
@@ -103,7 +106,7 @@ static float *ideal_hidden(const snnc_pipeline *p, const snnc_sim_result *r, int
             for (int64_t b = 0; b < B; b++)
                 for (int j = 0; j < H && j < n->pops[pop].n; j++)
                     h[((size_t)t * B + b) * H + j] +=
-                        (float)(n->pops[pop].sign * step *
+                        (float)(base + n->pops[pop].sign * step *
                                 r->counts[((size_t)t * B + b) * r->n_neurons + r->pop_offset[pop] + j]);
     }
     return h;

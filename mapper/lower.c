@@ -167,34 +167,93 @@ void snnc_partial_set_code(snnc_netlist *n, int p, int j, int c)
     }
 }
 
-/* Analytic parameters of a layer's population (sign p->sign): unsplit
- * layers scale s_j and the bias; a split layer's partial population
- * s_jg / unit (code 1) and no bias, its final population the unit and the
- * bias. */
-static void init_params(snnc_population *p, const snnc_ann_layer *L, const snnc_layer_constraints *S,
-                        int window)
+int snnc_lower_window(const snnc_ann *q)
 {
+    return q->in_q.lo < 0 ? (q->in_q.levels - 1) / 2 : q->in_q.levels - 1;
+}
+
+double snnc_lower_offset(const snnc_ann *q, const snnc_layer_constraints *S, int l, int j, int g, int W, int t)
+{
+    const snnc_ann_layer *L = &q->layers[l];
+    int lo = S->n_groups > 1 ? S->group_start[g] : 0, hi = S->n_groups > 1 ? S->group_start[g + 1] : S->n_cols;
+    int64_t C = 0;
+    for (int i = lo; i < hi; i++) /* h_0 = 0: no h column at step 0 */
+        if (i < L->n_in ? S->x_offset : S->h_offset && t > 0)
+            C += S->codes[(size_t)j * S->n_cols + i];
+    return -0.5 * W * snnc_lower_scale(S, j, g) * (double)C;
+}
+
+bool snnc_lower_offset_coded(const snnc_ann *q, int l)
+{
+    return q->layers[l].act == SNNC_ACT_TANH && snnc_act_offset(&q->layers[l].out_q, snnc_lower_window(q));
+}
+
+/* The line at step t (snnc_lower_line). */
+static void line_at(const snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *S, int t,
+                    double *s, double *b)
+{
+    const snnc_population *P = &n->pops[p];
+    int l = snnc_lower_layer_of(n, p), W = n->window;
+    const snnc_ann_layer *L = &q->layers[l];
     double a_out = S->activity_range > 0 ? S->activity_range : 1;
-    bool partial = p->role == SNNC_POP_PARTIAL, split = S->n_groups > 1;
-    for (int j = 0; j < p->n; j++) {
-        double s = partial ? snnc_lower_scale(S, j, p->group) / p->unit : split ? p->unit : snnc_lower_scale(S, j, 0);
-        double b = partial ? 0 : p->sign * L->b[j] * window / a_out;
-        snnc_neuron_store(p, j, snnc_neuron_init(s, b, window));
+    if (P->role == SNNC_POP_PARTIAL) {
+        double u = snnc_partial_unit(n, p, j);
+        *s = snnc_lower_scale(S, j, P->group) / u;
+        *b = P->sign * snnc_lower_offset(q, S, l, j, P->group, W, t) / u;
+        return;
+    }
+    bool split = S->n_groups > 1;
+    *s = split ? P->unit : snnc_lower_scale(S, j, 0);
+    *b = P->sign * (L->b[j] * W / a_out + (split ? 0 : snnc_lower_offset(q, S, l, j, 0, W, t)));
+    if (snnc_lower_offset_coded(q, l)) { /* k = z'/2 + W/2, a hard tanh on 0..W */
+        *s /= 2;
+        *b = *b / 2 + W / 2.0;
+    }
+}
+
+void snnc_lower_line(const snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *S,
+                     double *s, double *b, double *charge)
+{
+    double s0, b0;
+    line_at(n, p, j, q, S, 1, s, b);
+    line_at(n, p, j, q, S, 0, &s0, &b0);
+    *charge = b0 - *b;
+}
+
+int32_t snnc_lower_charge(double charge, int32_t threshold)
+{
+    return (int32_t)floor(charge * threshold + 0.5);
+}
+
+/* Analytic parameters of population p (snnc_lower_line). */
+static void init_params(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer_constraints *S)
+{
+    for (int j = 0; j < n->pops[p].n; j++) {
+        double s, b, c0;
+        snnc_lower_line(n, p, j, q, S, &s, &b, &c0);
+        snnc_neuron u = snnc_neuron_init(s, b, n->window);
+        u.v0 += snnc_lower_charge(c0, u.threshold);
+        snnc_neuron_store(&n->pops[p], j, u);
     }
 }
 
 /* A linear readout read from the membranes: one common threshold K over
  * all its populations (scores comparable across classes and summed over a
- * split readout's groups), mult_j ~ s_jg K, the bias on group 0 only. */
-static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann_layer *L,
+ * split readout's groups), mult_j ~ s_jg K, the bias on group 0 only, each
+ * group's offset-coded columns' constant on that group. */
+static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann *q, int l,
                          const snnc_layer_constraints *S)
 {
+    const snnc_ann_layer *L = &q->layers[l];
     int window = n->window;
     double a_out = S->activity_range > 0 ? S->activity_range : 1, smax = 0, bmax = 0;
     for (int j = 0; j < L->n_out; j++) {
         for (int g = 0; g < S->n_groups; g++)
             smax = fmax(smax, fabs(S->scales[(size_t)j * S->n_groups + g]));
-        bmax = fmax(bmax, fabs(L->b[j] * window / a_out));
+        double b = L->b[j] * window / a_out;
+        for (int g = 0; g < S->n_groups; g++)
+            b += snnc_lower_offset(q, S, l, j, g, window, 1);
+        bmax = fmax(bmax, fabs(b));
     }
     double K = smax > 0 ? SNNC_MULT_MAX / smax : 1024;
     if (bmax > 0)
@@ -205,7 +264,8 @@ static void init_readout(snnc_netlist *n, int first, int count, const snnc_ann_l
         for (int j = 0; j < p->n; j++) {
             p->threshold[j] = (int32_t)K;
             p->mult[j] = (int32_t)floor(S->scales[(size_t)j * S->n_groups + p->group] * K + 0.5);
-            p->leak[j] = p->group ? 0 : (int32_t)floor(L->b[j] * window / a_out * K / window + 0.5);
+            double b = (p->group ? 0 : L->b[j] * window / a_out) + snnc_lower_offset(q, S, l, j, p->group, window, 1);
+            p->leak[j] = (int32_t)floor(b * K / window + 0.5);
             p->floor[j] = SNNC_THRESHOLD_MAX;
             p->v0[j] = 0;
         }
@@ -263,7 +323,7 @@ static int add_outputs(snnc_netlist *n, const snnc_ann *q, int l, feed *cur)
 {
     const snnc_ann_layer *L = &q->layers[l];
     bool last = l == q->n_layers - 1;
-    cur->n = L->act == SNNC_ACT_TANH ? 2 : 1;
+    cur->n = L->act == SNNC_ACT_TANH && !snnc_lower_offset_coded(q, l) ? 2 : 1;
     for (int s = 0; s < cur->n; s++) {
         cur->pop[s] = add_pop(n, L->name, last && q->output_name[0] ? q->output_name : L->name,
                               last ? SNNC_POP_READOUT : SNNC_POP_HIDDEN, s ? -1 : 1, L->n_out);
@@ -283,9 +343,9 @@ static int build_plain(snnc_netlist *n, const snnc_ann *q, int l, const snnc_lay
         return -1;
     for (int d = 0; d < cur.n; d++) {
         if (n->pops[cur.pop[d]].role == SNNC_POP_READOUT && L->act == SNNC_ACT_NONE)
-            init_readout(n, cur.pop[d], 1, L, S);
+            init_readout(n, cur.pop[d], 1, q, l, S);
         else
-            init_params(&n->pops[cur.pop[d]], L, S, W);
+            init_params(n, cur.pop[d], q, S);
         if (connect_columns(n, cur.pop[d], prev, &cur, W, L, S, 0, S->n_cols))
             return -1;
     }
@@ -315,7 +375,7 @@ static int build_split_readout(snnc_netlist *n, const snnc_ann *q, int l, const 
         if (connect_columns(n, p, prev, &none, 0, L, S, S->group_start[g], S->group_start[g + 1]))
             return -1;
     }
-    init_readout(n, first, S->n_groups, L, S);
+    init_readout(n, first, S->n_groups, q, l, S);
     prev->n = 0;
     return 0;
 }
@@ -342,14 +402,14 @@ static int build_split(snnc_netlist *n, const snnc_ann *q, int l, const snnc_lay
                 return -1;
             n->pops[p].group = g;
             n->pops[p].unit = (float)SNNC_PARTIAL_UNIT;
-            init_params(&n->pops[p], L, S, W);
+            init_params(n, p, q, S);
         }
     feed cur;
     if (add_outputs(n, q, l, &cur))
         return -1;
     for (int d = 0; d < cur.n; d++) {
         n->pops[cur.pop[d]].unit = (float)SNNC_PARTIAL_UNIT;
-        init_params(&n->pops[cur.pop[d]], L, S, W);
+        init_params(n, cur.pop[d], q, S);
         for (int k = 0; k < 2 * G; k++) {
             int p = part0 + k;
             if (add_diag(n, p, cur.pop[d], 1, n->pops[cur.pop[d]].sign * n->pops[p].sign))
@@ -435,7 +495,7 @@ int snnc_lower(const snnc_ann *q, const snnc_layer_constraints *st, int n_st, sn
     int rc = check_lowerable(q, st, n_st, err);
     if (rc)
         return rc;
-    int W = (q->in_q.hi > 0 && q->in_q.lo < 0) ? (q->in_q.levels - 1) / 2 : q->in_q.levels - 1;
+    int W = snnc_lower_window(q);
     if (W < 1 || W > 15)
         return snnc_fail(err, SNNC_EUNSUPPORTED, "lower: window of %d ticks; delays allow 1..15 (activity levels 2..16)",
                          W);

@@ -44,6 +44,27 @@ double snnc_partial_unit(const snnc_netlist *n, int p, int j);
 /* Sets that code c (1..SNNC_PARTIAL_CODE_MAX) on every projection from
  * neuron j of partial population p to its final neuron(s). */
 void snnc_partial_set_code(snnc_netlist *n, int p, int j, int c);
+/* Ticks per step W of the constrained network q (from its input quantiser). */
+int snnc_lower_window(const snnc_ann *q);
+/* Whether layer l's activity is offset-coded (docs/CONVERSION.md §3): a
+ * tanh layer on one channel of counts k in 0..W, h = a (2k/W - 1). */
+bool snnc_lower_offset_coded(const snnc_ann *q, int l);
+/* The constant, in output counts, that the offset-coded columns of group g
+ * (unsplit layers: g = 0, all columns) add to neuron j of layer l at step
+ * t: h = a (2k/W - 1) makes s_jg c_ij (k_i - W/2) of every such column, so
+ * -(W/2) s_jg sum c_ij, folded into the neuron's (or partial's) bias; the
+ * recurrent (h) columns only from step 1 (h_0 = 0, and no spikes). */
+double snnc_lower_offset(const snnc_ann *q, const snnc_layer_constraints *S, int l, int j, int g, int W, int t);
+/* The response line of neuron j of population p of layer S: its count is
+ * clamp(round(s Q + b), 0, W) for code-weighted input spikes Q (partials:
+ * s_jg / unit, the group's offset; final and unsplit neurons: the scale,
+ * b' plus the offsets; offset-coded tanh: halved, + W/2), from step 1 on;
+ * *charge the counts step 0 differs by (the recurrent offsets it does not
+ * have), given to the neuron as initial potential. */
+void snnc_lower_line(const snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *S,
+                     double *s, double *b, double *charge);
+/* That charge in potential: round(charge threshold), added to v0. */
+int32_t snnc_lower_charge(double charge, int32_t threshold);
 /* The ANN layer (-1 for inputs) a population of snnc_lower's netlist realises. */
 int snnc_lower_layer_of(const snnc_netlist *n, int pop);
 
@@ -136,10 +157,11 @@ void snnc_count_trace_free(snnc_count_trace *tr);
 /* One window of layer l in the count domain, as snnc_count_forward computes
  * it: z' of neuron j from u, the signed counts of the layer's inputs (the
  * previous layer's, or the input counts), and h, its own counts of the
- * previous window (NULL at the first or for a feed-forward layer); and the
- * count the layer's quantiser makes of z'. */
-double snnc_count_z(const snnc_ann *q, const snnc_layer_constraints *st, int l, int j, const double *u,
-                    const double *h);
+ * previous window (NULL at the first or for a feed-forward layer), at step t
+ * (offset-coded columns add their constants from step 1); and the count the
+ * layer's quantiser makes of z'. */
+double snnc_count_z(const snnc_ann *q, const snnc_layer_constraints *st, int l, int t, int j,
+                    const double *u, const double *h);
 double snnc_count_of(const snnc_ann *q, const snnc_layer_constraints *st, int l, double z);
 
 /* The per-step gap between the constrained network (its count trace tr)

@@ -36,17 +36,17 @@
 
 /* ------------------------------------------------------------ count domain */
 
-static int act_window(const snnc_act_quant *q)
-{
-    return q->lo < 0 ? (q->levels - 1) / 2 : q->levels - 1;
-}
-
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* The count layer L's quantiser gives for the pre-activation z' (output
+ * counts): relu on 0..W; tanh offset-coded on k in 0..W (h = a (2k/W - 1)),
+ * or signed -W..W (a pair); linear (readout: z' itself). */
 static double count_of(const snnc_ann_layer *L, double z, int W, double a_out, bool last)
 {
     if (L->act == SNNC_ACT_RELU)
         return clampd(floor(z + 0.5), 0, W);
+    if (L->act == SNNC_ACT_TANH && snnc_act_offset(&L->out_q, W))
+        return clampd(floor((tanh(a_out * z / W) / a_out + 1) * W / 2 + 0.5), 0, W);
     if (L->act == SNNC_ACT_TANH)
         return clampd(floor(W * tanh(a_out * z / W) / a_out + 0.5), -W, W);
     return last ? z : clampd(floor(z + 0.5), -W, W);
@@ -55,7 +55,7 @@ static double count_of(const snnc_ann_layer *L, double z, int W, double a_out, b
 /* z' of neuron j of layer L from its inputs u and (recurrent) its previous
  * counts h; *P (and Pg per group, if not NULL) the code-weighted sums. */
 static double row_z(const snnc_ann_layer *L, const snnc_layer_constraints *S, int j, const double *u,
-                    const double *h, int W, double a_out, int64_t *P, int64_t *Pg)
+                    const double *h, int W, double a_out, const double *off, int64_t *P, int64_t *Pg)
 {
     const int8_t *c = S->codes + (size_t)j * S->n_cols;
     double z = L->b[j] * W / a_out;
@@ -68,7 +68,7 @@ static double row_z(const snnc_ann_layer *L, const snnc_layer_constraints *S, in
             else if (h)
                 sum += c[i] * (int64_t)h[i - L->n_in];
         *P += sum;
-        z += S->scales[(size_t)j * S->n_groups + g] * (double)sum;
+        z += S->scales[(size_t)j * S->n_groups + g] * (double)sum + (off ? off[g] : 0);
         if (Pg)
             Pg[g] = sum;
     }
@@ -80,24 +80,28 @@ static double a_out_of(const snnc_layer_constraints *S)
     return S->activity_range > 0 ? S->activity_range : 1;
 }
 
-double snnc_count_z(const snnc_ann *q, const snnc_layer_constraints *st, int l, int j, const double *u,
-                    const double *h)
+double snnc_count_z(const snnc_ann *q, const snnc_layer_constraints *st, int l, int t, int j,
+                    const double *u, const double *h)
 {
     int64_t P;
-    return row_z(&q->layers[l], &st[l], j, u, q->layers[l].role == SNNC_ANN_RECURRENT ? h : NULL,
-                 act_window(&q->in_q), a_out_of(&st[l]), &P, NULL);
+    int W = snnc_lower_window(q);
+    double z = row_z(&q->layers[l], &st[l], j, u, q->layers[l].role == SNNC_ANN_RECURRENT ? h : NULL,
+                     W, a_out_of(&st[l]), NULL, &P, NULL);
+    for (int g = 0; g < st[l].n_groups; g++) /* offset-coded columns' constants at step t */
+        z += snnc_lower_offset(q, &st[l], l, j, g, W, t);
+    return z;
 }
 
 double snnc_count_of(const snnc_ann *q, const snnc_layer_constraints *st, int l, double z)
 {
-    return count_of(&q->layers[l], z, act_window(&q->in_q), a_out_of(&st[l]), l == q->n_layers - 1);
+    return count_of(&q->layers[l], z, snnc_lower_window(q), a_out_of(&st[l]), l == q->n_layers - 1);
 }
 
 int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, const snnc_tensor *input,
                        snnc_count_trace *tr, snnc_err *err)
 {
     memset(tr, 0, sizeof *tr);
-    int ta = q->batch_first ? 1 : 0, T = q->steps, W = act_window(&q->in_q);
+    int ta = q->batch_first ? 1 : 0, T = q->steps, W = snnc_lower_window(q);
     if (!input || input->rank != 3 || input->dims[ta] != T || input->dims[2] != q->n_inputs)
         return snnc_fail(err, SNNC_EINVALID, "calibration input: expected %d steps of %d features", T, q->n_inputs);
     int64_t B = input->dims[1 - ta];
@@ -133,12 +137,18 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
         int Tl = L->role == SNNC_ANN_READOUT ? 1 : T, H = L->n_out;
         double a_out = a_out_of(S);
         size_t cnt = (size_t)Tl * B * H + 1;
+        size_t HG = (size_t)H * S->n_groups; /* offset-coded columns: [step 0 | later steps] */
+        double *off = malloc((2 * HG + 1) * sizeof *off);
+        for (size_t k = 0; off && k < HG; k++)
+            for (int t = 0; t < 2; t++)
+                off[t * HG + k] = snnc_lower_offset(q, S, l, (int)(k / S->n_groups), (int)(k % S->n_groups), W, t);
         tr->P[l] = malloc(cnt * sizeof(int64_t));
         tr->cnt[l] = malloc(cnt * sizeof(double));
         tr->z[l] = malloc(cnt * sizeof(double));
         if (S->n_groups > 1)
             tr->Pg[l] = malloc(cnt * (size_t)S->n_groups * sizeof(int64_t));
-        if (!tr->P[l] || !tr->cnt[l] || !tr->z[l] || (S->n_groups > 1 && !tr->Pg[l])) {
+        if (!off || !tr->P[l] || !tr->cnt[l] || !tr->z[l] || (S->n_groups > 1 && !tr->Pg[l])) {
+            free(off);
             rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
             break;
         }
@@ -149,12 +159,13 @@ int snnc_count_forward(const snnc_ann *q, const snnc_layer_constraints *st, cons
                     const double *u = prev + ((size_t)tp * B + b) * prev_n;
                     const double *h = rec && t > 0 ? tr->cnt[l] + ((size_t)(t - 1) * B + b) * H : NULL;
                     size_t o = ((size_t)t * B + b) * H + j;
-                    double z = row_z(L, S, j, u, h, W, a_out, &tr->P[l][o],
-                                     S->n_groups > 1 ? tr->Pg[l] + o * S->n_groups : NULL);
+                    double z = row_z(L, S, j, u, h, W, a_out, off + (t > 0) * HG + (size_t)j * S->n_groups,
+                                     &tr->P[l][o], S->n_groups > 1 ? tr->Pg[l] + o * S->n_groups : NULL);
                     tr->z[l][o] = z;
                     tr->cnt[l][o] = count_of(L, z, W, a_out, last);
                 }
         }
+        free(off);
         prev = tr->cnt[l];
         prev_n = H;
         prev_T = Tl;
@@ -173,6 +184,7 @@ typedef struct fit_data {
     const int32_t *X;     /* [nseq][T][W] the same per tick (NULL: Q spread evenly) */
     const double *target; /* [nseq][T] counts to reach */
     bool floor0;          /* only floor 0 (a relu per window, no debt carried) */
+    double charge;        /* counts window 0 lacks (snnc_lower_line): initial potential */
 } fit_data;
 
 static int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
@@ -183,7 +195,7 @@ static double sim_error(const snnc_neuron *u, const fit_data *d, int *counts_out
 {
     double e = 0;
     for (int s = 0; s < d->nseq; s++) {
-        int64_t V = u->v0;
+        int64_t V = u->v0 + snnc_lower_charge(d->charge, u->threshold);
         for (int t = 0; t < d->T; t++) {
             int64_t Q = d->Q[(size_t)s * d->T + t];
             const int32_t *X = d->X ? d->X + ((size_t)s * d->T + t) * d->W : NULL;
@@ -212,7 +224,7 @@ static double relaxed_error(const gsl_vector *v, void *params)
     const fit_data *d = params;
     double s = gsl_vector_get(v, 0), b = gsl_vector_get(v, 1), e = 0;
     for (int k = 0; k < d->nseq * d->T; k++) {
-        double r = clampd(s * (double)d->Q[k] + b, 0, d->W) - d->target[k];
+        double r = clampd(s * (double)d->Q[k] + b + (k % d->T ? 0 : d->charge), 0, d->W) - d->target[k];
         e += r * r;
     }
     return e;
@@ -355,19 +367,27 @@ static int64_t group_sum(const snnc_count_trace *tr, const snnc_layer_constraint
     return S->n_groups > 1 ? tr->Pg[l][o * S->n_groups + g] : tr->P[l][o];
 }
 
-/* The count neuron j of partial population p should emit for the group
- * sum Pg: relu(sign s_jg Pg) in the neuron's units, rounded, at most W. */
-static double partial_count(const snnc_netlist *n, int p, int j, const snnc_layer_constraints *S, int64_t Pg)
+/* The group's value of neuron j of partial population p for the group
+ * sum Pg, in the neuron's units: sign (s_jg Pg + o_jg) / unit, o_jg the
+ * group's offset-coded columns' constant (snnc_lower_offset). */
+static double partial_value(const snnc_netlist *n, int p, int j, const snnc_layer_constraints *S, double off,
+                            int64_t Pg)
 {
     const snnc_population *P = &n->pops[p];
-    double v = P->sign * snnc_lower_scale(S, j, P->group) * (double)Pg / snnc_partial_unit(n, p, j);
-    return clampd(floor(v + 0.5), 0, n->window);
+    return P->sign * (snnc_lower_scale(S, j, P->group) * (double)Pg + off) / snnc_partial_unit(n, p, j);
+}
+
+/* The count it should emit: that value rounded, in 0..W. */
+static double partial_count(const snnc_netlist *n, int p, int j, const snnc_layer_constraints *S, double off,
+                            int64_t Pg)
+{
+    return clampd(floor(partial_value(n, p, j, S, off, Pg) + 0.5), 0, n->window);
 }
 
 /* Readout read from the membranes: the score over the window, in units of
  * the common threshold, against z' (a split readout's group g: against
  * s_jg P_jg, plus b' on group 0). */
-static double readout_residual(const snnc_population *P, const snnc_count_trace *tr, int l,
+static double readout_residual(const snnc_population *P, const snnc_ann *q, const snnc_count_trace *tr, int l,
                                const snnc_layer_constraints *S, snnc_match_curve *cv, int W)
 {
     double e = 0;
@@ -377,11 +397,13 @@ static double readout_residual(const snnc_population *P, const snnc_count_trace 
         int64_t Pk = group_sum(tr, S, l, (size_t)k, P->group);
         double score = ((double)P->mult[j] * Pk + (double)W * P->leak[j]) / P->threshold[j];
         double zk = tr->z[l][k];
-        if (S->n_groups > 1) { /* group g: s_jg P_jg, plus the bias b' on group 0 */
+        if (S->n_groups > 1) { /* group g: s_jg P_jg + o_jg, plus the bias b' on group 0 */
             double bias = tr->z[l][k];
             for (int g = 0; g < S->n_groups; g++)
-                bias -= S->scales[(size_t)j * S->n_groups + g] * (double)tr->Pg[l][(size_t)k * S->n_groups + g];
-            zk = S->scales[(size_t)j * S->n_groups + P->group] * (double)Pk + (P->group == 0 ? bias : 0);
+                bias -= S->scales[(size_t)j * S->n_groups + g] * (double)tr->Pg[l][(size_t)k * S->n_groups + g] +
+                        snnc_lower_offset(q, S, l, j, g, W, 1);
+            zk = S->scales[(size_t)j * S->n_groups + P->group] * (double)Pk +
+                 snnc_lower_offset(q, S, l, j, P->group, W, 1) + (P->group == 0 ? bias : 0);
         }
         double r = score - zk;
         e += r * r;
@@ -511,10 +533,13 @@ static void partial_inputs(const snnc_netlist *n, int p, int j, int l, const snn
 /* Targets of neuron j of population P over the calibration sequences: Q its
  * code-weighted input (sign applied), target the count it should emit, z
  * its pre-activation in counts (curves). */
-static void targets(const snnc_netlist *n, int p, int j, int l, const snnc_layer_constraints *S,
+static void targets(const snnc_netlist *n, int p, int j, int l, const snnc_ann *q, const snnc_layer_constraints *S,
                     const snnc_count_trace *tr, int64_t stride, int nseq, int T, pop_work *w)
 {
     const snnc_population *P = &n->pops[p];
+    bool partial = P->role == SNNC_POP_PARTIAL;
+    double off[2] = {partial ? snnc_lower_offset(q, S, l, j, P->group, n->window, 0) : 0,
+                     partial ? snnc_lower_offset(q, S, l, j, P->group, n->window, 1) : 0};
     int64_t B = tr->batch;
     int H = P->n;
     for (int s = 0; s < nseq; s++)
@@ -523,8 +548,8 @@ static void targets(const snnc_netlist *n, int p, int j, int l, const snnc_layer
             if (P->role == SNNC_POP_PARTIAL) {
                 int64_t Pg = group_sum(tr, S, l, o, P->group);
                 w->Q[k] = P->sign * Pg;
-                w->target[k] = partial_count(n, p, j, S, Pg);
-                w->z[k] = P->sign * snnc_lower_scale(S, j, P->group) * (double)Pg / snnc_partial_unit(n, p, j);
+                w->target[k] = partial_count(n, p, j, S, off[t > 0], Pg);
+                w->z[k] = partial_value(n, p, j, S, off[t > 0], Pg);
                 continue;
             }
             w->Q[k] = P->sign * tr->P[l][o];
@@ -547,7 +572,7 @@ static double fit_neuron(snnc_netlist *n, int p, int j, const snnc_ann *q, const
     int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps;
     int64_t B = tr->batch, stride = B > MATCH_SAMPLES ? B / MATCH_SAMPLES : 1;
     int nseq = (int)((B + stride - 1) / stride);
-    targets(n, p, j, l, S, tr, stride, nseq, T, w);
+    targets(n, p, j, l, q, S, tr, stride, nseq, T, w);
     if (final_of_split)
         partial_inputs(n, p, j, l, q, st, tr, stride, nseq, T, w->Q, w->X, w->Xp);
     else if (partial)
@@ -555,20 +580,26 @@ static double fit_neuron(snnc_netlist *n, int p, int j, const snnc_ann *q, const
                      S->group_start[P->group + 1], w->X);
     else
         spike_inputs(P, j, l, q, st, tr, stride, nseq, T, W, 0, S->n_cols, w->X);
-    /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5) */
-    fit_data d = {W, T, nseq, w->Q, w->X, w->target, partial || final_of_split};
-    snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j], P->v0[j]};
+    double s, b, c0;
+    snnc_lower_line(n, p, j, q, S, &s, &b, &c0);
+    /* split layers: floor 0, a relu per window (docs/CONVERSION.md §5); so
+     * is an offset-coded tanh neuron, its lower clamp a relu per window (§3) */
+    fit_data d = {W, T, nseq, w->Q, w->X, w->target,
+                  partial || final_of_split || snnc_lower_offset_coded(q, l), c0};
+    /* v0 holds the rounding potential and the step-0 charge; u the former */
+    snnc_neuron u = {P->threshold[j], P->leak[j], P->mult[j], P->floor[j],
+                     P->v0[j] - snnc_lower_charge(c0, P->threshold[j])};
     /* Partial neurons keep the analytic parameters of their unit (choose_units:
-     * no bias, floor 0, rounding v0): fitting them did no better in closed
-     * loop (docs/CONVERSION.md §5) and was most of a large split network's
-     * matching time. */
+     * no bias but their group's offset, floor 0, rounding v0): fitting them
+     * did no better in closed loop (docs/CONVERSION.md §5) and was most of a
+     * large split network's matching time. */
     if (fit && !partial) {
-        double a_out = S->activity_range > 0 ? S->activity_range : 1;
-        double s = final_of_split ? P->unit : snnc_lower_scale(S, j, 0);
-        double b = P->sign * L->b[j] * W / a_out, e;
+        double e;
         fit_relaxed(&d, &s, &b);
         u = fit_integer(&d, u, s, b, &e);
-        snnc_neuron_store(P, j, u);
+        snnc_neuron stored = u;
+        stored.v0 += snnc_lower_charge(c0, u.threshold);
+        snnc_neuron_store(P, j, stored);
     }
     double err = sim_error(&u, &d, cv ? w->cnt : NULL);
     if (cv) {
@@ -645,7 +676,7 @@ static int match_pop(snnc_netlist *n, int p, const snnc_ann *q, const snnc_layer
     const snnc_ann_layer *L = &q->layers[l];
     const snnc_layer_constraints *S = &st[l];
     if (l == q->n_layers - 1 && L->act == SNNC_ACT_NONE && P->role != SNNC_POP_PARTIAL) {
-        n->residual[p] = readout_residual(P, tr, l, S, cv, W);
+        n->residual[p] = readout_residual(P, q, tr, l, S, cv, W);
         return 0;
     }
     int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps, H = P->n;
@@ -679,26 +710,31 @@ static int cmp_double(const void *a, const void *b)
 
 /* 99.9th percentile of relu(sign s_jg P_jg) over the calibration windows:
  * the output counts neuron j of partial population p must carry. */
-static double partial_range(const snnc_netlist *n, int p, int j, const snnc_layer_constraints *S,
+static double partial_range(const snnc_netlist *n, int p, int j, const snnc_ann *q, const snnc_layer_constraints *S,
                             const snnc_count_trace *tr, int T, double *v)
 {
     const snnc_population *P = &n->pops[p];
     int64_t B = tr->batch;
     int l = snnc_lower_layer_of(n, p);
     double s = snnc_lower_scale(S, j, P->group);
+    double off[2] = {snnc_lower_offset(q, S, l, j, P->group, n->window, 0),
+                     snnc_lower_offset(q, S, l, j, P->group, n->window, 1)};
     size_t m = 0;
     for (int t = 0; t < T; t++)
         for (int64_t b = 0; b < B; b++) {
             size_t o = ((size_t)t * B + b) * P->n + j;
-            v[m++] = fmax(P->sign * s * (double)tr->Pg[l][o * S->n_groups + P->group], 0);
+            v[m++] = fmax(P->sign * (s * (double)tr->Pg[l][o * S->n_groups + P->group] + off[t > 0]), 0);
         }
     qsort(v, m, sizeof *v, cmp_double);
     return m ? v[(size_t)floor(0.999 * (double)(m - 1))] : 0;
 }
 
-static void set_analytic(snnc_population *P, int j, double s, double b, int W)
+/* snnc_neuron_init's parameters, the step-0 charge c0 added to v0. */
+static void set_analytic(snnc_population *P, int j, double s, double b, double c0, int W)
 {
-    snnc_neuron_store(P, j, snnc_neuron_init(s, b, W));
+    snnc_neuron u = snnc_neuron_init(s, b, W);
+    u.v0 += snnc_lower_charge(c0, u.threshold);
+    snnc_neuron_store(P, j, u);
 }
 
 /* The smallest code c (1..SNNC_PARTIAL_CODE_MAX) whose W c unit holds `range`. */
@@ -720,6 +756,13 @@ static double unit_error(const snnc_ann *q, const snnc_layer_constraints *st, co
     int T = L->role == SNNC_ANN_READOUT ? 1 : tr->steps, H = L->n_out, G = S->n_groups;
     double a_out = S->activity_range > 0 ? S->activity_range : 1, e = 0;
     int64_t B = tr->batch;
+    size_t HG = (size_t)H * G; /* [step 0 | later steps] */
+    double *off = malloc((2 * HG + 1) * sizeof *off);
+    if (!off)
+        return INFINITY;
+    for (size_t k = 0; k < HG; k++)
+        for (int t = 0; t < 2; t++)
+            off[t * HG + k] = snnc_lower_offset(q, S, l, (int)(k / G), (int)(k % G), W, t);
     for (int t = 0; t < T; t++)
         for (int64_t b = 0; b < B; b++)
             for (int j = 0; j < H; j++) {
@@ -729,12 +772,14 @@ static double unit_error(const snnc_ann *q, const snnc_layer_constraints *st, co
                     for (int sg = 0; sg < 2; sg++) {
                         int sign = sg ? -1 : 1;
                         double u = unit * code_for(rg[(size_t)j * 2 * G + 2 * g + sg], unit, W);
-                        double v = sign * S->scales[(size_t)j * G + g] * (double)tr->Pg[l][o * G + g] / u;
+                        double v = sign * (S->scales[(size_t)j * G + g] * (double)tr->Pg[l][o * G + g] +
+                                           off[(t > 0) * HG + (size_t)j * G + g]) / u;
                         z += sign * u * clampd(floor(v + 0.5), 0, W);
                     }
                 double d = count_of(L, z, W, a_out, l == q->n_layers - 1) - tr->cnt[l][o];
                 e += d * d;
             }
+    free(off);
     return e / ((double)T * B * H);
 }
 
@@ -761,10 +806,10 @@ static int choose_units(snnc_netlist *n, const snnc_ann *q, const snnc_layer_con
             free(v), free(rg);
             return -1;
         }
-        double top = 0, a_out = S->activity_range > 0 ? S->activity_range : 1;
+        double top = 0;
         for (int p = 0; p < n->n_pops; p++)
             for (int j = 0; n->pops[p].role == SNNC_POP_PARTIAL && snnc_lower_layer_of(n, p) == l && j < H; j++) {
-                double r = partial_range(n, p, j, S, tr, T, v);
+                double r = partial_range(n, p, j, q, S, tr, T, v);
                 rg[(size_t)j * 2 * G + 2 * n->pops[p].group + (n->pops[p].sign < 0)] = r;
                 top = fmax(top, r);
             }
@@ -783,12 +828,12 @@ static int choose_units(snnc_netlist *n, const snnc_ann *q, const snnc_layer_con
                 continue;
             P->unit = (float)unit;
             for (int j = 0; j < P->n; j++) {
-                if (P->role != SNNC_POP_PARTIAL) {
-                    set_analytic(P, j, P->unit, P->sign * L->b[j] * W / a_out, W);
-                    continue;
-                }
-                snnc_partial_set_code(n, p, j, code_for(rg[(size_t)j * 2 * G + 2 * P->group + (P->sign < 0)], P->unit, W));
-                set_analytic(P, j, snnc_lower_scale(S, j, P->group) / snnc_partial_unit(n, p, j), 0, W);
+                if (P->role == SNNC_POP_PARTIAL)
+                    snnc_partial_set_code(n, p, j,
+                                          code_for(rg[(size_t)j * 2 * G + 2 * P->group + (P->sign < 0)], P->unit, W));
+                double s, b, c0;
+                snnc_lower_line(n, p, j, q, S, &s, &b, &c0);
+                set_analytic(P, j, s, b, c0, W);
             }
         }
         free(v), free(rg);

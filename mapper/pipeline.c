@@ -13,6 +13,7 @@
 
 #include "io/file.h"
 #include "ir/error.h"
+#include "ir/tensor.h"
 #include "pipeline.h"
 
 static double now(void)
@@ -142,11 +143,85 @@ int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_
     return rc;
 }
 
+/* Class agreement of p's ideal stage with its float network on x. */
+static int ideal_agreement(const snnc_pipeline *p, const snnc_tensor *x, double *out, snnc_err *err)
+{
+    snnc_tensor *y = NULL;
+    snnc_sim_result r;
+    int rc = snnc_ann_run(p->ann, x, &y, NULL, err);
+    if (!rc)
+        rc = snnc_netlist_simulate(p->netlist, x, p->ann->batch_first, &r, err);
+    if (!rc) {
+        int64_t ok = 0, C = r.n_classes;
+        for (int64_t b = 0; b < r.batch; b++) {
+            int64_t i = 0, k = 0;
+            for (int64_t j = 1; j < C; j++) {
+                i = r.scores[b * C + j] > r.scores[b * C + i] ? j : i;
+                k = snnc_f32(y)[b * C + j] > snnc_f32(y)[b * C + k] ? j : k;
+            }
+            ok += i == k;
+        }
+        *out = r.batch ? (double)ok / (double)r.batch : 0;
+        snnc_sim_result_free(&r);
+    }
+    snnc_tensor_free(y);
+    return rc;
+}
+
+static int build_coded(const void *onnx, size_t size, const char *name, const snnc_tensor *calib,
+                       const snnc_constraints *c, bool map, const char *cmd, snnc_pipeline *p, snnc_err *err);
+
+/* tanh coding auto (docs/CONVERSION.md §3): both codings built, the one of
+ * higher calibration agreement kept. */
 int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
                              const snnc_tensor *calib, const snnc_constraints *c, bool map,
                              const char *cmd, snnc_pipeline *p, snnc_err *err)
 {
+    snnc_constraints cc = *c;
+    if (c->tanh_coding != SNNC_TANH_AUTO)
+        return build_coded(onnx, size, name, calib, c, map, cmd, p, err);
+    cc.tanh_coding = SNNC_TANH_PAIR;
+    int rc = build_coded(onnx, size, name, calib, &cc, map, cmd, p, err);
+    bool tanh = false;
+    for (int l = 0; !rc && l < p->ann->n_layers; l++)
+        tanh = tanh || p->ann->layers[l].act == SNNC_ACT_TANH;
+    if (rc || !tanh || !calib)
+        return rc;
+    snnc_pipeline o;
+    cc.tanh_coding = SNNC_TANH_OFFSET;
+    if (cmd)
+        fprintf(stderr, "snnc %s: tanh coding: pair built; building offset to compare\n", cmd);
+    rc = ideal_agreement(p, calib, &p->tanh_agreement[SNNC_TANH_PAIR], err);
+    if (!rc)
+        rc = build_coded(onnx, size, name, calib, &cc, map, cmd, &o, err);
+    if (!rc && (rc = ideal_agreement(&o, calib, &o.tanh_agreement[SNNC_TANH_OFFSET], err)) != SNNC_OK)
+        snnc_pipeline_free(&o);
+    if (rc) {
+        snnc_pipeline_free(p);
+        return rc;
+    }
+    o.tanh_agreement[SNNC_TANH_PAIR] = p->tanh_agreement[SNNC_TANH_PAIR];
+    bool offset = o.tanh_agreement[SNNC_TANH_OFFSET] > o.tanh_agreement[SNNC_TANH_PAIR];
+    if (cmd)
+        fprintf(stderr, "snnc %s: tanh coding: %s (ideal stage's class agreement with the float network on "
+                "the calibration data: offset %.4f, pair %.4f)\n", cmd, offset ? "offset" : "pair",
+                o.tanh_agreement[SNNC_TANH_OFFSET], o.tanh_agreement[SNNC_TANH_PAIR]);
+    if (offset) {
+        snnc_pipeline_free(p);
+        *p = o;
+    } else {
+        p->tanh_agreement[SNNC_TANH_OFFSET] = o.tanh_agreement[SNNC_TANH_OFFSET];
+        snnc_pipeline_free(&o);
+    }
+    return SNNC_OK;
+}
+
+static int build_coded(const void *onnx, size_t size, const char *name, const snnc_tensor *calib,
+                       const snnc_constraints *c, bool map, const char *cmd, snnc_pipeline *p, snnc_err *err)
+{
     memset(p, 0, sizeof *p);
+    p->tanh_coding = c->tanh_coding;
+    p->tanh_agreement[0] = p->tanh_agreement[1] = -1;
     double t = now();
     int rc = extract(onnx, size, name, calib, p, err);
     if (!rc) {

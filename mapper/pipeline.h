@@ -24,11 +24,17 @@ typedef struct snnc_pipeline {
     snnc_match_curve *curves;      /* NULL without calibration data */
     int n_curves;
     tn_mapping *mapping;           /* TrueNorth placement (map = true) */
+    snnc_tanh_coding tanh_coding;  /* the coding built (auto resolved) */
+    double tanh_agreement[2];      /* auto with a tanh layer and calibration data: the
+                                    * ideal stage's class agreement with the float network
+                                    * on it, [offset, pair]; else -1 */
 } snnc_pipeline;
 
 /* Run the passes on MODEL.onnx.  calib (may be NULL: no response matching,
  * analytic neuron parameters) is an input batch shaped like the model's
- * input.  progress (may be NULL) names the command for stage timings on
+ * input.  c->tanh_coding auto with a tanh layer and calib builds both
+ * codings and keeps the one whose ideal stage agrees better with the float
+ * network's classes on calib (pair on a tie); else auto is pair.  progress (may be NULL) names the command for stage timings on
  * stderr.  Non-finite parameters: SNNC_EINVALID naming the layer; layers
  * the target cannot run or hold: SNNC_EUNSUPPORTED naming the layer. */
 int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,

@@ -67,7 +67,7 @@ static void gap_layer(snnc_step_gap_layer *g, const snnc_ann *q, const snnc_laye
             for (int j = 0; j < H; j++) {
                 size_t o = ((size_t)t * B + b) * H + j;
                 double a = tr->cnt[l][o], y = cur[o], d = y - a;
-                double f = snnc_count_of(q, st, l, snnc_count_z(q, st, l, j, u, h));
+                double f = snnc_count_of(q, st, l, snnc_count_z(q, st, l, t, j, u, h));
                 sd += d, sa += fabs(d), s2 += d * d, sc += fabs(a), so += fabs(y - f);
                 eq += d == 0, oeq += y == f;
             }

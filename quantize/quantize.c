@@ -33,6 +33,7 @@ void snnc_constraints_default(snnc_constraints *c)
         .seed = 1,
         .compensate = true,
         .range_search = true,
+        .tanh_coding = SNNC_TANH_AUTO,
     };
 }
 
@@ -49,8 +50,8 @@ static int check_constraints(const snnc_constraints *c, snnc_err *err)
     if (!(c->percentile > 0 && c->percentile <= 100))
         return snnc_fail(err, SNNC_EUSAGE, "percentile %g: expected (0, 100]", c->percentile);
     if ((unsigned)c->rounding >= SNNC_ROUND_COUNT || (unsigned)c->scale >= SNNC_SCALE_COUNT ||
-        (unsigned)c->fanin >= SNNC_FANIN_COUNT)
-        return snnc_fail(err, SNNC_EUSAGE, "unknown rounding, scale or fan-in strategy");
+        (unsigned)c->fanin >= SNNC_FANIN_COUNT || (unsigned)c->tanh_coding >= SNNC_TANH_CODING_COUNT)
+        return snnc_fail(err, SNNC_EUSAGE, "unknown rounding, scale, fan-in strategy or tanh coding");
     return SNNC_OK;
 }
 
@@ -66,13 +67,21 @@ void snnc_layer_constraints_free(snnc_layer_constraints *s, int n)
     free(s);
 }
 
+double snnc_constraints_colf(const snnc_layer_constraints *S, int n_in, int i)
+{
+    double f = i < n_in ? (S->activity_range > 0 ? (double)S->in_range / S->activity_range : 1) : 1;
+    return f * ((i < n_in ? S->x_offset : S->h_offset) ? 2 : 1);
+}
+
 /* The quantiser of an activity of range `range`: nonnegative (ReLU) on
- * `levels` counts 0..W; signed on a pair of channels, -W..W, i.e.
- * 2 (levels - 1) + 1 values with the same step range / W. */
-static snnc_act_quant act_quant(int levels, float range, bool nonneg)
+ * `levels` counts 0..W; signed and offset-coded on `levels` values over
+ * [-range, range] (one channel of counts k: h = range (2k/W - 1)); signed
+ * on a pair of channels, -W..W, i.e. 2 (levels - 1) + 1 values with the
+ * same step range / W. */
+static snnc_act_quant act_quant(int levels, float range, bool nonneg, bool offset)
 {
     snnc_act_quant q = {levels, nonneg ? 0.0f : -range, range};
-    if (levels > 0 && !nonneg)
+    if (levels > 0 && !nonneg && !offset)
         q.levels = 2 * (levels - 1) + 1;
     return q;
 }
@@ -103,7 +112,7 @@ static float *weight_at(snnc_ann_layer *L, int j, int i)
     return i < L->n_in ? &L->W[(size_t)j * L->n_in + i] : &L->U[(size_t)j * L->n_out + (i - L->n_in)];
 }
 
-static int work_init(layer_work *w, snnc_ann_layer *L, double a_in, double a_out, int groups_max)
+static int work_init(layer_work *w, snnc_ann_layer *L, const snnc_layer_constraints *S, int groups_max)
 {
     w->rows = L->n_out;
     w->cols = L->n_in + (L->role == SNNC_ANN_RECURRENT ? L->n_out : 0);
@@ -117,7 +126,7 @@ static int work_init(layer_work *w, snnc_ann_layer *L, double a_in, double a_out
     if (!w->M || !w->M0 || !w->colf || !w->factor || !w->codes || !w->scales)
         return SNNC_ENOMEM;
     for (int i = 0; i < w->cols; i++)
-        w->colf[i] = i < L->n_in ? a_in / a_out : 1.0;
+        w->colf[i] = snnc_constraints_colf(S, L->n_in, i);
     for (int j = 0; j < w->rows; j++) {
         w->factor[j] = 1;
         for (int i = 0; i < w->cols; i++)
@@ -337,7 +346,7 @@ static int constrain_layer(snnc_ann_layer *L, double a_in, double a_out, const s
         free(ch);
         return SNNC_ENOMEM;
     }
-    st = work_init(&w, L, a_in, a_out, S->n_groups);
+    st = work_init(&w, L, S, S->n_groups);
     S->n_rows = w.rows;
     S->n_cols = w.cols;
     S->fan_in = w.cols;
@@ -410,11 +419,14 @@ static int constrain_all(snnc_ann *q, const snnc_constraints *c, const snnc_q_ra
 {
     uint64_t rng = c->seed;
     double a_prev = r->in;
-    q->in_q = act_quant(c->activity_levels, r->in, !r->in_signed);
+    q->in_q = act_quant(c->activity_levels, r->in, !r->in_signed, false);
+    bool offset = c->tanh_coding == SNNC_TANH_OFFSET && c->activity_levels > 0;
     for (int l = 0; l < q->n_layers; l++) {
         snnc_ann_layer *L = &q->layers[l];
-        S[l].ch_x = (l == 0 ? r->in_signed : q->layers[l - 1].act != SNNC_ACT_RELU) ? 2 : 1;
-        S[l].ch_h = L->role != SNNC_ANN_RECURRENT ? 0 : L->act != SNNC_ACT_RELU ? 2 : 1;
+        S[l].x_offset = l > 0 && offset && q->layers[l - 1].act == SNNC_ACT_TANH;
+        S[l].h_offset = L->role == SNNC_ANN_RECURRENT && offset && L->act == SNNC_ACT_TANH;
+        S[l].ch_x = (l == 0 ? r->in_signed : q->layers[l - 1].act != SNNC_ACT_RELU) && !S[l].x_offset ? 2 : 1;
+        S[l].ch_h = L->role != SNNC_ANN_RECURRENT ? 0 : L->act != SNNC_ACT_RELU && !S[l].h_offset ? 2 : 1;
         int st = constrain_layer(L, a_prev, r->layer[l], c, r->gram ? r->gram[l] : NULL, &rng, &S[l]);
         if (st == SNNC_EUSAGE)
             return snnc_fail(err, st, "layer '%s': fan-in %d cannot hold a signed input (two spike "
@@ -423,7 +435,8 @@ static int constrain_all(snnc_ann *q, const snnc_constraints *c, const snnc_q_ra
             return snnc_fail(err, st, "layer '%s': %s", L->name,
                              st == SNNC_ENOMEM ? "out of memory" : "weights cannot be quantised");
         bool readout_membrane = l == q->n_layers - 1 && L->act == SNNC_ACT_NONE;
-        L->out_q = act_quant(readout_membrane ? 0 : c->activity_levels, r->layer[l], L->act == SNNC_ACT_RELU);
+        L->out_q = act_quant(readout_membrane ? 0 : c->activity_levels, r->layer[l], L->act == SNNC_ACT_RELU,
+                             offset && L->act == SNNC_ACT_TANH);
         a_prev = r->layer[l];
     }
     return SNNC_OK;

@@ -14,6 +14,13 @@
 typedef enum { SNNC_ROUND_NEAREST, SNNC_ROUND_STOCHASTIC, SNNC_ROUND_COUNT } snnc_rounding;
 typedef enum { SNNC_SCALE_NEURON, SNNC_SCALE_LAYER, SNNC_SCALE_COUNT } snnc_scale_mode;
 typedef enum { SNNC_FANIN_SPLIT, SNNC_FANIN_PRUNE, SNNC_FANIN_COUNT } snnc_fanin_strategy;
+/* How a tanh layer's signed activity travels (docs/CONVERSION.md §3):
+ * offset, one channel of counts k in 0..W standing for h = a (2k/W - 1)
+ * (`levels` levels over [-a, a]); pair, two channels relu(h), relu(-h)
+ * (2 (levels - 1) + 1 levels); auto, the one whose ideal spiking stage
+ * agrees better with the float network on the calibration data
+ * (mapper/pipeline.c; snnc_constrain alone takes it as pair). */
+typedef enum { SNNC_TANH_OFFSET, SNNC_TANH_PAIR, SNNC_TANH_AUTO, SNNC_TANH_CODING_COUNT } snnc_tanh_coding;
 
 typedef struct snnc_constraints {
     int weight_levels;      /* 16: codes -8..7; 0 = weights not quantised */
@@ -33,6 +40,7 @@ typedef struct snnc_constraints {
                              * the percentile range by the whole network's KL from the
                              * float outputs on the calibration batch (docs/QUANTIZE.md
                              * §4a); default true */
+    snnc_tanh_coding tanh_coding; /* default auto (docs/CONVERSION.md §3) */
 } snnc_constraints;
 
 void snnc_constraints_default(snnc_constraints *c); /* TrueNorth's: 16, 16, 64 */
@@ -62,6 +70,8 @@ typedef struct snnc_layer_constraints {
      * layer, signed input range) reaches a neuron on two channels per unit. */
     int ch_x, ch_h;                  /* channels per x column / per h column: 1 or 2
                                       * (ch_h 0: not recurrent) */
+    bool x_offset, h_offset;         /* x / h columns offset-coded (snnc_tanh_coding):
+                                      * one channel, counts k, a_in(i) the span 2a */
     int fan_in_channels;             /* ch_x n_in + ch_h n_out (recurrent) */
     int fan_in_channels_max;         /* after limiting: most channels of a pruned neuron's
                                       * kept weights, or of one split group; <= fan_in limit */
@@ -73,7 +83,8 @@ typedef struct snnc_layer_constraints {
     /* The quantised layer in the count domain (docs/CONVERSION.md §2), for
      * the mapper.  Columns are the neuron's inputs [x | h] (recurrent: n_in
      * + n_out).  Float weight = scales[j][g] * codes[j][i] * a_out / a_in(i)
-     * with a_in = in_range for x columns, activity_range for h columns. */
+     * with a_in = in_range for x columns, activity_range for h columns, twice
+     * that for offset-coded columns (snnc_constraints_colf). */
     float in_range;                  /* a_in of the layer's W inputs */
     int n_rows, n_cols;
     int n_groups;                    /* split: partial neurons per neuron (1 = none) */
@@ -91,6 +102,12 @@ typedef struct snnc_layer_constraints {
     double range_kl[8], range_agreement[8];
 } snnc_layer_constraints;
 void snnc_layer_constraints_free(snnc_layer_constraints *s, int n);
+/* a_in(i) / a_out of column i of a layer with n_in inputs: count-domain
+ * weight = float weight times it. */
+double snnc_constraints_colf(const snnc_layer_constraints *S, int n_in, int i);
+/* Whether a quantiser of window W (ticks per step) is offset-coded: signed
+ * on W + 1 levels, one channel (a pair has 2 W + 1). */
+static inline bool snnc_act_offset(const snnc_act_quant *q, int W) { return q->lo < 0 && q->levels == W + 1; }
 
 /* *out is a constrained copy of `a`: weights quantised and dequantised
  * (with compensation, biases adjusted too), activity quantisers set from

@@ -218,6 +218,13 @@ assert all(y['weight_rel_error'] > 1.5 * x['weight_rel_error'] for x, y in zip(a
 expect 0 "$ex/elman_tanh/model.onnx" --target truenorth --json --calib "$ex/elman_tanh/calib.npy"
 jcheck "[v for v in r['violations'] if v['kind'] == 'fan_in_channels' and v['value'] == 104]"
 jcheck "[l['groups'] for l in r['layers']] == [2, 2]"
+# Offset-coded tanh (docs/CONVERSION.md §3): one channel per unit, 8 + 48 =
+# 56 channels and the readout's 48 fit 64: no fan-in violation, no split.
+expect 0 "$ex/elman_tanh/model.onnx" --target truenorth --json --calib "$ex/elman_tanh/calib.npy" --tanh-coding offset
+jcheck "not [v for v in r['violations'] if v['kind'].startswith('fan_in')]"
+jcheck "[l['groups'] for l in r['layers']] == [1, 1]"
+expect 1 "$ex/elman_tanh/model.onnx" --target truenorth --tanh-coding both
+names "--tanh-coding"
 
 # Hidden 128: 8 + 128 = 136 inputs > 64 on the recurrent layer, split in 3.
 expect 0 "$h" --target truenorth --json

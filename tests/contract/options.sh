@@ -65,6 +65,10 @@ expect_exit 1 "--fan-in 1 prune, signed" && expect_said "--fan-in 1 prune, signe
 run_snnc convert "$M" --target truenorth -o "$T/p1" --fan-in 1 --fan-in-strategy prune --calib "$E/calib.npy"
 expect_exit 0 "--fan-in 1 prune"
 
+# --tanh-coding takes auto, offset or pair (docs/CONVERSION.md §3).
+run_snnc convert "$M" --target truenorth -o "$T/tc" --tanh-coding both
+expect_exit 1 "--tanh-coding both" && expect_said "--tanh-coding both" "--tanh-coding"
+
 # --help states the defaults convert records in report.json.
 run_snnc convert "$M" --target truenorth -o "$T/d"
 expect_exit 0 "defaults"

@@ -68,7 +68,8 @@ static const Onnx__TensorProto *initializer(const Onnx__ModelProto *m, const cha
 }
 
 /* Every weight of layer i's W and U initializers is scale x code x a_out /
- * a_in of the constraint statistics (docs/QUANTIZE.md §1): returns the
+ * a_in of the constraint statistics (docs/QUANTIZE.md §1; 2 a_in for
+ * offset-coded columns): returns the
  * largest deviation in codes. */
 static double off_levels(const Onnx__ModelProto *m, const snnc_ann_layer *l, const snnc_layer_constraints *s,
                          int i)
@@ -84,6 +85,8 @@ static double off_levels(const Onnx__ModelProto *m, const snnc_ann_layer *l, con
         if (!t || t->n_float_data != (size_t)l->n_out * cols)
             return INFINITY;
         double a_in = part ? s->activity_range : s->in_range;
+        if (part ? s->h_offset : s->x_offset)
+            a_in *= 2; /* offset-coded tanh columns: the span 2a (docs/CONVERSION.md §3) */
         for (int j = 0; j < l->n_out; j++)
             for (int c = 0; c < cols; c++) {
                 int col = part ? l->n_in + c : c, g = 0;
@@ -100,7 +103,8 @@ static double off_levels(const Onnx__ModelProto *m, const snnc_ann_layer *l, con
 
 /* examples/NAME/model.onnx with its batches in examples/DATA (NAME's own
  * folder when DATA is NULL). */
-static void check_example(const char *name, const char *data, snnc_fanin_strategy fanin, int groups_expected)
+static void check_coded(const char *name, const char *data, snnc_fanin_strategy fanin, int groups_expected,
+                        snnc_tanh_coding coding)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s/model.onnx", SNNC_EXAMPLES_DIR, name);
@@ -113,6 +117,7 @@ static void check_example(const char *name, const char *data, snnc_fanin_strateg
     snnc_constraints c;
     snnc_constraints_default(&c);
     c.fanin = fanin;
+    c.tanh_coding = coding;
     CU_ASSERT_EQUAL_FATAL(snnc_load_onnx_file(path, &g, &err), SNNC_OK);
     CU_ASSERT_EQUAL_FATAL(snnc_ann_extract(g, calib, &a, &err), SNNC_OK);
     CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, calib, &q, &S, &n_stats, &err), SNNC_OK);
@@ -168,10 +173,17 @@ static void check_example(const char *name, const char *data, snnc_fanin_strateg
     snnc_tensor_free(test);
 }
 
+static void check_example(const char *name, const char *data, snnc_fanin_strategy fanin, int groups_expected)
+{
+    check_coded(name, data, fanin, groups_expected, SNNC_TANH_PAIR);
+}
+
 static void test_elman_tn64(void) { check_example("elman_tn64", NULL, SNNC_FANIN_SPLIT, 1); }
 static void test_elman_h128(void) { check_example("elman_h128", NULL, SNNC_FANIN_SPLIT, 3); }
 static void test_elman_tanh(void) { check_example("elman_tanh", NULL, SNNC_FANIN_SPLIT, 2); }
 static void test_elman_tanh_prune(void) { check_example("elman_tanh", NULL, SNNC_FANIN_PRUNE, 1); }
+/* offset-coded tanh: 8 + 48 channels fit a fan-in of 64 (16-level quantiser) */
+static void test_elman_tanh_offset(void) { check_coded("elman_tanh", NULL, SNNC_FANIN_SPLIT, 1, SNNC_TANH_OFFSET); }
 /* a per-step dense layer before the recurrence, 28 steps */
 static void test_fashion_dense(void) { check_example("fashion28/dense48_elman16", "fashion28", SNNC_FANIN_SPLIT, 1); }
 
@@ -180,6 +192,7 @@ static CU_TestInfo tests[] = {
     {"elman_h128 (split): constrained.onnx = constrained network", test_elman_h128},
     {"elman_tanh (split, tanh): constrained.onnx = constrained network", test_elman_tanh},
     {"elman_tanh (prune): constrained.onnx = constrained network", test_elman_tanh_prune},
+    {"elman_tanh (offset-coded tanh): constrained.onnx = constrained network", test_elman_tanh_offset},
     {"fashion28/dense48_elman16 (per-step dense layer, 28 steps)", test_fashion_dense},
     CU_TEST_INFO_NULL,
 };

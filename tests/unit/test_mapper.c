@@ -439,6 +439,105 @@ static const int8_t *proj_codes(const snnc_netlist *n, int src, int dst)
     return NULL;
 }
 
+/* tanh offset-coded (docs/CONVERSION.md §3): one population whose count k
+ * in 0..15 stands for h = 2k/15 - 1 (16 levels over [-1, 1]).  Hidden rows
+ * [W_j | U_j]: h0 = tanh(-x0 / 2 + ...), h1 = tanh(x1 / 2 + h0 / 2) (scale
+ * 1/4, codes -2 / 2, 2); readout y = h / 2 per class (scale 1/2, codes 2),
+ * weights w = s c a_out / (2 a_in) on the offset-coded columns.  By hand:
+ * - hidden j: s = 1/4 / 2 = 1/8, b = (0 + o_j) / 2 + 7.5 with the offset
+ *   o_j = -(15/2) s sum of offset-coded codes: o_0 = 0, o_1 = -7.5 x 1/4 x 2
+ *   = -3.75, so b_0 = 7.5, b_1 = 5.625; snnc_neuron_init at m = 1: threshold
+ *   8, leak round(8 b / 15) = 4 and 3 (exact: 4 x 15 / 8 = 7.5, 3 x 15 / 8 =
+ *   5.625), v0 4 (plus the charge below);
+ * - readout: offsets -(15/2) (1/2) 2 = -7.5 counts per class, K = 31 / (1/2)
+ *   = 62 (the leak limit 255 x 15 / 7.5 = 510 is larger), mult 31, leak
+ *   round(-7.5 x 62 / 15) = -31.
+ * - h1's charge (snnc_lower_line): at step 0 h_0 = 0 sends no spikes and
+ *   has no offset, b = 7.5 instead of 5.625: 1.875 counts, v0 = 4 +
+ *   round(1.875 x 8) = 19.
+ * Trace, x0 = x1 = 2/15 every step (2 spikes at phases 0 and 7, code -2 /
+ * +2; the hidden lag is 1 tick, so tick 0 precedes window 0 and its spikes
+ * are not counted, but reach the recurrence at tick 15, in window 0):
+ * - h0: 4 leak per tick, -4 per window from x0: 56 = 7 x 8 per window.
+ *   Tick 0: V = 4 + 4 = 8, a spike, V = 0; then 7 spikes every window, V
+ *   back to 0 (at most 4 < 8 per tick, V never below 0).  The ANN:
+ *   tanh(-1/15) = -0.06657, k = round(7.5 (1 - 0.06657)) = round(7.0007) = 7.
+ * - h1: 3 leak per tick, +4 per window from x1, 2 per spike of h0.  Tick 0:
+ *   V = 19 + 3 = 22, a spike, V = 14; window 0: 14 + 45 + 4 + 2 (h0's tick-0
+ *   spike at tick 15) = 65: 8 spikes, V 1; window 1: 1 + 45 + 4 + 14 = 64:
+ *   8, V 0; window 2: 63: 7, V 7.  The ANN: step 0 z' = 1 (h_0 = 0), k =
+ *   round(7.5 (1 + tanh(1/15))) = round(7.9993) = 8; then z' = 1/4 (2 x 2 +
+ *   2 (7 - 7.5)) = 0.75, k = round(7.5 (1 + tanh(0.05))) = round(7.87) = 8
+ *   (the spiking count's 7 at step 2 is the remainder carried, 7.5 + 0.375 a
+ *   window on average). */
+static void test_tanh_offset(void)
+{
+    tiny t;
+    tiny_build(&t, SNNC_ACT_TANH, (int8_t[]){-2, 0, 0, 0, 0, 2, 2, 0}, (int8_t[]){2, 0, 0, 2});
+    t.L[0].out_q = (snnc_act_quant){16, -1, 1};
+    t.S[0].h_offset = true;
+    t.S[1].x_offset = true;
+    free(t.L[0].U);
+    free(t.L[1].W);
+    t.L[0].U = dequant(&t.S[0], 2, 2, 2, 1); /* a_in: the span 2a */
+    t.L[1].W = dequant(&t.S[1], 0, 2, 2, 1);
+    CU_ASSERT(snnc_lower_offset_coded(&t.a, 0));
+    SNNC_ASSERT_CLOSE(snnc_lower_offset(&t.a, &t.S[0], 0, 0, 0, 15, 1), 0, 0, 1e-12);
+    SNNC_ASSERT_CLOSE(snnc_lower_offset(&t.a, &t.S[0], 0, 1, 0, 15, 1), -3.75, 0, 1e-12);
+    SNNC_ASSERT_CLOSE(snnc_lower_offset(&t.a, &t.S[1], 1, 1, 0, 15, 1), -7.5, 0, 1e-12);
+    snnc_netlist *n = NULL;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_lower(&t.a, t.S, 2, &n, &err), SNNC_OK);
+    CU_ASSERT_EQUAL_FATAL(n->n_pops, 3); /* x, h (one population), y */
+    CU_ASSERT_EQUAL(n->pops[1].sign, 1);
+    CU_ASSERT_EQUAL(n->pops[1].role, SNNC_POP_HIDDEN);
+    const snnc_population *H = &n->pops[1], *Y = &n->pops[2];
+    CU_ASSERT(H->threshold[0] == 8 && H->leak[0] == 4 && H->mult[0] == 1 && H->v0[0] == 4 && H->floor[0] == 0);
+    CU_ASSERT(H->threshold[1] == 8 && H->leak[1] == 3 && H->mult[1] == 1 && H->v0[1] == 19);
+    SNNC_ASSERT_CLOSE(snnc_lower_offset(&t.a, &t.S[0], 0, 1, 0, 15, 0), 0, 0, 1e-12); /* step 0 */
+    for (int c = 0; c < 2; c++)
+        CU_ASSERT(Y->threshold[c] == 62 && Y->mult[c] == 31 && Y->leak[c] == -31);
+    const int8_t *rec = proj_codes(n, 1, 1), *ro = proj_codes(n, 1, 2);
+    CU_ASSERT_FATAL(rec && ro);
+    CU_ASSERT(rec[0] == 0 && rec[1] == 0 && rec[2] == 2 && rec[3] == 0); /* unsigned codes */
+    CU_ASSERT(ro[0] == 2 && ro[3] == 2);
+
+    float xv[6] = {2 / 15.0f, 2 / 15.0f, 2 / 15.0f, 2 / 15.0f, 2 / 15.0f, 2 / 15.0f};
+    snnc_tensor *x = counts_input(1, 3, 2, xv), *y = NULL, *hid = NULL;
+    CU_ASSERT_EQUAL_FATAL(snnc_ann_run(&t.a, x, &y, &hid, &err), SNNC_OK);
+    snnc_sim_result r;
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    snnc_count_trace tr;
+    CU_ASSERT_EQUAL_FATAL(snnc_count_forward(&t.a, t.S, x, &tr, &err), SNNC_OK);
+    const int want_snn[3][2] = {{7, 8}, {7, 8}, {7, 7}}, want_ann[3][2] = {{7, 8}, {7, 8}, {7, 8}};
+    for (int step = 0; step < 3; step++)
+        for (int j = 0; j < 2; j++) {
+            CU_ASSERT_EQUAL(r.counts[(size_t)step * r.n_neurons + r.pop_offset[1] + j], want_snn[step][j]);
+            CU_ASSERT_EQUAL(tr.cnt[0][step * 2 + j], want_ann[step][j]);
+            /* the constrained network's h is on the 16-level grid: 2k/15 - 1 */
+            SNNC_ASSERT_CLOSE(snnc_f32(hid)[step * 2 + j], 2.0 * want_ann[step][j] / 15 - 1, 0, 1e-6);
+        }
+    /* readout z' = s sum c (k - 7.5): (7 - 7.5) = -0.5 and (8 - 7.5) = +0.5,
+     * in the count domain and as 15 y of the float network */
+    SNNC_ASSERT_CLOSE(tr.cnt[1][0], -0.5, 0, 1e-9);
+    SNNC_ASSERT_CLOSE(tr.cnt[1][1], 0.5, 0, 1e-9);
+    SNNC_ASSERT_CLOSE(15 * snnc_f32(y)[0], -0.5, 0, 1e-5);
+    SNNC_ASSERT_CLOSE(15 * snnc_f32(y)[1], 0.5, 0, 1e-5);
+    /* the spiking readout reads the hidden counts of the last step (its lag
+     * 1 + 15 is the hidden's window T - 1): 31 x 2 k - 15 x 31 = 62 (k - 7.5),
+     * k = 7 for both (h1's carried remainder: -0.5 where the ANN has +0.5) */
+    SNNC_ASSERT_CLOSE(r.scores[0] / 62, -0.5, 0, 1e-9);
+    SNNC_ASSERT_CLOSE(r.scores[1] / 62, -0.5, 0, 1e-9);
+    snnc_count_trace_free(&tr);
+    snnc_sim_result_free(&r);
+    snnc_tensor_free(y);
+    snnc_tensor_free(hid);
+    snnc_tensor_free(x);
+    snnc_netlist_free(n);
+    tiny_free(&t);
+}
+
+
 /* A code -8 read from both halves of a tanh pair gives its neuron -8 from
  * one half and +8 from the other: 4-bit two's complement holds -8..7, and a
  * negated neuron -7..8, never both.  The lowering keeps the more frequent
@@ -1139,6 +1238,7 @@ static CU_TestInfo tests[] = {
     {"tiny Elman exact on the grid", test_tiny_elman_exact},
     {"tanh signed pair", test_tanh_pair},
     {"tanh pair: codes fit 4 bits (no +8 with -8)", test_tanh_pair_codes_fit_4_bits},
+    {"tanh offset-coded: lowering, offsets folded, trace by hand", test_tanh_offset},
     {"matching residuals, plots, JSON", test_match_residuals},
     {"split lowering: populations, codes, delays, lags", test_split_structure},
     {"split layer exact on the grid", test_split_exact_on_grid},

@@ -118,10 +118,12 @@ static snnc_constraints defaults(void)
 }
 
 /* Count-domain factor of column i of layer S: a_in / a_out for x columns, 1
- * for the recurrent h columns (docs/CONVERSION.md §2). */
+ * for the recurrent h columns (docs/CONVERSION.md §2); twice that for an
+ * offset-coded column (its a_in is the span 2a). */
 static double colf(const snnc_layer_constraints *S, const snnc_ann_layer *L, int i)
 {
-    return i < L->n_in ? (double)S->in_range / S->activity_range : 1.0;
+    double f = i < L->n_in ? (double)S->in_range / S->activity_range : 1.0;
+    return (i < L->n_in ? S->x_offset : S->h_offset) ? 2 * f : f;
 }
 
 static float wat(const snnc_ann_layer *L, int j, int i)
@@ -1379,8 +1381,70 @@ static void test_refusals(void)
     snnc_ann_free(a);
 }
 
+/* tanh offset coding (docs/CONVERSION.md §3): 10 signed inputs (2 channels
+ * each) + 30 tanh units.  Offset: the units are one channel each, 20 + 30 =
+ * 50 channels <= 64, one group (a pair: 20 + 60 = 80, two groups); the
+ * quantiser is 16 levels over [-a, a] (pair: 31); an offset-coded column's
+ * a_in is the span 2a, so its float weight is s c a_out / (2 a_in): U = s c
+ * / 2, the readout's W = s c a_y / (2 a_h); x columns keep s c a_h / a_x.
+ * The constrained network's hidden values are on the grid a (2k/15 - 1).
+ * The default, auto, is a pair here (the choice needs the spiking stage). */
+static void test_tanh_offset_quantiser(void)
+{
+    const int steps = 4, B = 8;
+    snnc_ann *a = random_elman(10, 30, 3, steps, SNNC_ACT_TANH);
+    snnc_tensor *x = random_input(B, steps, 10);
+    snnc_constraints c = defaults();
+    CU_ASSERT_EQUAL(c.tanh_coding, SNNC_TANH_AUTO); /* the default: constrain alone takes it as pair */
+    snnc_ann *q = NULL;
+    snnc_layer_constraints *S = NULL;
+    int n = 0;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, x, &q, &S, &n, &err), SNNC_OK);
+    CU_ASSERT(q->layers[0].out_q.levels == 31 && S[0].ch_h == 2 && S[0].n_groups == 2 && !S[0].h_offset);
+    snnc_ann_free(q);
+    snnc_layer_constraints_free(S, n);
+
+    c.tanh_coding = SNNC_TANH_OFFSET;
+    CU_ASSERT_EQUAL_FATAL(snnc_constrain(a, &c, x, &q, &S, &n, &err), SNNC_OK);
+    const snnc_act_quant *hq = &q->layers[0].out_q;
+    float ah = S[0].activity_range, ax = S[0].in_range, ay = S[1].activity_range;
+    CU_ASSERT(hq->levels == 16 && hq->lo == -ah && hq->hi == ah);
+    CU_ASSERT(S[0].ch_x == 2 && !S[0].x_offset && S[0].ch_h == 1 && S[0].h_offset);
+    CU_ASSERT(S[1].ch_x == 1 && S[1].x_offset && S[1].fan_in_channels == 30);
+    CU_ASSERT(S[0].fan_in_channels == 50 && S[0].n_groups == 1);
+    int bad = 0;
+    for (int j = 0; j < 30; j++)
+        for (int i = 0; i < 40; i++) {
+            double w = S[0].scales[j] * S[0].codes[j * 40 + i] * (i < 10 ? (double)ah / ax : 0.5);
+            bad += fabs(w - wat(&q->layers[0], j, i)) > 1e-5 * fabs(w) + 1e-12;
+        }
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 30; i++) {
+            double w = S[1].scales[j] * S[1].codes[j * 30 + i] * (double)ay / (2.0 * ah);
+            bad += fabs(w - wat(&q->layers[1], j, i)) > 1e-5 * fabs(w) + 1e-12;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(max_reconstruction_error(q, S, n), 0); /* snnc_constraints_colf agrees */
+    snnc_tensor *y = NULL, *hid = NULL;
+    CU_ASSERT_EQUAL_FATAL(snnc_ann_run(q, x, &y, &hid, &err), SNNC_OK);
+    int off_grid = 0;
+    for (int64_t k = 0; k < hid->count; k++) {
+        double kk = (snnc_f32(hid)[k] / ah + 1) * 7.5;
+        off_grid += fabs(kk - floor(kk + 0.5)) > 1e-4;
+    }
+    CU_ASSERT_EQUAL(off_grid, 0);
+    snnc_tensor_free(y);
+    snnc_tensor_free(hid);
+    snnc_ann_free(q);
+    snnc_layer_constraints_free(S, n);
+    snnc_tensor_free(x);
+    snnc_ann_free(a);
+}
+
 static CU_TestInfo tests[] = {
     {"defaults", test_defaults},
+    {"tanh offset coding: one channel, 16 levels over [-a, a], span 2a", test_tanh_offset_quantiser},
     {"codes in range, L distinct levels", test_codes_range_and_levels},
     {"optimal scale: hand cases", test_hand_cases},
     {"optimal scale: random rows vs scan and max-abs", test_optimal_scale_random},

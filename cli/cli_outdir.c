@@ -433,4 +433,7 @@ void snnc_outdir_constraints(const json_t *r, snnc_constraints *c)
     c->compensate = json_is_true(json_object_get(o, "compensate"));
     c->prune_rescale = json_is_true(json_object_get(o, "prune_rescale"));
     c->range_search = json_is_true(json_object_get(o, "range_search")); /* absent: older report */
+    c->bias_correct = json_is_true(json_object_get(o, "bias_correct"));
+    c->per_neuron_ranges = json_is_true(json_object_get(o, "per_neuron_ranges"));
+    c->method_search = json_is_true(json_object_get(o, "method_search"));
 }

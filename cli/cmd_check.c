@@ -568,9 +568,9 @@ static int compare_layer(const snnc_ann *a, const snnc_ann *q, int l, const snnc
 }
 
 /* "constraint_cost" of the JSON output; q_all is the network check
- * constrained (the one convert builds). */
-static int constraint_cost(const snnc_ann *a, const snnc_ann *q_all, const snnc_constraints *c,
-                           const snnc_tensor *calib, json_t **out, snnc_err *err)
+ * constrained (the one convert builds), S_all its statistics. */
+static int constraint_cost(const snnc_ann *a, const snnc_ann *q_all, const snnc_layer_constraints *S_all,
+                           const snnc_constraints *c, const snnc_tensor *calib, json_t **out, snnc_err *err)
 {
     snnc_tensor *f = NULL;
     snnc_ann *q[COST_N] = {0};
@@ -578,13 +578,22 @@ static int constraint_cost(const snnc_ann *a, const snnc_ann *q_all, const snnc_
     int rc = per ? snnc_ann_run(a, calib, &f, NULL, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
     for (int k = 0; !rc && k < COST_N; k++) {
         snnc_constraints s = only(c, k);
+        snnc_layer_constraints *Sk = NULL;
+        int nk = 0;
         if (k != COST_ALL)
-            rc = snnc_constrain(a, &s, calib, &q[k], NULL, NULL, err);
+            rc = snnc_constrain(a, &s, calib, &q[k], &Sk, &nk, err);
         const snnc_ann *qk = k == COST_ALL ? q_all : q[k];
+        /* per-neuron ranges rescale units: swap layers in the float network's view in those units */
+        snnc_ann *view = rc ? NULL : snnc_constrain_float_view(a, k == COST_ALL ? S_all : Sk,
+                                                               k == COST_ALL ? a->n_layers : nk);
+        if (!rc && !view)
+            rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
         if (!rc)
             rc = compare(qk, calib, f, &net[k], err);
         for (int l = 0; !rc && l < a->n_layers; l++)
-            rc = compare_layer(a, qk, l, calib, f, &per[(size_t)l * COST_N + k], err);
+            rc = compare_layer(view, qk, l, calib, f, &per[(size_t)l * COST_N + k], err);
+        snnc_ann_free(view);
+        snnc_layer_constraints_free(Sk, nk);
     }
     if (!rc) {
         json_t *o = json_pack("{s:I, s:s}", "samples", (json_int_t)f->dims[0], "fan_in_strategy",
@@ -736,10 +745,11 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
         rc = snnc_constrain(a, &o->c, calib, &q, &S, &n, err);
     if (!rc && a)
         rc = convertible(a, q, S, n, &o->c, calib, viol, &net, err);
-    if (!rc && n > 0 && !(F = calloc((size_t)n, sizeof *F)))
+    snnc_ann *view = NULL; /* the float network in the constrained units (per-neuron ranges) */
+    if (!rc && n > 0 && (!(F = calloc((size_t)n, sizeof *F)) || !(view = snnc_constrain_float_view(a, S, n))))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     for (int l = 0; !rc && l < n; l++) {
-        F[l] = (layer_fig){.L = &a->layers[l], .S = &S[l], .cols = S[l].n_cols, .groups = S[l].n_groups};
+        F[l] = (layer_fig){.L = &view->layers[l], .S = &S[l], .cols = S[l].n_cols, .groups = S[l].n_groups};
         const snnc_act_quant *in = l ? &q->layers[l - 1].out_q : &q->in_q, *out = &q->layers[l].out_q;
         F[l].ch_in = in->levels > 0 && in->lo < 0 ? 2 : 1;
         F[l].ch_out = out->levels > 0 && out->lo < 0 ? 2 : 1;
@@ -758,7 +768,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     }
     json_t *totals = rc ? NULL : totals_json(F, n, &sp), *cost = NULL;
     if (!rc && a && calib)
-        rc = constraint_cost(a, q, &o->c, calib, &cost, err);
+        rc = constraint_cost(a, q, S, &o->c, calib, &cost, err);
     if (!rc && totals && json_integer_value(json_object_get(totals, "cores")) > TN_CHIP_CORES)
         add_violation(viol, "", "cores", (double)json_integer_value(json_object_get(totals, "cores")),
                       TN_CHIP_CORES, "the estimate needs more than one chip");
@@ -791,6 +801,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     free(F);
     snnc_netlist_free(net);
     snnc_layer_constraints_free(S, n);
+    snnc_ann_free(view);
     snnc_ann_free(q);
     snnc_ann_free(a);
     snnc_tensor_free(calib);

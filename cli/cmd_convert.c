@@ -26,7 +26,9 @@ static const char usage[] =
     "                    [--weight-levels 16] [--activity-levels 16] [--fan-in 64]\n"
     "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
     "                    [--seed N] [--scale neuron|layer] [--prune-rescale]\n"
-    "                    [--percentile P] [--no-compensate] [--no-range-search] [--force]\n\n"
+    "                    [--percentile P] [--no-compensate] [--no-range-search]\n"
+    "                    [--no-bias-correction] [--no-per-neuron-ranges] [--no-method-search]\n"
+    "                    [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -53,6 +55,13 @@ static const char usage[] =
     "  --no-range-search       activity ranges at the percentile (default with calibration\n"
     "                          data: each layer's range chosen among multiples of it by the\n"
     "                          KL from the float outputs; report.json layers[].range_*)\n"
+    "  --no-bias-correction    no recurrence-aware bias correction with the calibration data\n"
+    "  --no-per-neuron-ranges  one activity range per layer (default with calibration data:\n"
+    "                          each ReLU unit its own, absorbed into the downstream weights)\n"
+    "  --no-method-search      use every method allowed above (default: compensation, bias\n"
+    "                          correction and per-neuron ranges chosen per network, among\n"
+    "                          those allowed, by the KL from the float outputs on the\n"
+    "                          calibration batch; report.json constraint_method)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -76,7 +85,7 @@ static int parse_args(int argc, char **argv, opts *o)
     long long seed = (long long)o->c.seed;
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
     int scale = o->c.scale == SNNC_SCALE_LAYER;
-    bool no_compensate = false, no_range_search = false;
+    bool no_compensate = false, no_range_search = false, no_bias = false, no_units = false, no_method = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--force", &o->force),
         SNNC_OPT_TEXT_("--target", &o->target),
@@ -94,6 +103,9 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, SNNC_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
         SNNC_OPT_FLAG_("--no-range-search", &no_range_search),
+        SNNC_OPT_FLAG_("--no-bias-correction", &no_bias),
+        SNNC_OPT_FLAG_("--no-per-neuron-ranges", &no_units),
+        SNNC_OPT_FLAG_("--no-method-search", &no_method),
         SNNC_OPT_END,
     };
     int st = snnc_cli_parse("convert", usage, argc, argv, table, &o->model, &o->help);
@@ -105,6 +117,9 @@ static int parse_args(int argc, char **argv, opts *o)
     o->c.scale = scale ? SNNC_SCALE_LAYER : SNNC_SCALE_NEURON;
     o->c.compensate = o->c.compensate && !no_compensate;
     o->c.range_search = !no_range_search;
+    o->c.bias_correct = !no_bias;
+    o->c.per_neuron_ranges = !no_units;
+    o->c.method_search = !no_method;
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))
@@ -163,12 +178,35 @@ static const char *rounding_name(snnc_rounding r)
 
 static json_t *constraints_json(const snnc_constraints *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b}", "weight_levels",
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "weight_levels",
                      c->weight_levels, "activity_levels", c->activity_levels, "fan_in", c->fan_in,
                      "fan_in_strategy", fanin_name(c->fanin), "rounding", rounding_name(c->rounding),
                      "seed", (json_int_t)c->seed, "percentile", c->percentile, "scale",
                      c->scale == SNNC_SCALE_LAYER ? "layer" : "neuron", "compensate",
-                     c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search);
+                     c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search,
+                     "bias_correct", c->bias_correct, "per_neuron_ranges", c->per_neuron_ranges,
+                     "method_search", c->method_search);
+}
+
+static json_t *num_or_null(double v) { return v >= 0 ? json_real(v) : json_null(); }
+
+/* The method the constraint stage chose (docs/QUANTIZE.md §5b). */
+static json_t *method_json(const snnc_pipeline *p)
+{
+    if (p->n_stats < 1)
+        return json_null();
+    const snnc_constrain_method *m = &p->stats[0].method;
+    json_t *cand = json_array(), *in = json_array();
+    for (int k = 0; k < m->n_candidates; k++)
+        json_array_append_new(cand, json_pack("{s:s, s:o, s:o, s:o, s:o}", "method", m->name[k], "kl_percentile",
+                                              num_or_null(m->kl_percentile[k]), "agreement_percentile",
+                                              num_or_null(m->agreement_percentile[k]), "kl",
+                                              num_or_null(m->kl[k]), "agreement", num_or_null(m->agreement[k])));
+    for (int k = 0; k < m->n_input_candidates; k++)
+        json_array_append_new(in, json_pack("{s:f, s:f, s:f}", "factor", (double)m->input_candidates[k], "kl",
+                                            m->input_kl[k], "agreement", m->input_agreement[k]));
+    return json_pack("{s:s, s:o, s:f, s:o}", "chosen", m->name[m->chosen], "candidates", cand,
+                     "input_range_factor", (double)m->input_range_factor, "input_range_candidates", in);
 }
 
 static json_t *layers_json(const snnc_pipeline *p)
@@ -189,6 +227,7 @@ static json_t *layers_json(const snnc_pipeline *p)
             json_array_append_new(cand, json_pack("{s:f, s:f, s:f}", "factor", (double)s->range_candidates[k],
                                                   "kl", s->range_kl[k], "agreement", s->range_agreement[k]));
         json_object_set_new(o, "range_factor", json_real(s->range_factor));
+        json_object_set_new(o, "per_neuron_ranges", json_boolean(s->unit_scale != NULL));
         json_object_set_new(o, "range_candidates", cand);
     }
     return a;
@@ -308,6 +347,7 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
     json_object_set_new(r, "input_name", json_string(p->ann->input_name));
     json_object_set_new(r, "output_name", json_string(p->ann->output_name));
     json_object_set_new(r, "constraints", constraints_json(&o->c));
+    json_object_set_new(r, "constraint_method", method_json(p));
     json_object_set_new(r, "cores", json_integer(p->mapping->report.n_cores));
     json_object_set_new(r, "power_w", json_copy(json_object_get(power, "total_w")));
     json_object_set_new(r, "energy_per_sample_j", json_copy(json_object_get(power, "energy_j")));

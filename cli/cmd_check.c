@@ -18,6 +18,7 @@
 #include "../quantize/quantize.h"
 #include "mapper/pipeline.h"
 #include "cli.h"
+#include "cli_outdir.h"
 #include "cli_options.h"
 
 #define TN_CORE_AXONS 256
@@ -783,6 +784,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
                               o->c.fanin == SNNC_FANIN_PRUNE ? "prune" : "split", "calibrated", calib != NULL,
                               "weight_error_pct", o->weight_error_pct, "layers", layers, "totals", totals, "violations", viol);
         json_object_set_new(r, "constraint_cost", cost ? cost : json_null());
+        json_object_set_new(r, "constraint_method", S && n > 0 ? snnc_outdir_method_json(&S[0].method) : json_null());
         cost = NULL;
         json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
@@ -791,6 +793,11 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
         print_table(o->model, &o->c, F, n, totals, viol);
         if (a)
             print_cost(cost);
+        if (cost && S && n > 0) {
+            json_t *m = snnc_outdir_method_json(&S[0].method);
+            snnc_cli_method_print(stdout, m);
+            json_decref(m);
+        }
     }
     json_decref(cost);
     *n_violations = (int)json_array_size(viol);

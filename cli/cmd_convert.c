@@ -188,27 +188,6 @@ static json_t *constraints_json(const snnc_constraints *c)
                      "method_search", c->method_search);
 }
 
-static json_t *num_or_null(double v) { return v >= 0 ? json_real(v) : json_null(); }
-
-/* The method the constraint stage chose (docs/QUANTIZE.md §5b). */
-static json_t *method_json(const snnc_pipeline *p)
-{
-    if (p->n_stats < 1)
-        return json_null();
-    const snnc_constrain_method *m = &p->stats[0].method;
-    json_t *cand = json_array(), *in = json_array();
-    for (int k = 0; k < m->n_candidates; k++)
-        json_array_append_new(cand, json_pack("{s:s, s:o, s:o, s:o, s:o}", "method", m->name[k], "kl_percentile",
-                                              num_or_null(m->kl_percentile[k]), "agreement_percentile",
-                                              num_or_null(m->agreement_percentile[k]), "kl",
-                                              num_or_null(m->kl[k]), "agreement", num_or_null(m->agreement[k])));
-    for (int k = 0; k < m->n_input_candidates; k++)
-        json_array_append_new(in, json_pack("{s:f, s:f, s:f}", "factor", (double)m->input_candidates[k], "kl",
-                                            m->input_kl[k], "agreement", m->input_agreement[k]));
-    return json_pack("{s:s, s:o, s:f, s:o}", "chosen", m->name[m->chosen], "candidates", cand,
-                     "input_range_factor", (double)m->input_range_factor, "input_range_candidates", in);
-}
-
 static json_t *layers_json(const snnc_pipeline *p)
 {
     json_t *a = json_array();
@@ -347,7 +326,8 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
     json_object_set_new(r, "input_name", json_string(p->ann->input_name));
     json_object_set_new(r, "output_name", json_string(p->ann->output_name));
     json_object_set_new(r, "constraints", constraints_json(&o->c));
-    json_object_set_new(r, "constraint_method", method_json(p));
+    json_object_set_new(r, "constraint_method",
+                        p->n_stats > 0 ? snnc_outdir_method_json(&p->stats[0].method) : json_null());
     json_object_set_new(r, "cores", json_integer(p->mapping->report.n_cores));
     json_object_set_new(r, "power_w", json_copy(json_object_get(power, "total_w")));
     json_object_set_new(r, "energy_per_sample_j", json_copy(json_object_get(power, "energy_j")));

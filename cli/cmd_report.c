@@ -43,7 +43,7 @@ static void print_constraints(FILE *f, const json_t *c)
 }
 
 /* The constraint stage's method choice (absent in older reports). */
-static void print_method(FILE *f, const json_t *m)
+void snnc_cli_method_print(FILE *f, const json_t *m)
 {
     const json_t *k;
     size_t j;
@@ -160,7 +160,7 @@ void snnc_cli_conversion_report_print(FILE *f, const json_t *r, bool full)
     fprintf(f, "calibration      %s\n",
             json_is_string(json_object_get(r, "calib")) ? str(r, "calib") : "(none)");
     print_constraints(f, json_object_get(r, "constraints"));
-    print_method(f, json_object_get(r, "constraint_method"));
+    snnc_cli_method_print(f, json_object_get(r, "constraint_method"));
     fprintf(f, "cores            %d\nwindow           %d ticks per step, %d steps\n",
             (int)num(r, "cores"), (int)num(r, "window"), (int)num(r, "steps"));
     if (full) {

@@ -441,9 +441,8 @@ static int constrain_net(const snnc_ann *a, snnc_ann *q, const snnc_constraints 
 {
     int st = constrain_all(q, c, r, S, err);
     if (st == SNNC_OK && calib && c->bias_correct) {
-        const char *it = getenv("SNNC_BC_IT"), *rec = getenv("SNNC_BC_REC");
-        st = r->ref ? snnc_q_bias_correct_ref(r->ref, q, calib, it ? atoi(it) : BIAS_ITERATIONS, rec ? atoi(rec) : true, err)
-                    : snnc_q_bias_correct(a, q, calib, it ? atoi(it) : BIAS_ITERATIONS, rec ? atoi(rec) : true, err);
+        st = r->ref ? snnc_q_bias_correct_ref(r->ref, q, calib, BIAS_ITERATIONS, true, err)
+                    : snnc_q_bias_correct(a, q, calib, BIAS_ITERATIONS, true, err);
     }
     return st;
 }
@@ -465,10 +464,7 @@ static int range_objective(const snnc_ann *a, const snnc_constraints *c, const s
     snnc_ann *q = snnc_ann_copy(a);
     snnc_layer_constraints *S = calloc((size_t)a->n_layers, sizeof *S);
     snnc_tensor *y = NULL;
-    snnc_constraints cj = *c;
-    if (getenv("SNNC_BC_JOINT") && !atoi(getenv("SNNC_BC_JOINT")))
-        cj.bias_correct = false;
-    int st = q && S ? constrain_net(a, q, &cj, r, calib, S, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    int st = q && S ? constrain_net(a, q, c, r, calib, S, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (st == SNNC_OK)
         st = snnc_ann_run(q, calib, &y, NULL, err);
     if (st == SNNC_OK)

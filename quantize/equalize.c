@@ -12,7 +12,7 @@
 
 #include "quantize_internal.h"
 
-#define SCALE_MIN 1e-3f /* s_j kept within [SCALE_MIN, 1 / SCALE_MIN] */
+#define SCALE_MIN 0.25f /* s_j kept within [SCALE_MIN, 1 / SCALE_MIN] */
 
 void snnc_q_rescale_units(snnc_ann *a, int l, const float *s)
 {

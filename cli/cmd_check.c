@@ -32,7 +32,8 @@
 static const char usage[] =
     "usage: snnc check MODEL.onnx --target truenorth [--weight-levels N] [--activity-levels L]\n"
     "                  [--fan-in F] [--fan-in-strategy split|prune] [--prune-rescale]\n"
-    "                  [--calib [NAME=]FILE] [--weight-error PCT] [--json] [--strict]\n\n"
+    "                  [--calib [NAME=]FILE] [--weight-error PCT] [--json] [--strict]\n"
+    "                  [--no-bias-correction] [--no-per-neuron-ranges] [--no-method-search]\n\n"
     "Inspect MODEL against a target's constraints, per layer (and per neuron where it\n"
     "differs): fan-in against the limit, weight error at the allowed levels and the levels\n"
     "1 % error needs, fan-out copies, an estimate of the cores, axons and neurons a mapping\n"
@@ -53,6 +54,9 @@ static const char usage[] =
     "  --json                 one JSON object: target, constraints, layers, totals, violations,\n"
     "                         constraint_cost (null without --calib)\n"
     "  --strict               exit 3 when there is any violation\n"
+    "  --no-bias-correction, --no-per-neuron-ranges, --no-method-search\n"
+    "                         the constraint stage's methods, as snnc convert (with --calib\n"
+    "                         the method is chosen on the calibration batch and printed)\n"
     "exit status: 0 checked (violations or not), 1 usage error, 2 invalid model or data,\n"
     "3 violations with --strict\n";
 
@@ -72,8 +76,12 @@ static int parse_args(int argc, char **argv, opts *o)
     *o = (opts){.weight_error_pct = 1};
     snnc_constraints_default(&o->c);
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE;
+    bool no_bias = false, no_units = false, no_method = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--json", &o->json),
+        SNNC_OPT_FLAG_("--no-bias-correction", &no_bias),
+        SNNC_OPT_FLAG_("--no-per-neuron-ranges", &no_units),
+        SNNC_OPT_FLAG_("--no-method-search", &no_method),
         SNNC_OPT_FLAG_("--strict", &o->strict),
         SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, 256),
         SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, 65536),
@@ -87,6 +95,9 @@ static int parse_args(int argc, char **argv, opts *o)
     };
     int st = snnc_cli_parse("check", usage, argc, argv, table, &o->model, &o->help);
     o->c.fanin = fanin ? SNNC_FANIN_PRUNE : SNNC_FANIN_SPLIT;
+    o->c.bias_correct = !no_bias;
+    o->c.per_neuron_ranges = !no_units;
+    o->c.method_search = !no_method;
     if (st || o->help)
         return st;
     if (!o->model)

@@ -49,17 +49,19 @@ void snnc_cli_method_print(FILE *f, const json_t *m)
     size_t j;
     if (!json_is_object(m))
         return;
-    fprintf(f, "constraint method %s (KL from float / agreement on calib at the percentile ranges;"
-               " after the range search:", str(m, "chosen"));
+    fprintf(f, "constraint method %s", str(m, "chosen"));
+    int shown = 0;
     json_array_foreach(json_object_get(m, "candidates"), j, k) {
         if (!json_is_number(json_object_get(k, "kl_percentile")))
             continue;
-        fprintf(f, " %s: %.4f / %.1f %%", str(k, "method"), num(k, "kl_percentile"),
-                100 * num(k, "agreement_percentile"));
+        fprintf(f, "%s %s %.4f / %.1f %%", shown++ ? "," : "; candidates, KL from float / agreement on calib at the "
+                                                          "percentile ranges [after the range search]:",
+                str(k, "method"), num(k, "kl_percentile"), 100 * num(k, "agreement_percentile"));
         if (json_is_number(json_object_get(k, "kl")))
-            fprintf(f, "; %.4f / %.1f %%", num(k, "kl"), 100 * num(k, "agreement"));
+            fprintf(f, " [%.4f / %.1f %%]", num(k, "kl"), 100 * num(k, "agreement"));
     }
-    fprintf(f, "); input range %.4g x percentile\n", num(m, "input_range_factor"));
+    fprintf(f, "%s; input range %.4g x percentile\n", shown ? "" : " (as set, not searched)",
+            num(m, "input_range_factor"));
 }
 
 static void print_layers(FILE *f, const json_t *layers)

@@ -57,6 +57,18 @@ int snnc_ann_extract(snnc_graph *g, const snnc_tensor *calib, snnc_ann **out, sn
  * of the last layer.  hidden (optional) receives [steps, batch, n_rec] recurrent states. */
 int snnc_ann_run(const snnc_ann *a, const snnc_tensor *input, snnc_tensor **out,
                  snnc_tensor **hidden, snnc_err *err);
+/* Per layer, the mean over its rows (steps x batch; readouts: batch) of
+ * each unit's pre-activation z = W u + U h + b, and of the slope of its
+ * activation and quantiser at z (1 or 0 for ReLU, inside the quantiser's
+ * range or not; 1 - tanh^2 for tanh), which the recurrence-aware bias
+ * correction needs (docs/QUANTIZE.md §5a). */
+typedef struct snnc_ann_preact {
+    double *mean, *slope; /* [n_out], the caller's */
+    int64_t rows;
+} snnc_ann_preact;
+/* snnc_ann_run that also fills pre[layer] (NULL: as snnc_ann_run). */
+int snnc_ann_run_preact(const snnc_ann *a, const snnc_tensor *input, snnc_tensor **out, snnc_tensor **hidden,
+                        snnc_ann_preact *pre, snnc_err *err);
 snnc_ann *snnc_ann_copy(const snnc_ann *a);
 void snnc_ann_free(snnc_ann *a);
 /* Parameters with a value that is not finite -> SNNC_EINVALID naming the layer. */

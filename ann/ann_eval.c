@@ -116,12 +116,37 @@ static int gather_input(const snnc_ann *a, const snnc_tensor *in, int64_t *batch
     return SNNC_OK;
 }
 
+/* The slope of activation + quantiser at pre-activation z (the quantiser's
+ * mean slope: 1 inside its range, 0 where it clips). */
+static double slope(const snnc_ann_layer *l, float z)
+{
+    float h = l->act == SNNC_ACT_RELU ? (z > 0 ? z : 0) : l->act == SNNC_ACT_TANH ? tanhf(z) : z;
+    if (l->out_q.levels > 0 && !(h > l->out_q.lo && h < l->out_q.hi))
+        return 0;
+    return l->act == SNNC_ACT_RELU ? (z > 0) : l->act == SNNC_ACT_TANH ? 1.0 - (double)h * h : 1.0;
+}
+
+/* Sums of the pre-activations z [rows][n_out] and of the slopes there. */
+static void observe(const snnc_ann_layer *l, const float *z, int64_t rows, snnc_ann_preact *acc)
+{
+    if (!acc)
+        return;
+    for (int64_t r = 0; r < rows; r++)
+        for (int j = 0; j < l->n_out; j++) {
+            float v = z[r * l->n_out + j];
+            acc->mean[j] += v;
+            acc->slope[j] += slope(l, v);
+        }
+    acc->rows += rows;
+}
+
 /* One layer over `rows` input rows: affine, activation, quantiser. */
-static float *dense(const snnc_ann_layer *l, const float *x, int64_t rows)
+static float *dense(const snnc_ann_layer *l, const float *x, int64_t rows, snnc_ann_preact *acc)
 {
     float *y = malloc((size_t)(rows * l->n_out + 1) * sizeof(float));
     if (y) {
         affine_rows(l, x, rows, y);
+        observe(l, y, rows, acc);
         activate(l->act, y, rows * l->n_out);
         quantize_all(&l->out_q, y, rows * l->n_out);
     }
@@ -129,7 +154,7 @@ static float *dense(const snnc_ann_layer *l, const float *x, int64_t rows)
 }
 
 /* h_t = f(W x_t + U h_{t-1} + b) for every t; returns [T][B][H]. */
-static float *recurrence(const snnc_ann_layer *l, const float *x, int64_t T, int64_t B)
+static float *recurrence(const snnc_ann_layer *l, const float *x, int64_t T, int64_t B, snnc_ann_preact *acc)
 {
     float *h = malloc((size_t)(T * B * l->n_out + 1) * sizeof(float));
     if (!h)
@@ -141,6 +166,7 @@ static float *recurrence(const snnc_ann_layer *l, const float *x, int64_t T, int
         if (t > 0 && B > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)H, (int)H, 1.0f, ht - step,
                         (int)H, l->U, (int)H, 1.0f, ht, (int)H);
+        observe(l, ht, B, acc);
         activate(l->act, ht, step);
         quantize_all(&l->out_q, ht, step);
     }
@@ -149,6 +175,12 @@ static float *recurrence(const snnc_ann_layer *l, const float *x, int64_t T, int
 
 int snnc_ann_run(const snnc_ann *a, const snnc_tensor *input, snnc_tensor **out, snnc_tensor **hidden,
                  snnc_err *err)
+{
+    return snnc_ann_run_preact(a, input, out, hidden, NULL, err);
+}
+
+int snnc_ann_run_preact(const snnc_ann *a, const snnc_tensor *input, snnc_tensor **out, snnc_tensor **hidden,
+                        snnc_ann_preact *pre, snnc_err *err)
 {
     int rec;
     *out = NULL;
@@ -170,10 +202,15 @@ int snnc_ann_run(const snnc_ann *a, const snnc_tensor *input, snnc_tensor **out,
     for (int i = 0; i < a->n_layers && x; i++) {
         const snnc_ann_layer *l = &a->layers[i];
         float *y;
+        snnc_ann_preact *acc = pre ? &pre[i] : NULL;
+        if (acc)
+            *acc = (snnc_ann_preact){acc->mean, acc->slope, 0};
+        for (int j = 0; acc && j < l->n_out; j++)
+            acc->mean[j] = acc->slope[j] = 0;
         if (i < rec) {
-            y = dense(l, x, T * B);
+            y = dense(l, x, T * B, acc);
         } else if (i == rec) {
-            y = recurrence(l, x, T, B);
+            y = recurrence(l, x, T, B, acc);
             if (y && hidden) {
                 *hidden = snnc_tensor_new(SNNC_F32, 3, (int64_t[]){T, B, l->n_out}, err);
                 if (*hidden)
@@ -184,7 +221,11 @@ int snnc_ann_run(const snnc_ann *a, const snnc_tensor *input, snnc_tensor **out,
             if (y && T > 1) /* the readouts read h_T only */
                 memmove(y, y + (T - 1) * B * l->n_out, (size_t)(B * l->n_out) * sizeof(float));
         } else {
-            y = dense(l, x, B);
+            y = dense(l, x, B, acc);
+        }
+        for (int j = 0; acc && acc->rows > 0 && j < l->n_out; j++) {
+            acc->mean[j] /= (double)acc->rows;
+            acc->slope[j] /= (double)acc->rows;
         }
         free(x);
         x = y;

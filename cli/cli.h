@@ -109,5 +109,8 @@ struct json_t;
 int snnc_cli_read_f32(const char *path, snnc_tensor **out, snnc_err *err);
 void snnc_cli_remove_tree(const char *path);
 void snnc_cli_conversion_report_print(FILE *f, const struct json_t *report, bool full);
+/* One line: the constraint stage's method and its candidates (report.json
+ * "constraint_method"; nothing when not an object). */
+void snnc_cli_method_print(FILE *f, const struct json_t *method);
 
 #endif

@@ -216,6 +216,15 @@ static const field report_fields[] = {
     {"constraints.scale", F_WORD, 0, 0, "neuron|layer", false, false},
     {"constraints.compensate", F_BOOL, 0, 0, NULL, false, false},
     {"constraints.prune_rescale", F_BOOL, 0, 0, NULL, false, false},
+    {"constraint_method", F_OBJ, 0, 0, NULL, true, true}, /* absent: older report */
+    TEXT("constraint_method.chosen"),
+    {"constraint_method.candidates", F_ARR, 0, 0, NULL, false, false},
+    TEXT("constraint_method.candidates[].method"),
+    {"constraint_method.candidates[].kl_percentile", F_NUM, 0, INFINITY, NULL, true, false},
+    {"constraint_method.candidates[].agreement_percentile", F_NUM, 0, 1, NULL, true, false},
+    {"constraint_method.candidates[].kl", F_NUM, 0, INFINITY, NULL, true, false},
+    {"constraint_method.candidates[].agreement", F_NUM, 0, 1, NULL, true, false},
+    NONNEG("constraint_method.input_range_factor"),
     SIZE("cores"),
     NONNEG("power_w"),
     NONNEG("energy_per_sample_j"),
@@ -415,6 +424,23 @@ int snnc_outdir_open(const char *dir, json_t **report, snnc_err *err)
     return rc;
 }
 
+static json_t *num_or_null(double v) { return v >= 0 ? json_real(v) : json_null(); }
+
+json_t *snnc_outdir_method_json(const snnc_constrain_method *m)
+{
+    json_t *cand = json_array(), *in = json_array();
+    for (int k = 0; k < m->n_candidates; k++)
+        json_array_append_new(cand, json_pack("{s:s, s:o, s:o, s:o, s:o}", "method", m->name[k], "kl_percentile",
+                                              num_or_null(m->kl_percentile[k]), "agreement_percentile",
+                                              num_or_null(m->agreement_percentile[k]), "kl",
+                                              num_or_null(m->kl[k]), "agreement", num_or_null(m->agreement[k])));
+    for (int k = 0; k < m->n_input_candidates; k++)
+        json_array_append_new(in, json_pack("{s:f, s:f, s:f}", "factor", (double)m->input_candidates[k], "kl",
+                                            m->input_kl[k], "agreement", m->input_agreement[k]));
+    return json_pack("{s:s, s:o, s:f, s:o}", "chosen", m->name[m->chosen], "candidates", cand,
+                     "input_range_factor", (double)m->input_range_factor, "input_range_candidates", in);
+}
+
 void snnc_outdir_constraints(const json_t *r, snnc_constraints *c)
 {
     const json_t *o = json_object_get(r, "constraints");
@@ -435,4 +461,7 @@ void snnc_outdir_constraints(const json_t *r, snnc_constraints *c)
     c->range_search = json_is_true(json_object_get(o, "range_search")); /* absent: older report */
     const char *tc = json_string_value(json_object_get(o, "tanh_coding")); /* absent: older report, a pair */
     c->tanh_coding = tc && !strcmp(tc, "offset") ? SNNC_TANH_OFFSET : SNNC_TANH_PAIR;
+    c->bias_correct = json_is_true(json_object_get(o, "bias_correct"));
+    c->per_neuron_ranges = json_is_true(json_object_get(o, "per_neuron_ranges"));
+    c->method_search = json_is_true(json_object_get(o, "method_search"));
 }

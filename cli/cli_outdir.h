@@ -33,6 +33,11 @@ int snnc_outdir_manifest_write(const char *dir, snnc_err *err);
  * readers use (type and range); *report is the object (caller decrefs). */
 int snnc_outdir_open(const char *dir, json_t **report, snnc_err *err);
 
+/* report.json's "constraint_method": the method the constraint stage chose
+ * and its candidates' KL / agreement on the calibration batch
+ * (docs/QUANTIZE.md §5b; -1 figures are null). */
+json_t *snnc_outdir_method_json(const snnc_constrain_method *m);
+
 /* The constraints of a report snnc_outdir_open accepted. */
 void snnc_outdir_constraints(const json_t *report, snnc_constraints *c);
 

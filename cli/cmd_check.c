@@ -18,6 +18,7 @@
 #include "../quantize/quantize.h"
 #include "mapper/pipeline.h"
 #include "cli.h"
+#include "cli_outdir.h"
 #include "cli_options.h"
 
 #define TN_CORE_AXONS 256
@@ -32,7 +33,8 @@ static const char usage[] =
     "usage: snnc check MODEL.onnx --target truenorth [--weight-levels N] [--activity-levels L]\n"
     "                  [--fan-in F] [--fan-in-strategy split|prune] [--prune-rescale]\n"
     "                  [--tanh-coding auto|offset|pair]\n"
-    "                  [--calib [NAME=]FILE] [--weight-error PCT] [--json] [--strict]\n\n"
+    "                  [--calib [NAME=]FILE] [--weight-error PCT] [--json] [--strict]\n"
+    "                  [--no-bias-correction] [--no-per-neuron-ranges] [--no-method-search]\n\n"
     "Inspect MODEL against a target's constraints, per layer (and per neuron where it\n"
     "differs): fan-in against the limit, weight error at the allowed levels and the levels\n"
     "1 % error needs, fan-out copies, an estimate of the cores, axons and neurons a mapping\n"
@@ -55,6 +57,9 @@ static const char usage[] =
     "  --json                 one JSON object: target, constraints, layers, totals, violations,\n"
     "                         constraint_cost (null without --calib)\n"
     "  --strict               exit 3 when there is any violation\n"
+    "  --no-bias-correction, --no-per-neuron-ranges, --no-method-search\n"
+    "                         the constraint stage's methods, as snnc convert (with --calib\n"
+    "                         the method is chosen on the calibration batch and printed)\n"
     "exit status: 0 checked (violations or not), 1 usage error, 2 invalid model or data,\n"
     "3 violations with --strict\n";
 
@@ -75,8 +80,12 @@ static int parse_args(int argc, char **argv, opts *o)
     *o = (opts){.weight_error_pct = 1};
     snnc_constraints_default(&o->c);
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, tanh_coding = (int)o->c.tanh_coding;
+    bool no_bias = false, no_units = false, no_method = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--json", &o->json),
+        SNNC_OPT_FLAG_("--no-bias-correction", &no_bias),
+        SNNC_OPT_FLAG_("--no-per-neuron-ranges", &no_units),
+        SNNC_OPT_FLAG_("--no-method-search", &no_method),
         SNNC_OPT_FLAG_("--strict", &o->strict),
         SNNC_OPT_INT_("--weight-levels", &o->c.weight_levels, 2, 256),
         SNNC_OPT_INT_("--activity-levels", &o->c.activity_levels, 2, 65536),
@@ -92,6 +101,9 @@ static int parse_args(int argc, char **argv, opts *o)
     int st = snnc_cli_parse("check", usage, argc, argv, table, &o->model, &o->help);
     o->c.fanin = fanin ? SNNC_FANIN_PRUNE : SNNC_FANIN_SPLIT;
     o->c.tanh_coding = (snnc_tanh_coding)tanh_coding;
+    o->c.bias_correct = !no_bias;
+    o->c.per_neuron_ranges = !no_units;
+    o->c.method_search = !no_method;
     if (st || o->help)
         return st;
     if (!o->model)
@@ -580,9 +592,9 @@ static int compare_layer(const snnc_ann *a, const snnc_ann *q, int l, const snnc
 }
 
 /* "constraint_cost" of the JSON output; q_all is the network check
- * constrained (the one convert builds). */
-static int constraint_cost(const snnc_ann *a, const snnc_ann *q_all, const snnc_constraints *c,
-                           const snnc_tensor *calib, json_t **out, snnc_err *err)
+ * constrained (the one convert builds), S_all its statistics. */
+static int constraint_cost(const snnc_ann *a, const snnc_ann *q_all, const snnc_layer_constraints *S_all,
+                           const snnc_constraints *c, const snnc_tensor *calib, json_t **out, snnc_err *err)
 {
     snnc_tensor *f = NULL;
     snnc_ann *q[COST_N] = {0};
@@ -590,13 +602,22 @@ static int constraint_cost(const snnc_ann *a, const snnc_ann *q_all, const snnc_
     int rc = per ? snnc_ann_run(a, calib, &f, NULL, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
     for (int k = 0; !rc && k < COST_N; k++) {
         snnc_constraints s = only(c, k);
+        snnc_layer_constraints *Sk = NULL;
+        int nk = 0;
         if (k != COST_ALL)
-            rc = snnc_constrain(a, &s, calib, &q[k], NULL, NULL, err);
+            rc = snnc_constrain(a, &s, calib, &q[k], &Sk, &nk, err);
         const snnc_ann *qk = k == COST_ALL ? q_all : q[k];
+        /* per-neuron ranges rescale units: swap layers in the float network's view in those units */
+        snnc_ann *view = rc ? NULL : snnc_constrain_float_view(a, k == COST_ALL ? S_all : Sk,
+                                                               k == COST_ALL ? a->n_layers : nk);
+        if (!rc && !view)
+            rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
         if (!rc)
             rc = compare(qk, calib, f, &net[k], err);
         for (int l = 0; !rc && l < a->n_layers; l++)
-            rc = compare_layer(a, qk, l, calib, f, &per[(size_t)l * COST_N + k], err);
+            rc = compare_layer(view, qk, l, calib, f, &per[(size_t)l * COST_N + k], err);
+        snnc_ann_free(view);
+        snnc_layer_constraints_free(Sk, nk);
     }
     if (!rc) {
         json_t *o = json_pack("{s:I, s:s}", "samples", (json_int_t)f->dims[0], "fan_in_strategy",
@@ -748,10 +769,11 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
         rc = snnc_constrain(a, &o->c, calib, &q, &S, &n, err);
     if (!rc && a)
         rc = convertible(a, q, S, n, &o->c, calib, viol, &net, err);
-    if (!rc && n > 0 && !(F = calloc((size_t)n, sizeof *F)))
+    snnc_ann *view = NULL; /* the float network in the constrained units (per-neuron ranges) */
+    if (!rc && n > 0 && (!(F = calloc((size_t)n, sizeof *F)) || !(view = snnc_constrain_float_view(a, S, n))))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     for (int l = 0; !rc && l < n; l++) {
-        F[l] = (layer_fig){.L = &a->layers[l], .S = &S[l], .cols = S[l].n_cols, .groups = S[l].n_groups};
+        F[l] = (layer_fig){.L = &view->layers[l], .S = &S[l], .cols = S[l].n_cols, .groups = S[l].n_groups};
         const snnc_act_quant *in = l ? &q->layers[l - 1].out_q : &q->in_q, *out = &q->layers[l].out_q;
         F[l].ch_in = spike_channels(in, q);
         F[l].ch_out = spike_channels(out, q);
@@ -770,7 +792,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     }
     json_t *totals = rc ? NULL : totals_json(F, n, &sp), *cost = NULL;
     if (!rc && a && calib)
-        rc = constraint_cost(a, q, &o->c, calib, &cost, err);
+        rc = constraint_cost(a, q, S, &o->c, calib, &cost, err);
     if (!rc && totals && json_integer_value(json_object_get(totals, "cores")) > TN_CHIP_CORES)
         add_violation(viol, "", "cores", (double)json_integer_value(json_object_get(totals, "cores")),
                       TN_CHIP_CORES, "the estimate needs more than one chip");
@@ -785,6 +807,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
                               o->c.fanin == SNNC_FANIN_PRUNE ? "prune" : "split", "calibrated", calib != NULL,
                               "weight_error_pct", o->weight_error_pct, "layers", layers, "totals", totals, "violations", viol);
         json_object_set_new(r, "constraint_cost", cost ? cost : json_null());
+        json_object_set_new(r, "constraint_method", S && n > 0 ? snnc_outdir_method_json(&S[0].method) : json_null());
         cost = NULL;
         json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("\n");
@@ -793,6 +816,11 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
         print_table(o->model, &o->c, F, n, totals, viol);
         if (a)
             print_cost(cost);
+        if (cost && S && n > 0) {
+            json_t *m = snnc_outdir_method_json(&S[0].method);
+            snnc_cli_method_print(stdout, m);
+            json_decref(m);
+        }
     }
     json_decref(cost);
     *n_violations = (int)json_array_size(viol);
@@ -803,6 +831,7 @@ static int check(const opts *o, int *n_violations, snnc_err *err)
     free(F);
     snnc_netlist_free(net);
     snnc_layer_constraints_free(S, n);
+    snnc_ann_free(view);
     snnc_ann_free(q);
     snnc_ann_free(a);
     snnc_tensor_free(calib);

@@ -27,7 +27,9 @@ static const char usage[] =
     "                    [--fan-in-strategy split|prune] [--rounding nearest|stochastic]\n"
     "                    [--seed N] [--scale neuron|layer] [--prune-rescale]\n"
     "                    [--percentile P] [--no-compensate] [--no-range-search]\n"
-    "                    [--tanh-coding auto|offset|pair] [--force]\n\n"
+    "                    [--tanh-coding auto|offset|pair]\n"
+    "                    [--no-bias-correction] [--no-per-neuron-ranges] [--no-method-search]\n"
+    "                    [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -61,6 +63,13 @@ static const char usage[] =
     "                          one whose ideal spiking stage agrees better with the float\n"
     "                          network on the calibration data is kept (report.json\n"
     "                          tanh_coding_agreement), else pair\n"
+    "  --no-bias-correction    no recurrence-aware bias correction with the calibration data\n"
+    "  --no-per-neuron-ranges  one activity range per layer (default with calibration data:\n"
+    "                          each ReLU unit its own, absorbed into the downstream weights)\n"
+    "  --no-method-search      use every method allowed above (default: compensation, bias\n"
+    "                          correction and per-neuron ranges chosen per network, among\n"
+    "                          those allowed, by the KL from the float outputs on the\n"
+    "                          calibration batch; report.json constraint_method)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -85,7 +94,7 @@ static int parse_args(int argc, char **argv, opts *o)
     long long seed = (long long)o->c.seed;
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
     int scale = o->c.scale == SNNC_SCALE_LAYER, tanh_coding = (int)o->c.tanh_coding;
-    bool no_compensate = false, no_range_search = false;
+    bool no_compensate = false, no_range_search = false, no_bias = false, no_units = false, no_method = false;
     const snnc_cli_option table[] = {
         SNNC_OPT_FLAG_("--force", &o->force),
         SNNC_OPT_TEXT_("--target", &o->target),
@@ -104,6 +113,9 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_REAL_CLOSED_("--percentile", &o->c.percentile, SNNC_PERCENTILE_MIN, 100),
         SNNC_OPT_FLAG_("--no-compensate", &no_compensate),
         SNNC_OPT_FLAG_("--no-range-search", &no_range_search),
+        SNNC_OPT_FLAG_("--no-bias-correction", &no_bias),
+        SNNC_OPT_FLAG_("--no-per-neuron-ranges", &no_units),
+        SNNC_OPT_FLAG_("--no-method-search", &no_method),
         SNNC_OPT_END,
     };
     int st = snnc_cli_parse("convert", usage, argc, argv, table, &o->model, &o->help);
@@ -116,6 +128,9 @@ static int parse_args(int argc, char **argv, opts *o)
     o->c.compensate = o->c.compensate && !no_compensate;
     o->c.range_search = !no_range_search;
     o->c.tanh_coding = (snnc_tanh_coding)tanh_coding;
+    o->c.bias_correct = !no_bias;
+    o->c.per_neuron_ranges = !no_units;
+    o->c.method_search = !no_method;
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))
@@ -174,13 +189,15 @@ static const char *rounding_name(snnc_rounding r)
 
 static json_t *constraints_json(const snnc_constraints *c)
 {
-    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b, s:s}", "weight_levels",
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:I, s:f, s:s, s:b, s:b, s:b, s:s, s:b, s:b, s:b}", "weight_levels",
                      c->weight_levels, "activity_levels", c->activity_levels, "fan_in", c->fan_in,
                      "fan_in_strategy", fanin_name(c->fanin), "rounding", rounding_name(c->rounding),
                      "seed", (json_int_t)c->seed, "percentile", c->percentile, "scale",
                      c->scale == SNNC_SCALE_LAYER ? "layer" : "neuron", "compensate",
                      c->compensate, "prune_rescale", c->prune_rescale, "range_search", c->range_search,
-                     "tanh_coding", tanh_words[c->tanh_coding]);
+                     "tanh_coding", tanh_words[c->tanh_coding],
+                     "bias_correct", c->bias_correct, "per_neuron_ranges", c->per_neuron_ranges,
+                     "method_search", c->method_search);
 }
 
 static json_t *layers_json(const snnc_pipeline *p)
@@ -201,6 +218,7 @@ static json_t *layers_json(const snnc_pipeline *p)
             json_array_append_new(cand, json_pack("{s:f, s:f, s:f}", "factor", (double)s->range_candidates[k],
                                                   "kl", s->range_kl[k], "agreement", s->range_agreement[k]));
         json_object_set_new(o, "range_factor", json_real(s->range_factor));
+        json_object_set_new(o, "per_neuron_ranges", json_boolean(s->unit_scale != NULL));
         json_object_set_new(o, "range_candidates", cand);
     }
     return a;
@@ -331,6 +349,8 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
                         p->tanh_agreement[0] >= 0 ? json_pack("{s:f, s:f}", "offset", p->tanh_agreement[0],
                                                               "pair", p->tanh_agreement[1])
                                                   : json_null());
+    json_object_set_new(r, "constraint_method",
+                        p->n_stats > 0 ? snnc_outdir_method_json(&p->stats[0].method) : json_null());
     json_object_set_new(r, "cores", json_integer(p->mapping->report.n_cores));
     json_object_set_new(r, "power_w", json_copy(json_object_get(power, "total_w")));
     json_object_set_new(r, "energy_per_sample_j", json_copy(json_object_get(power, "energy_j")));

@@ -229,6 +229,9 @@ static json_t *result_json(const snnc_pipeline *p, const stages *s, const int64_
         lrec = p->ann->layers[l].role == SNNC_ANN_RECURRENT ? l : lrec;
     if (lrec >= 0 && s->hid_f && s->hid_q) {
         int T = p->ann->steps, H = p->ann->layers[lrec].n_out;
+        const float *us = p->stats[lrec].unit_scale; /* per-neuron ranges: the constrained units */
+        for (int64_t k = 0; us && k < s->hid_f->count; k++)
+            snnc_f32(s->hid_f)[k] /= us[k % H];
         double half = 0.5 * p->stats[lrec].activity_range / p->netlist->window;
         float *hi = ideal_hidden(p, &s->ideal, lrec);
         json_t *h = json_object();

@@ -42,6 +42,28 @@ static void print_constraints(FILE *f, const json_t *c)
             (long long)json_integer_value(json_object_get(c, "seed")));
 }
 
+/* The constraint stage's method choice (absent in older reports). */
+void snnc_cli_method_print(FILE *f, const json_t *m)
+{
+    const json_t *k;
+    size_t j;
+    if (!json_is_object(m))
+        return;
+    fprintf(f, "constraint method %s", str(m, "chosen"));
+    int shown = 0;
+    json_array_foreach(json_object_get(m, "candidates"), j, k) {
+        if (!json_is_number(json_object_get(k, "kl_percentile")))
+            continue;
+        fprintf(f, "%s %s %.4f / %.1f %%", shown++ ? "," : "; candidates, KL from float / agreement on calib at the "
+                                                          "percentile ranges [after the range search]:",
+                str(k, "method"), num(k, "kl_percentile"), 100 * num(k, "agreement_percentile"));
+        if (json_is_number(json_object_get(k, "kl")))
+            fprintf(f, " [%.4f / %.1f %%]", num(k, "kl"), 100 * num(k, "agreement"));
+    }
+    fprintf(f, "%s; input range %.4g x percentile\n", shown ? "" : " (as set, not searched)",
+            num(m, "input_range_factor"));
+}
+
 static void print_layers(FILE *f, const json_t *layers)
 {
     size_t i;
@@ -140,6 +162,7 @@ void snnc_cli_conversion_report_print(FILE *f, const json_t *r, bool full)
     fprintf(f, "calibration      %s\n",
             json_is_string(json_object_get(r, "calib")) ? str(r, "calib") : "(none)");
     print_constraints(f, json_object_get(r, "constraints"));
+    snnc_cli_method_print(f, json_object_get(r, "constraint_method"));
     fprintf(f, "cores            %d\nwindow           %d ticks per step, %d steps\n",
             (int)num(r, "cores"), (int)num(r, "window"), (int)num(r, "steps"));
     if (full) {

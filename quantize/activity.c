@@ -87,6 +87,26 @@ static int range_of(const float *v, int64_t n, double p, float *out)
     return SNNC_OK;
 }
 
+/* Per unit j of v [rows][n]: the range of its own values (range_of's rule,
+ * a silent unit getting `fallback`). */
+static int unit_ranges(const float *v, int64_t rows, int n, double p, float fallback, float *out)
+{
+    float *col = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *col);
+    if (!col)
+        return SNNC_ENOMEM;
+    for (int j = 0; j < n; j++) {
+        float mx = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            col[r] = fabsf(v[r * n + j]);
+            mx = col[r] > mx ? col[r] : mx;
+        }
+        double q = rows > 0 ? snnc_q_percentile(col, rows, p) : 0;
+        out[j] = q > 0 ? (float)q : mx > 0 ? mx : fallback;
+    }
+    free(col);
+    return SNNC_OK;
+}
+
 /* ------------------------------------------------------------ structure */
 
 static const char *role_name(snnc_ann_role r)
@@ -201,8 +221,8 @@ static int gram_of(const sample_src *src, int64_t n_samples, double **out)
  * the inputs [x_t | h_{t-1}] (gram not NULL; x: the layer's input rows),
  * and h_T rows. */
 static int recurrent_states(const snnc_ann *a, const snnc_tensor *x, const float *xin,
-                            const snnc_ann_layer *L, double p, float *range, double **gram, float **hT,
-                            int64_t *rows, snnc_err *err)
+                            const snnc_ann_layer *L, double p, float *range, float *unit, double **gram,
+                            float **hT, int64_t *rows, snnc_err *err)
 {
     snnc_tensor *out = NULL, *hidden = NULL;
     int st = snnc_ann_run(a, x, &out, &hidden, err);
@@ -216,6 +236,8 @@ static int recurrent_states(const snnc_ann *a, const snnc_tensor *x, const float
                          L->name);
     }
     st = range_of(snnc_f32(hidden), hidden->count, p, range);
+    if (st == SNNC_OK && unit)
+        st = unit_ranges(snnc_f32(hidden), hidden->dims[0] * hidden->dims[1], L->n_out, p, *range, unit);
     *rows = hidden->dims[1];
     if (st == SNNC_OK && gram) {
         sample_src src = {xin, L->n_in, snnc_f32(hidden), L->n_out, hidden->dims[0], hidden->dims[1],
@@ -243,12 +265,15 @@ static int calib_layers(const snnc_ann *a, const snnc_tensor *x, double p, snnc_
         float *next = NULL;
         double **gram = r->gram ? &r->gram[l] : NULL;
         if (L->role == SNNC_ANN_RECURRENT) {
-            st = recurrent_states(a, x, cur, L, p, &r->layer[l], gram, &next, &rows, err);
+            st = recurrent_states(a, x, cur, L, p, &r->layer[l], r->unit ? r->unit[l] : NULL, gram, &next,
+                                  &rows, err);
         } else {
             sample_src src = {.x = cur, .n_x = L->n_in};
             st = gram ? gram_of(&src, rows, gram) : SNNC_OK;
             next = st == SNNC_OK ? dense_forward(L, cur, rows) : NULL;
             st = next ? range_of(next, rows * L->n_out, p, &r->layer[l]) : st ? st : SNNC_ENOMEM;
+            if (st == SNNC_OK && r->unit)
+                st = unit_ranges(next, rows, L->n_out, p, r->layer[l], r->unit[l]);
             if (st != SNNC_OK)
                 snnc_fail(err, st, "layer '%s': out of memory for the calibration activities", L->name);
         }

@@ -34,6 +34,9 @@ void snnc_constraints_default(snnc_constraints *c)
         .compensate = true,
         .range_search = true,
         .tanh_coding = SNNC_TANH_AUTO,
+        .bias_correct = true,
+        .per_neuron_ranges = true,
+        .method_search = true,
     };
 }
 
@@ -63,6 +66,7 @@ void snnc_layer_constraints_free(snnc_layer_constraints *s, int n)
         free(s[i].group_start);
         free(s[i].codes);
         free(s[i].scales);
+        free(s[i].unit_scale);
     }
     free(s);
 }
@@ -442,6 +446,20 @@ static int constrain_all(snnc_ann *q, const snnc_constraints *c, const snnc_q_ra
     return SNNC_OK;
 }
 
+/* constrain_all, then (calibration data, c->bias_correct) the
+ * recurrence-aware bias correction against the float network a. */
+#define BIAS_ITERATIONS 3
+static int constrain_net(const snnc_ann *a, snnc_ann *q, const snnc_constraints *c, const snnc_q_ranges *r,
+                         const snnc_tensor *calib, snnc_layer_constraints *S, snnc_err *err)
+{
+    int st = constrain_all(q, c, r, S, err);
+    if (st == SNNC_OK && calib && c->bias_correct) {
+        st = r->ref ? snnc_q_bias_correct_ref(r->ref, q, calib, BIAS_ITERATIONS, true, err)
+                    : snnc_q_bias_correct(a, q, calib, BIAS_ITERATIONS, true, err);
+    }
+    return st;
+}
+
 /* ------------------------------------------------------------ range search */
 
 /* Factors on the percentile range tried for every layer (docs/QUANTIZE.md
@@ -459,7 +477,7 @@ static int range_objective(const snnc_ann *a, const snnc_constraints *c, const s
     snnc_ann *q = snnc_ann_copy(a);
     snnc_layer_constraints *S = calloc((size_t)a->n_layers, sizeof *S);
     snnc_tensor *y = NULL;
-    int st = q && S ? constrain_all(q, c, r, S, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    int st = q && S ? constrain_net(a, q, c, r, calib, S, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (st == SNNC_OK)
         st = snnc_ann_run(q, calib, &y, NULL, err);
     if (st == SNNC_OK)
@@ -488,46 +506,272 @@ static bool significantly_lower(const double *k, const double *k1, int64_t B)
     return m > RANGE_SIGNIFICANCE * se && m > 0;
 }
 
-/* Each quantised layer's range, in layer order: among the candidates whose
- * KL is significantly lower than the percentile range's, the one of least
- * mean KL, else the percentile range; the earlier layers at their choice,
- * the later ones at their percentile range (coordinate descent, one
- * pass). */
-static int search_ranges(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
-                         snnc_q_ranges *r, snnc_layer_constraints *S, snnc_err *err)
+/* One range (the input's: slot -1, or layer slot's) chosen among the
+ * factors on its percentile value: among the candidates whose KL is
+ * significantly lower than the percentile range's, the one of least mean
+ * KL, else the percentile range.  Writes the candidates into fac/kl/agr
+ * and returns the chosen factor in *factor. */
+static int search_one(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                      const snnc_tensor *f, snnc_q_ranges *r, int slot, double *k1, double *kb, float *fac,
+                      double *kl, double *agr, int *n_out, float *factor, snnc_err *err)
 {
-    snnc_tensor *f = NULL;
-    int st = snnc_ann_run(a, calib, &f, NULL, err);
-    int64_t B = st == SNNC_OK ? f->dims[0] : 0;
+    float *range = slot < 0 ? &r->in : &r->layer[slot], base = *range;
+    bool tanh = slot >= 0 && a->layers[slot].act == SNNC_ACT_TANH;
+    int64_t B = f->dims[0];
+    int best = 0, n = 0, st = SNNC_OK;
+    for (int k = 0; k < N_RANGE_FACTORS && st == SNNC_OK; k++) {
+        if (k > 0 && tanh && base * RANGE_FACTORS[k] > 1)
+            continue; /* tanh is bounded by 1: a wider range only coarsens the step */
+        *range = base * RANGE_FACTORS[k];
+        fac[n] = RANGE_FACTORS[k];
+        st = range_objective(a, c, r, calib, f, k == 0 ? k1 : kb, &kl[n], &agr[n], err);
+        if (k > 0 && kl[n] < kl[best] && significantly_lower(kb, k1, B))
+            best = n;
+        n++;
+    }
+    *n_out = n;
+    *factor = fac[best];
+    *range = base * fac[best];
+    return st;
+}
+
+/* The input's range, then each quantised layer's, in layer order (one
+ * pass of coordinate descent: the earlier ones at their choice, the later
+ * ones at their percentile range); f: the float outputs on calib. */
+static int search_ranges(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                         const snnc_tensor *f, snnc_q_ranges *r, snnc_layer_constraints *S,
+                         snnc_constrain_method *m, snnc_err *err)
+{
+    int64_t B = f->dims[0];
     double *k1 = malloc(((size_t)B + 1) * sizeof *k1), *kb = malloc(((size_t)B + 1) * sizeof *kb);
-    if (st == SNNC_OK && (!k1 || !kb))
-        st = snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    int st = k1 && kb ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    m->input_range_factor = 1;
+    if (st == SNNC_OK && r->in > 0)
+        st = search_one(a, c, calib, f, r, -1, k1, kb, m->input_candidates, m->input_kl, m->input_agreement,
+                        &m->n_input_candidates, &m->input_range_factor, err);
     for (int l = 0; l < a->n_layers && st == SNNC_OK; l++) {
         S[l].range_factor = 1;
         const snnc_ann_layer *L = &a->layers[l];
         if ((l == a->n_layers - 1 && L->act == SNNC_ACT_NONE) || !(r->layer[l] > 0))
             continue;
-        float base = r->layer[l];
-        int best = 0;
-        int n = 0;
-        for (int k = 0; k < N_RANGE_FACTORS && st == SNNC_OK; k++) {
-            if (k > 0 && L->act == SNNC_ACT_TANH && base * RANGE_FACTORS[k] > 1)
-                continue; /* tanh is bounded by 1: a wider range only coarsens the step */
-            r->layer[l] = base * RANGE_FACTORS[k];
-            S[l].range_candidates[n] = RANGE_FACTORS[k];
-            st = range_objective(a, c, r, calib, f, k == 0 ? k1 : kb, &S[l].range_kl[n],
-                                 &S[l].range_agreement[n], err);
-            if (k > 0 && S[l].range_kl[n] < S[l].range_kl[best] && significantly_lower(kb, k1, B))
-                best = n;
-            n++;
-        }
-        S[l].n_range_candidates = n;
-        S[l].range_factor = S[l].range_candidates[best];
-        r->layer[l] = base * S[l].range_candidates[best];
+        st = search_one(a, c, calib, f, r, l, k1, kb, S[l].range_candidates, S[l].range_kl,
+                        S[l].range_agreement, &S[l].n_range_candidates, &S[l].range_factor, err);
     }
     free(k1);
     free(kb);
-    snnc_tensor_free(f);
+    return st;
+}
+
+/* ------------------------------------------------------------ method */
+
+static void ranges_free(snnc_q_ranges *r, int n_layers)
+{
+    for (int l = 0; l < n_layers; l++) {
+        if (r->gram)
+            free(r->gram[l]);
+        if (r->unit)
+            free(r->unit[l]);
+    }
+    free(r->gram);
+    free(r->unit);
+    free(r->layer);
+    snnc_q_preact_free(r->ref);
+    *r = (snnc_q_ranges){0};
+}
+
+/* Percentile ranges of a; with `units`, each unit's too. */
+static int ranges_with_units(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib, bool units,
+                             snnc_q_ranges *r, snnc_err *err)
+{
+    if (units) {
+        r->unit = calloc((size_t)a->n_layers, sizeof *r->unit);
+        for (int l = 0; r->unit && l < a->n_layers; l++)
+            if (!(r->unit[l] = malloc((size_t)a->layers[l].n_out * sizeof **r->unit)))
+                return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+        if (!r->unit)
+            return snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    }
+    return find_ranges(a, c, calib, r, err);
+}
+
+/* One method: c's flags (compensate, bias_correct, per_neuron_ranges) as
+ * they are.  *out: the constrained network, S its statistics (n_layers
+ * entries, zeroed by the caller); f (may be NULL): the float outputs on
+ * calib, needed by the range search. */
+static int constrain_method(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                            const snnc_tensor *f, snnc_ann **out, snnc_layer_constraints *S,
+                            snnc_constrain_method *m, snnc_err *err)
+{
+    int n = a->n_layers;
+    bool units = calib && c->per_neuron_ranges && c->activity_levels > 0;
+    snnc_ann *e = snnc_ann_copy(a), *q = NULL;
+    float **scale = calloc((size_t)n, sizeof *scale);
+    snnc_q_ranges r = {0};
+    int st = e && scale ? ranges_with_units(e, c, calib, units, &r, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (st == SNNC_OK && units) { /* rescale the units, then the ranges of the rescaled network */
+        st = snnc_q_equalize(e, r.unit, r.layer, scale) ? snnc_fail(err, SNNC_ENOMEM, "out of memory") : SNNC_OK;
+        ranges_free(&r, n);
+        if (st == SNNC_OK)
+            st = find_ranges(e, c, calib, &r, err);
+    }
+    if (st == SNNC_OK && calib && c->bias_correct && !(r.ref = snnc_q_preact(e, calib, err)))
+        st = err->code ? err->code : SNNC_ENOMEM;
+    m->input_range_factor = 1;
+    if (st == SNNC_OK && f && c->range_search && c->activity_levels > 0)
+        st = search_ranges(e, c, calib, f, &r, S, m, err);
+    if (st == SNNC_OK && !(q = snnc_ann_copy(e)))
+        st = snnc_fail(err, SNNC_ENOMEM, "out of memory copying the network");
+    snnc_layer_constraints *T = st == SNNC_OK ? calloc((size_t)n, sizeof *T) : NULL;
+    if (st == SNNC_OK && !T)
+        st = snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (st == SNNC_OK)
+        st = constrain_net(e, q, c, &r, calib, T, err);
+    for (int l = 0; T && l < n; l++) { /* keep the search's records in S */
+        float fac = S[l].range_factor > 0 ? S[l].range_factor : 1;
+        int nc = S[l].n_range_candidates;
+        float cand[8];
+        double kl[8], agr[8];
+        memcpy(cand, S[l].range_candidates, sizeof cand);
+        memcpy(kl, S[l].range_kl, sizeof kl);
+        memcpy(agr, S[l].range_agreement, sizeof agr);
+        S[l] = T[l];
+        S[l].range_factor = fac;
+        S[l].n_range_candidates = nc;
+        memcpy(S[l].range_candidates, cand, sizeof cand);
+        memcpy(S[l].range_kl, kl, sizeof kl);
+        memcpy(S[l].range_agreement, agr, sizeof agr);
+        S[l].unit_scale = scale[l];
+        scale[l] = NULL;
+    }
+    free(T);
+    for (int l = 0; scale && l < n; l++)
+        free(scale[l]);
+    free(scale);
+    ranges_free(&r, n);
+    snnc_ann_free(e);
+    if (st != SNNC_OK) {
+        snnc_ann_free(q);
+        q = NULL;
+    }
+    *out = q;
+    return st;
+}
+
+static void method_name(const snnc_constraints *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s", c->compensate ? "compensate" : "plain", c->bias_correct ? "+bias" : "",
+             c->per_neuron_ranges ? "+per-neuron" : "");
+}
+
+/* The candidates (docs/QUANTIZE.md §5b): bias correction and per-neuron
+ * ranges, each off and on where c allows it, with compensation as c
+ * allows; then, where c allows compensation, everything allowed but
+ * compensation.  The first (compensation as allowed, nothing else) is the
+ * baseline the others must beat significantly. */
+static int method_candidates(const snnc_constraints *c, snnc_constraints *cand)
+{
+    int n = 0;
+    for (int k = 0; k < 4; k++) {
+        bool bias = k & 1, unit = k & 2;
+        if ((bias && !c->bias_correct) || (unit && !c->per_neuron_ranges))
+            continue;
+        cand[n] = *c;
+        cand[n].bias_correct = bias;
+        cand[n++].per_neuron_ranges = unit;
+    }
+    if (c->compensate) {
+        cand[n] = *c;
+        cand[n++].compensate = false;
+    }
+    return n;
+}
+
+/* One candidate: constrained (range search as c says), run on calib, its
+ * KL and agreement against f; kb receives the per-sample KLs.  *q, *S are
+ * the result (freed by the caller). */
+static int try_method(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                      const snnc_tensor *f, snnc_ann **q, snnc_layer_constraints **S, snnc_constrain_method *mk,
+                      double *kb, double *kl, double *agr, snnc_err *err)
+{
+    snnc_tensor *y = NULL;
+    *q = NULL;
+    *S = calloc((size_t)a->n_layers, sizeof **S);
+    int st = *S ? constrain_method(a, c, calib, f, q, *S, mk, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (st == SNNC_OK)
+        st = snnc_ann_run(*q, calib, &y, NULL, err);
+    if (st == SNNC_OK)
+        st = snnc_ann_agreement(snnc_f32(f), snnc_f32(y), f->dims[0], (int)f->dims[1], kb, kl, agr, err);
+    snnc_tensor_free(y);
+    return st;
+}
+
+/* The method, in two stages (docs/QUANTIZE.md §5b).  1: every candidate
+ * at the percentile ranges.  2: the baseline and the CHALLENGERS others of
+ * least mean KL in stage 1, each with the range search (as c allows); the
+ * challenger of least mean KL among those whose per-sample KLs are
+ * significantly lower than the baseline's is used, else the baseline. */
+#define CHALLENGERS 2
+static int choose_method(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
+                         const snnc_tensor *f, snnc_ann **out, snnc_layer_constraints **S_out,
+                         snnc_err *err)
+{
+    int n = a->n_layers;
+    snnc_constraints cand[SNNC_METHOD_CANDIDATES];
+    snnc_constrain_method m = {0}, mk = {0}, mw = {0};
+    m.n_candidates = method_candidates(c, cand);
+    int64_t B = f->dims[0];
+    double *k1 = malloc(((size_t)B + 1) * sizeof *k1), *kb = malloc(((size_t)B + 1) * sizeof *kb);
+    snnc_ann *q = NULL, *qw = NULL;
+    snnc_layer_constraints *S = NULL, *Sw = NULL;
+    int st = k1 && kb ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    bool tried[SNNC_METHOD_CANDIDATES] = {false};
+    for (int k = 0; k < m.n_candidates && st == SNNC_OK; k++) {
+        snnc_constraints ck = cand[k];
+        ck.range_search = false;
+        method_name(&ck, m.name[k], sizeof m.name[k]);
+        st = try_method(a, &ck, calib, f, &q, &S, &mk, kb, &m.kl_percentile[k], &m.agreement_percentile[k], err);
+        snnc_ann_free(q);
+        snnc_layer_constraints_free(S, n);
+        q = NULL, S = NULL;
+        m.kl[k] = m.agreement[k] = -1;
+    }
+    for (int i = 0; i <= CHALLENGERS && st == SNNC_OK; i++) {
+        int k = 0; /* the baseline first, then the best untried */
+        for (int j = 1; i > 0 && j < m.n_candidates; j++)
+            if (!tried[j] && (k == 0 || m.kl_percentile[j] < m.kl_percentile[k]))
+                k = j;
+        if (i > 0 && k == 0)
+            break;
+        tried[k] = true;
+        st = try_method(a, &cand[k], calib, f, &q, &S, &mk, i == 0 ? k1 : kb, &m.kl[k], &m.agreement[k], err);
+        if (st == SNNC_OK && (i == 0 || (m.kl[k] < m.kl[m.chosen] && significantly_lower(kb, k1, B)))) {
+            m.chosen = k;
+            mw = mk;
+            snnc_ann_free(qw);
+            snnc_layer_constraints_free(Sw, n);
+            qw = q, Sw = S;
+        } else {
+            snnc_ann_free(q);
+            snnc_layer_constraints_free(S, n);
+        }
+        q = NULL, S = NULL;
+    }
+    memcpy(m.input_candidates, mw.input_candidates, sizeof m.input_candidates);
+    memcpy(m.input_kl, mw.input_kl, sizeof m.input_kl);
+    memcpy(m.input_agreement, mw.input_agreement, sizeof m.input_agreement);
+    m.n_input_candidates = mw.n_input_candidates;
+    m.input_range_factor = mw.input_range_factor;
+    free(k1);
+    free(kb);
+    for (int l = 0; Sw && l < n; l++)
+        Sw[l].method = m;
+    if (st != SNNC_OK) {
+        snnc_ann_free(qw);
+        snnc_layer_constraints_free(Sw, n);
+        qw = NULL, Sw = NULL;
+    }
+    *out = qw;
+    *S_out = Sw;
     return st;
 }
 
@@ -546,35 +790,26 @@ int snnc_constrain(const snnc_ann *a, const snnc_constraints *c, const snnc_tens
         st = snnc_ann_check_finite(a, err);
     if (st != SNNC_OK)
         return st;
-    snnc_q_ranges r = {0};
+    snnc_constraints cc = *c;
+    if (!calib)
+        cc.bias_correct = cc.per_neuron_ranges = cc.method_search = false;
+    snnc_tensor *f = NULL;
     snnc_ann *q = NULL;
     snnc_layer_constraints *S = NULL;
-    st = find_ranges(a, c, calib, &r, err);
-    if (st == SNNC_OK) {
-        q = snnc_ann_copy(a);
+    if (calib && (cc.method_search || (cc.range_search && cc.activity_levels > 0)))
+        st = snnc_ann_run(a, calib, &f, NULL, err);
+    if (st == SNNC_OK && cc.method_search) {
+        st = choose_method(a, &cc, calib, f, &q, &S, err);
+    } else if (st == SNNC_OK) {
         S = calloc((size_t)a->n_layers, sizeof *S);
-        if (!q || !S)
-            st = snnc_fail(err, SNNC_ENOMEM, "out of memory copying the network");
+        snnc_constrain_method m = {.n_candidates = 1, .kl_percentile = {-1}, .agreement_percentile = {-1},
+                                   .kl = {-1}, .agreement = {-1}};
+        method_name(&cc, m.name[0], sizeof m.name[0]);
+        st = S ? constrain_method(a, &cc, calib, f, &q, S, &m, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+        for (int l = 0; S && l < a->n_layers; l++)
+            S[l].method = m;
     }
-    snnc_layer_constraints *cand = NULL;
-    if (st == SNNC_OK && calib && c->range_search && c->activity_levels > 0) {
-        cand = calloc((size_t)a->n_layers, sizeof *cand);
-        st = cand ? search_ranges(a, c, calib, &r, cand, err) : snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    }
-    if (st == SNNC_OK)
-        st = constrain_all(q, c, &r, S, err);
-    for (int l = 0; cand && st == SNNC_OK && l < a->n_layers; l++) {
-        S[l].range_factor = cand[l].range_factor;
-        S[l].n_range_candidates = cand[l].n_range_candidates;
-        memcpy(S[l].range_candidates, cand[l].range_candidates, sizeof S[l].range_candidates);
-        memcpy(S[l].range_kl, cand[l].range_kl, sizeof S[l].range_kl);
-        memcpy(S[l].range_agreement, cand[l].range_agreement, sizeof S[l].range_agreement);
-    }
-    free(cand);
-    for (int l = 0; r.gram && l < a->n_layers; l++)
-        free(r.gram[l]);
-    free(r.gram);
-    free(r.layer);
+    snnc_tensor_free(f);
     if (st != SNNC_OK) {
         snnc_ann_free(q);
         snnc_layer_constraints_free(S, a->n_layers);

@@ -41,6 +41,15 @@ typedef struct snnc_constraints {
                              * float outputs on the calibration batch (docs/QUANTIZE.md
                              * §4a); default true */
     snnc_tanh_coding tanh_coding; /* default auto (docs/CONVERSION.md §3) */
+    bool bias_correct;      /* with calibration data: recurrence-aware bias correction
+                             * (docs/QUANTIZE.md §5a) allowed; default true */
+    bool per_neuron_ranges; /* with calibration data: every ReLU unit its own activity
+                             * range, absorbed into the downstream weights
+                             * (docs/QUANTIZE.md §4b) allowed; default true */
+    bool method_search;     /* with calibration data: the method (compensation, bias
+                             * correction, per-neuron ranges: those allowed above)
+                             * chosen per network by the KL on the calibration batch
+                             * (§5b); default true.  false: exactly those allowed */
 } snnc_constraints;
 
 void snnc_constraints_default(snnc_constraints *c); /* TrueNorth's: 16, 16, 64 */
@@ -61,6 +70,25 @@ typedef struct snnc_qrow {
 } snnc_qrow;
 int snnc_quantize_row(const float *w, int n, int levels, snnc_rounding r, uint64_t *rng,
                       int8_t *codes, snnc_qrow *out);
+
+/* The method of the constraint stage, chosen per network on the
+ * calibration batch (docs/QUANTIZE.md §5b): each candidate's name (e.g.
+ * "compensate+bias+per-neuron"), the mean KL from the float outputs and
+ * the agreement of the class at the percentile ranges (stage 1) and, for
+ * the baseline (index 0) and the challenger, after the range search
+ * (stage 2; -1 for the others); `chosen` indexes the candidate used.
+ * Without the method search: one candidate, the method used, figures -1. */
+#define SNNC_METHOD_CANDIDATES 8
+typedef struct snnc_constrain_method {
+    int n_candidates, chosen;
+    char name[SNNC_METHOD_CANDIDATES][48];
+    double kl_percentile[SNNC_METHOD_CANDIDATES], agreement_percentile[SNNC_METHOD_CANDIDATES];
+    double kl[SNNC_METHOD_CANDIDATES], agreement[SNNC_METHOD_CANDIDATES];
+    float input_range_factor;        /* the input range search's (§4a): 1 when not searched */
+    int n_input_candidates;
+    float input_candidates[8];
+    double input_kl[8], input_agreement[8];
+} snnc_constrain_method;
 
 /* Per-layer statistics for the constraint inspector and the report. */
 typedef struct snnc_layer_constraints {
@@ -100,6 +128,12 @@ typedef struct snnc_layer_constraints {
     int n_range_candidates;
     float range_candidates[8];
     double range_kl[8], range_agreement[8];
+    /* Per-neuron ranges (docs/QUANTIZE.md §4b): the constrained network's
+     * unit j carries h_j / unit_scale[j] of the float network's unit, on
+     * the range activity_range (so a_j = activity_range x unit_scale[j] in
+     * the float network's units); NULL: all 1. */
+    float *unit_scale;               /* [n_rows] or NULL */
+    snnc_constrain_method method;    /* the network's (the same in every layer) */
 } snnc_layer_constraints;
 void snnc_layer_constraints_free(snnc_layer_constraints *s, int n);
 /* a_in(i) / a_out of column i of a layer with n_in inputs: count-domain
@@ -119,5 +153,12 @@ static inline bool snnc_act_offset(const snnc_act_quant *q, int W) { return q->l
  * layer. */
 int snnc_constrain(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
                    snnc_ann **out, snnc_layer_constraints **stats, int *n_stats, snnc_err *err);
+
+/* The float network a in the units of the network snnc_constrain made from
+ * it (stats S): every unit with a unit_scale rescaled as the constraint
+ * stage did (docs/QUANTIZE.md §4b), so its outputs are a's (up to float
+ * rounding) and its layers can be compared with, or swapped for, the
+ * constrained network's.  NULL on ENOMEM. */
+snnc_ann *snnc_constrain_float_view(const snnc_ann *a, const snnc_layer_constraints *S, int n_stats);
 
 #endif

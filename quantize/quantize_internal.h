@@ -63,6 +63,10 @@ typedef struct snnc_q_ranges {
     float *layer;        /* [n_layers] output range of each layer */
     double **gram;       /* NULL, or [n_layers] E[[u | 1][u | 1]^T] of each layer's
                           * float inputs u ([x | h_{t-1}] for the recurrent layer) */
+    float **unit;        /* NULL, or [n_layers][n_out]: each unit's own range (the same
+                          * percentile of its own |activity|; calibration only) */
+    snnc_ann_preact *ref;/* NULL, or the float network's mean pre-activations on the
+                          * calibration batch (snnc_q_preact_new), for the bias correction */
 } snnc_q_ranges;
 
 /* Ranges from calibration inputs: the percentile of |activity|; with
@@ -84,6 +88,38 @@ int snnc_q_ranges_moments(const snnc_ann *a, double percentile, snnc_q_ranges *r
  * change bias_delta [rows] (float units). */
 int snnc_q_compensate(const float *M, int rows, int cols, const snnc_q_plan *p, const float *scales,
                       const double *H, const float *keep, int8_t *codes, float *Q, double *bias_delta);
+/* ---- equalize.c */
+/* Per-neuron activity ranges (docs/QUANTIZE.md §4b), as a rescaling of the
+ * float network that leaves its outputs unchanged: every unit j of a ReLU
+ * layer that is not the last gets s_j = unit_range_j / layer_range (its
+ * ReLU is positively homogeneous), its incoming row (W_j, U_j, b_j) divided
+ * by s_j and its outgoing column (the next layer's W, its own U) multiplied
+ * by s_j.  scale[l] receives the s of layer l (malloc'd) or NULL where the
+ * layer is left alone. */
+int snnc_q_equalize(snnc_ann *a, float *const *unit_range, const float *layer_range, float **scale);
+/* The rescaling itself: unit j of layer l by s[j] (positive). */
+void snnc_q_rescale_units(snnc_ann *a, int l, const float *s);
+
+/* ---- biascorr.c */
+/* Recurrence-aware bias correction (docs/QUANTIZE.md §5a): layer by layer,
+ * `iterations` times, run q in closed loop on calib and move the layer's
+ * bias so its mean pre-activations equal those of the float network a;
+ * with `recurrence`, the recurrent layer's change solves A d = -e (below),
+ * else d = -e (ordinary bias correction). */
+int snnc_q_bias_correct(const snnc_ann *a, snnc_ann *q, const snnc_tensor *calib, int iterations,
+                        bool recurrence, snnc_err *err);
+/* The same with the float network's means given (ref: snnc_q_preact of a). */
+int snnc_q_bias_correct_ref(const snnc_ann_preact *ref, snnc_ann *q, const snnc_tensor *calib, int iterations,
+                            bool recurrence, snnc_err *err);
+/* Per-layer accumulators for snnc_ann_run_preact (free with
+ * snnc_q_preact_free); with calib, filled from a run of a on it. */
+snnc_ann_preact *snnc_q_preact(const snnc_ann *a, const snnc_tensor *calib, snnc_err *err);
+void snnc_q_preact_free(snnc_ann_preact *p);
+/* A [n][n] = (1/T) sum_{k<T} (T - k) (U D)^k: the mean over T steps of the
+ * pre-activation change of a linearised recurrence h = D z, z_t = d + U
+ * h_{t-1} (h_0 = 0) under a constant bias change d.  U [n][n], D [n]. */
+int snnc_q_step_response(const float *U, const double *D, int n, int T, double *A);
+
 /* sum over the rows x_j of X [rows][n] of x_j^T H x_j (NAN on ENOMEM). */
 double snnc_q_quadratic(const double *H, int n, const double *X, int rows);
 /* Layers in the order STEP_DENSE*, RECURRENT, READOUT* with consistent

@@ -825,8 +825,10 @@ static void test_match_residuals(void)
             snnc_f32(x)[k] = (float)tu();
         snnc_constraints c;
         snnc_constraints_default(&c);
-        c.range_search = false; /* ranges at the percentile: the figures below (closed-loop
-                                 * bias, residuals) were derived for those */
+        c.range_search = false; /* ranges at the percentile, per layer, no bias correction:
+                                 * the figures below (closed-loop bias, residuals) were
+                                 * derived for those */
+        c.method_search = c.bias_correct = c.per_neuron_ranges = false;
         snnc_ann *q = NULL;
         snnc_layer_constraints *st = NULL;
         int ns = 0;

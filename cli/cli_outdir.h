@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "quantize/finetune.h"
 #include "quantize/quantize.h"
 
 /* TrueNorth's limits on the constraints (docs/TRUENORTH_MAPPING.md): 4-bit
@@ -35,5 +36,8 @@ int snnc_outdir_open(const char *dir, json_t **report, snnc_err *err);
 
 /* The constraints of a report snnc_outdir_open accepted. */
 void snnc_outdir_constraints(const json_t *report, snnc_constraints *c);
+/* Its fine-tuning options (steps 0 when absent); true when it was
+ * fine-tuned with labels (OUTDIR/calib_labels.npy). */
+bool snnc_outdir_finetune(const json_t *report, snnc_finetune_opts *ft);
 
 #endif

@@ -113,11 +113,15 @@ static void gather(work *w, const snnc_tensor *x, const int64_t *idx, int B)
 
 /* ------------------------------------------------------------ forward */
 
-/* A standard normal draw (Box-Muller, one of the pair). */
+/* An approximately standard normal draw, cheap enough for every activity
+ * of every step: the sum of four 16-bit uniforms of one splitmix64 draw,
+ * centred and scaled to variance 1 (Irwin-Hall; tails end at 2 sqrt 3). */
 static double gauss(uint64_t *rng)
 {
-    double u1 = 1.0 - snnc_q_uniform(rng), u2 = snnc_q_uniform(rng);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    uint64_t z = snnc_q_rng_next(rng);
+    double s = (double)(z & 0xffff) + (double)((z >> 16) & 0xffff) + (double)((z >> 32) & 0xffff) +
+               (double)(z >> 48);
+    return (s / 65536.0 + 2.0 / 65536.0 - 2.0) * 1.7320508075688772;
 }
 
 /* Activation, quantiser and (training) noise in place on z[0..n); g gets
@@ -235,13 +239,17 @@ static double sample_loss(const float *s, const float *t, int64_t y, int C, doub
 
 /* ------------------------------------------------------------ backward */
 
+/* Parameters of layer L: W, U (recurrent), b. */
+static int64_t layer_params(const snnc_ann_layer *L)
+{
+    return (int64_t)L->n_out * L->n_in + (L->role == SNNC_ANN_RECURRENT ? (int64_t)L->n_out * L->n_out : 0) +
+           L->n_out;
+}
+
 static float *grad_W(const snnc_ann *q, float *grad, int l)
 {
-    for (int k = 0; k < l; k++) {
-        const snnc_ann_layer *L = &q->layers[k];
-        grad += (size_t)L->n_out * L->n_in + (L->role == SNNC_ANN_RECURRENT ? (size_t)L->n_out * L->n_out : 0) +
-                (size_t)L->n_out;
-    }
+    for (int k = 0; k < l; k++)
+        grad += layer_params(&q->layers[k]);
     return grad;
 }
 
@@ -332,7 +340,10 @@ static double batch_loss(work *w, const snnc_tensor *x, const int64_t *idx, int 
 
 int64_t snnc_finetune_n_params(const snnc_ann *q)
 {
-    return grad_W(q, NULL, q->n_layers) - (float *)NULL;
+    int64_t n = 0;
+    for (int l = 0; l < q->n_layers; l++)
+        n += layer_params(&q->layers[l]);
+    return n;
 }
 
 static int check_input(const snnc_ann *q, const snnc_tensor *x, snnc_err *err)
@@ -697,6 +708,9 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
         !(o->temperature > 0))
         return snnc_fail(err, SNNC_EUSAGE, "fine-tuning: bad options");
     int64_t N = calib->dims[q->batch_first ? 0 : 1];
+    if (o->labels && o->n_labels != N)
+        return snnc_fail(err, SNNC_EINVALID, "fine-tuning labels: %lld labels for %lld calibration "
+                         "samples", (long long)o->n_labels, (long long)N);
     if (o->steps <= 0 || N < 2 * o->holdout)
         return SNNC_OK;
     double t0 = now();

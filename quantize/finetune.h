@@ -25,6 +25,7 @@ typedef struct snnc_finetune_opts {
                              * is validation (4) */
     uint64_t seed;
     const int64_t *labels;  /* NULL, or one class per calibration sample */
+    int64_t n_labels;       /* must be the calibration batch's size */
     /* Called every progress_every steps and after the last (may be NULL):
      * the step, the mean training loss since the last call, ms per step. */
     void (*progress)(void *ctx, int step, double loss, double ms_per_step);

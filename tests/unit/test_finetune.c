@@ -311,7 +311,7 @@ static void test_bad_labels(void)
     int64_t *y = calloc(96, sizeof *y);
     y[17] = 4;
     snnc_finetune_opts o = opts(5, 0.01, 1);
-    o.labels = y;
+    o.labels = y, o.n_labels = 96;
     snnc_finetune_result r;
     snnc_err err = {0};
     CU_ASSERT_EQUAL(snnc_finetune(k.a, &k.c, k.x, &o, k.q, k.S, k.n, &r, &err), SNNC_EINVALID);

@@ -23,8 +23,8 @@
 #include "mapper/pipeline.h"
 
 /* Default fine-tuning steps (docs/FINETUNE.md: measured on examples/fashion28). */
-#define FT_DEFAULT_STEPS 200
-#define FT_DEFAULT_STEPS_S "200"
+#define FT_DEFAULT_STEPS 400
+#define FT_DEFAULT_STEPS_S "400"
 
 static const char usage[] =
     "usage: snnc convert MODEL.onnx --target truenorth -o OUTDIR [--calib [NAME=]FILE]\n"
@@ -68,7 +68,7 @@ static const char usage[] =
     "                          with cross-entropy too (copied to OUTDIR/calib_labels.npy)\n"
     "  --finetune-seed N       seed of the minibatches and the count noise (default 1)\n"
     "  --finetune-lr R         Adam step in weight codes (default 0.01; 0..1)\n"
-    "  --finetune-noise C      training noise on activities, in spike counts (default 0.4)\n"
+    "  --finetune-noise C      training noise on activities, in spike counts (default 0)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"

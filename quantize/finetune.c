@@ -27,7 +27,7 @@ void snnc_finetune_default(snnc_finetune_opts *o)
     o->steps = 0;
     o->batch = 64;
     o->lr = 0.01;
-    o->noise = 0.4;
+    o->noise = 0;
     o->temperature = 1;
     o->holdout = 4;
     o->seed = 1;

@@ -19,7 +19,7 @@ typedef struct snnc_finetune_opts {
     int batch;              /* minibatch size (64) */
     double lr;              /* Adam step: weight codes (weights), activity counts (biases) */
     double noise;           /* std of the noise added to quantised activities during
-                             * training, in counts (0.4); 0 = none */
+                             * training, in counts (0 = none, the default) */
     double temperature;     /* of the distillation softmax (1) */
     int holdout;            /* every holdout-th sample (index % holdout == holdout - 1)
                              * is validation (4) */

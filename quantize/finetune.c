@@ -320,7 +320,7 @@ static void backward(work *w, int B, const float *dlog, float *grad)
  * here).  idx NULL: the first B samples of x. */
 static double batch_loss(work *w, const snnc_tensor *x, const int64_t *idx, int B, const float *teacher,
                          const int64_t *labels, double temp, uint64_t *rng, double sigma, float *grad,
-                         int64_t n_params, float *dlog)
+                         int64_t n_params, float *dlog, double *per)
 {
     gather(w, x, idx, B);
     forward(w, B, rng, sigma);
@@ -328,8 +328,11 @@ static double batch_loss(work *w, const snnc_tensor *x, const int64_t *idx, int 
     double loss = 0;
     for (int b = 0; b < B; b++) {
         int64_t i = idx ? idx[b] : b;
-        loss += sample_loss(s + (size_t)b * w->C, teacher + (size_t)i * w->C, labels ? labels[i] : -1, w->C,
-                            temp, B, w->lg, grad ? dlog + (size_t)b * w->C : NULL);
+        double l = sample_loss(s + (size_t)b * w->C, teacher + (size_t)i * w->C, labels ? labels[i] : -1, w->C,
+                               temp, B, w->lg, grad ? dlog + (size_t)b * w->C : NULL);
+        loss += l;
+        if (per)
+            per[b] = l * B;
     }
     if (grad) {
         memset(grad, 0, (size_t)n_params * sizeof *grad);
@@ -384,7 +387,7 @@ int snnc_finetune_loss(const snnc_ann *q, const snnc_tensor *x, const float *t, 
     if (work_init(&w, q, B) || !dlog)
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     else
-        *loss = batch_loss(&w, x, NULL, B, t, labels, temp, NULL, 0, grad, np, dlog);
+        *loss = batch_loss(&w, x, NULL, B, t, labels, temp, NULL, 0, grad, np, dlog, NULL);
     work_free(&w);
     free(dlog);
     return rc;
@@ -514,12 +517,6 @@ static snnc_tensor *subset(const snnc_ann *q, const snnc_tensor *x, const int64_
     return s;
 }
 
-/* Validation loss of q on v (teacher logits tv, labels lv or NULL). */
-static int validate(const snnc_ann *q, const snnc_tensor *v, const float *tv, const int64_t *lv,
-                    double *loss, snnc_err *err)
-{
-    return snnc_finetune_loss(q, v, tv, lv, 1.0, loss, NULL, err);
-}
 
 static void shuffle(int64_t *v, int64_t n, uint64_t *rng)
 {
@@ -659,13 +656,13 @@ static int train(snnc_ann *w, snnc_layer_constraints *S, int8_t **codes, const s
             pos = 0;
         }
         acc += batch_loss(&wk, s->xtr, order + pos, B, s->ttr, s->ltr, o->temperature, &noise, o->noise,
-                          grad, tr.n, dlog);
+                          grad, tr.n, dlog, NULL);
         pos += B;
         since++;
         adam(&tr, grad, step, o->lr);
         if (step % CHECK_EVERY == 0 || step == o->steps) {
             double l = batch_loss(&full, s->xtr, NULL, (int)s->ntr, s->ttr, s->ltr, o->temperature, NULL, 0,
-                                  NULL, 0, NULL);
+                                  NULL, 0, NULL, NULL);
             if (l < best->loss)
                 checkpoint_take(best, w, codes, l, step);
         }
@@ -683,17 +680,43 @@ done:
     return rc;
 }
 
-/* The loss of q on the whole of x (no noise); *rc SNNC_ENOMEM on failure. */
+/* The loss of q on the whole of x (no noise), per sample into per when
+ * not NULL; *rc SNNC_ENOMEM on failure. */
 static double batch_loss_alloc(const snnc_ann *q, const snnc_tensor *x, const float *t, const int64_t *labels,
-                               double temp, int *rc)
+                               double temp, double *per, int *rc)
 {
     work w;
     double l = INFINITY;
     *rc = work_init(&w, q, (int)x->dims[q->batch_first ? 0 : 1]);
     if (!*rc)
-        l = batch_loss(&w, x, NULL, w.cap, t, labels, temp, NULL, 0, NULL, 0, NULL);
+        l = batch_loss(&w, x, NULL, w.cap, t, labels, temp, NULL, 0, NULL, 0, NULL, per);
     work_free(&w);
     return l;
+}
+
+/* Validation loss of q on the held-out part of s (temperature 1), per
+ * sample into per [s->nva]. */
+static int validate(const snnc_ann *q, const split *s, double *per, double *loss, snnc_err *err)
+{
+    int rc;
+    *loss = batch_loss_alloc(q, s->xva, s->tva, s->lva, 1.0, per, &rc);
+    return rc ? snnc_fail(err, rc, "out of memory") : SNNC_OK;
+}
+
+/* Whether the per-sample losses after are lower than before by more than
+ * 2 standard errors of the mean paired difference (as the range search,
+ * docs/QUANTIZE.md §4a): a difference within the noise of the held-out
+ * part only moves the network away from what was measured. */
+static bool significantly_lower(const double *before, const double *after, int64_t n)
+{
+    double m = 0, v = 0;
+    for (int64_t i = 0; i < n; i++)
+        m += before[i] - after[i];
+    m /= (double)n;
+    for (int64_t i = 0; i < n; i++)
+        v += (before[i] - after[i] - m) * (before[i] - after[i] - m);
+    double se = n > 1 ? sqrt(v / (double)(n - 1) / (double)n) : INFINITY;
+    return m > 2 * se;
 }
 
 int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
@@ -728,8 +751,11 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
             memcpy(codes[l], S[l].codes, n);
     }
     r->train = s.ntr, r->validation = s.nva;
+    double *vb = malloc(((size_t)s.nva + 1) * sizeof *vb), *va = malloc(((size_t)s.nva + 1) * sizeof *va);
+    if (!rc && (!vb || !va))
+        rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (!rc)
-        rc = validate(q, s.xva, s.tva, s.lva, &r->val_before, err);
+        rc = validate(q, &s, vb, &r->val_before, err);
     checkpoint best = {.net = rc ? NULL : snnc_ann_copy(q), .codes = calloc((size_t)q->n_layers, sizeof(int8_t *))};
     if (!rc && (!best.net || !best.codes))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
@@ -737,7 +763,7 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
         if (codes[l] && !(best.codes[l] = malloc((size_t)S[l].n_rows * S[l].n_cols + 1)))
             rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (!rc) {
-        best.loss = batch_loss_alloc(q, s.xtr, s.ttr, s.ltr, o->temperature, &rc);
+        best.loss = batch_loss_alloc(q, s.xtr, s.ttr, s.ltr, o->temperature, NULL, &rc);
         checkpoint_take(&best, q, codes, best.loss, 0);
         if (rc)
             rc = snnc_fail(err, rc, "out of memory");
@@ -745,11 +771,11 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
     if (!rc)
         rc = train(w, S, codes, c, o, &s, &best, err);
     if (!rc)
-        rc = validate(best.net, s.xva, s.tva, s.lva, &r->val_after, err);
+        rc = validate(best.net, &s, va, &r->val_after, err);
     if (!rc) {
         r->steps = o->steps;
         r->best_step = best.step;
-        r->kept = r->val_after < r->val_before && !same_bytes(q, best.net);
+        r->kept = significantly_lower(vb, va, s.nva) && !same_bytes(q, best.net);
         if (r->kept)
             adopt(q, best.net, S, best.codes);
     }
@@ -757,6 +783,7 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
         free(codes[l]), free(best.codes ? best.codes[l] : NULL);
     free(codes), free(best.codes);
     snnc_ann_free(best.net);
+    free(vb), free(va);
     snnc_ann_free(w);
     split_free(&s);
     r->seconds = now() - t0;

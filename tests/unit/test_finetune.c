@@ -3,8 +3,9 @@
  * loss (quantisers off, ReLU and tanh, per-step dense layer, two readouts,
  * temperature and labels), the loss against snnc_ann_run and
  * snnc_ann_agreement on a constrained network, determinism for a seed, the
- * guard (a coarsely constrained network improves on its held-out part and
- * is kept; a learning rate of 0 or 0 steps leaves it byte for byte), and
+ * guard (a coarsely constrained network improves on its held-out part,
+ * significantly, and is kept; a learning rate of 0 or 0 steps leaves it
+ * byte for byte), and
  * that kept codes and dequantised weights agree.  Hand-built networks. */
 #include <math.h>
 #include <stdlib.h>
@@ -149,7 +150,7 @@ static coarse make_coarse(snnc_act act)
     coarse k = {0};
     trng = 0x9d2c5680ull;
     k.a = net(act, 6);
-    k.x = input(96, 6, 3, true);
+    k.x = input(512, 6, 3, true);
     snnc_constraints_default(&k.c);
     k.c.weight_levels = 4;
     k.c.activity_levels = 4;
@@ -175,7 +176,7 @@ static void test_loss_matches_run(void)
     CU_ASSERT_EQUAL(snnc_ann_run(k.a, k.x, &yf, NULL, &err), SNNC_OK);
     CU_ASSERT_EQUAL(snnc_ann_run(k.q, k.x, &yq, NULL, &err), SNNC_OK);
     double kl, agree;
-    CU_ASSERT_EQUAL(snnc_ann_agreement(yf->data, yq->data, 96, 4, NULL, &kl, &agree, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(snnc_ann_agreement(yf->data, yq->data, 512, 4, NULL, &kl, &agree, &err), SNNC_OK);
     double l = loss_of(k.q, k.x, yf->data, NULL, 1.0);
     CU_ASSERT(kl > 1e-3);
     SNNC_ASSERT_CLOSE(l, kl, 1e-6, 1e-9);
@@ -187,7 +188,7 @@ static snnc_finetune_opts opts(int steps, double lr, uint64_t seed)
 {
     snnc_finetune_opts o;
     snnc_finetune_default(&o);
-    o.steps = steps, o.lr = lr, o.seed = seed, o.batch = 16, o.noise = 0;
+    o.steps = steps, o.lr = lr, o.seed = seed, o.batch = 32, o.noise = 0;
     return o;
 }
 
@@ -231,11 +232,11 @@ static void test_improves_and_kept(void)
         snnc_finetune_result r;
         size_t n0, n1;
         unsigned char *b0 = run(&k, opts(0, 0.02, 1), &r, &n0);
-        unsigned char *b1 = run(&k, opts(200, 0.02, 1), &r, &n1);
+        unsigned char *b1 = run(&k, opts(400, 0.02, 1), &r, &n1);
         printf(" [%s: val %.4f -> %.4f, %s]", i ? "tanh" : "relu", r.val_before, r.val_after,
                r.kept ? "kept" : "not kept");
-        CU_ASSERT_EQUAL(r.train, 72);
-        CU_ASSERT_EQUAL(r.validation, 24);
+        CU_ASSERT_EQUAL(r.train, 384);
+        CU_ASSERT_EQUAL(r.validation, 128);
         CU_ASSERT(r.val_after < 0.8 * r.val_before);
         CU_ASSERT(r.kept);
         CU_ASSERT(n0 == n1 && memcmp(b0, b1, n0) != 0);
@@ -262,7 +263,8 @@ static void test_improves_and_kept(void)
     }
 }
 
-/* Same seed, same bytes; another seed, other bytes. */
+/* Same seed, same bytes (and the same trained candidate); another seed,
+ * another candidate. */
 static void test_deterministic(void)
 {
     unsigned char *b[3];
@@ -274,12 +276,15 @@ static void test_deterministic(void)
         snnc_finetune_opts o = opts(100, 0.02, seeds[i]);
         o.noise = 0.4; /* the noise is seeded too */
         b[i] = run(&k, o, &r[i], &n[i]);
-        CU_ASSERT(r[i].kept);
         coarse_free(&k);
     }
+    printf(" [val %.5f %.5f %.5f, kept %d %d %d]", r[0].val_after, r[1].val_after, r[2].val_after, r[0].kept,
+           r[1].kept, r[2].kept);
     CU_ASSERT(n[0] == n[1] && memcmp(b[0], b[1], n[0]) == 0);
-    CU_ASSERT(r[0].val_after == r[1].val_after);
-    CU_ASSERT(n[0] == n[2] && memcmp(b[0], b[2], n[0]) != 0);
+    CU_ASSERT(r[0].val_after == r[1].val_after && r[0].best_step == r[1].best_step);
+    CU_ASSERT(r[0].val_after != r[2].val_after);
+    if (r[0].kept && r[2].kept)
+        CU_ASSERT(n[0] == n[2] && memcmp(b[0], b[2], n[0]) != 0);
     for (int i = 0; i < 3; i++)
         free(b[i]);
 }
@@ -308,10 +313,10 @@ static void test_unchanged(void)
 static void test_bad_labels(void)
 {
     coarse k = make_coarse(SNNC_ACT_RELU);
-    int64_t *y = calloc(96, sizeof *y);
+    int64_t *y = calloc(512, sizeof *y);
     y[17] = 4;
     snnc_finetune_opts o = opts(5, 0.01, 1);
-    o.labels = y, o.n_labels = 96;
+    o.labels = y, o.n_labels = 512;
     snnc_finetune_result r;
     snnc_err err = {0};
     CU_ASSERT_EQUAL(snnc_finetune(k.a, &k.c, k.x, &o, k.q, k.S, k.n, &r, &err), SNNC_EINVALID);

@@ -146,7 +146,7 @@ static void print_finetune(FILE *f, const json_t *ft)
             (int)num(ft, "steps"), json_is_string(json_object_get(ft, "labels")) ? " with labels" : "",
             num(ft, "validation_loss_before"), num(ft, "validation_loss_after"),
             (long long)num(ft, "validation_samples"),
-            json_is_true(json_object_get(ft, "kept")) ? "kept" : "not kept (no gain)");
+            json_is_true(json_object_get(ft, "kept")) ? "kept" : "not kept (no significant gain)");
 }
 
 void snnc_cli_conversion_report_print(FILE *f, const json_t *r, bool full)

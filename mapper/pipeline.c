@@ -153,7 +153,7 @@ static int finetune(snnc_pipeline *p, const snnc_constraints *c, const snnc_tens
     if (!rc && cmd && r->steps)
         fprintf(stderr, "snnc %s: finetune: validation loss %.5f -> %.5f (%lld held-out samples, best "
                 "step %d): %s, %.2f s\n", cmd, r->val_before, r->val_after, (long long)r->validation,
-                r->best_step, r->kept ? "kept" : "not kept (no gain)", r->seconds);
+                r->best_step, r->kept ? "kept" : "not kept (no significant gain)", r->seconds);
     return rc;
 }
 

@@ -404,6 +404,7 @@ typedef struct param {
     double colf, unit;     /* float parameters: Adam's step times unit */
     double shadow;         /* code units */
     int lo, hi;
+    bool nonzero;          /* a pruned layer's kept weight: its code stays non-zero */
 } param;
 
 typedef struct trainer {
@@ -456,8 +457,10 @@ static int trainer_init(trainer *tr, snnc_ann *w, snnc_layer_constraints *S, int
                     p->colf = i < L->n_in ? (double)s->in_range / (double)s->activity_range : 1.0;
                     p->lo = snnc_q_code_lo(c->weight_levels), p->hi = snnc_q_code_hi(c->weight_levels);
                     p->shadow = *code;
-                    /* frozen: a row of scale 0, a pruned weight (its fan-in slot is gone) */
+                    /* frozen: a row of scale 0, a pruned weight (its fan-in slot is gone);
+                     * a pruned layer keeps its pattern of synapses (the mapping's cores) */
                     p->code = p->scale > 0 && !(frozen0 && *code == 0) ? code : NULL;
+                    p->nonzero = frozen0;
                     p->unit = p->code ? 0 : -1;
                 }
         for (int j = 0; j < L->n_out; j++) {
@@ -492,6 +495,8 @@ static void adam(trainer *tr, const float *grad, int t, double lr)
         p->shadow = fmin(fmax(p->shadow - step, p->lo - 0.5), p->hi + 0.5);
         double r = floor(p->shadow + 0.5);
         int code = (int)(r < p->lo ? p->lo : r > p->hi ? p->hi : r);
+        if (code == 0 && p->nonzero)
+            code = *p->code > 0 ? 1 : -1;
         if (code != *p->code) {
             *p->code = (int8_t)code;
             *p->real = dequant(p, code);

@@ -59,6 +59,10 @@ void snnc_cli_err_data_file(snnc_err *err, const char *subject, const char *flag
 int snnc_cli_check_batch(const snnc_tensor *t, const char *flag, const char *file, snnc_err *err);
 int snnc_cli_read_labels(const char *path, int64_t samples, int classes, int64_t **out,
                          snnc_err *err);
+/* The same for option FLAG; integers: only int64 and int32 files accepted;
+ * samples < 0: any number, into *n (may be NULL). */
+int snnc_cli_read_labels_as(const char *flag, const char *path, int64_t samples, int classes,
+                            bool integers, int64_t **out, int64_t *n, snnc_err *err);
 /* Messages about a temporary file name the file the user asked for. */
 void snnc_cli_err_rename(snnc_err *err, const char *tmp, const char *path);
 

@@ -77,20 +77,35 @@ static const char *label_at(const snnc_tensor *t, int64_t i, int64_t *out)
 int snnc_cli_read_labels(const char *path, int64_t samples, int classes, int64_t **out,
                          snnc_err *err)
 {
+    return snnc_cli_read_labels_as("--labels", path, samples, classes, false, out, NULL, err);
+}
+
+int snnc_cli_read_labels_as(const char *flag, const char *path, int64_t samples, int classes,
+                            bool integers, int64_t **out, int64_t *n, snnc_err *err)
+{
     snnc_tensor *t = NULL;
     *out = NULL;
     int rc = snnc_cli_read_tensor(path, &t, err);
     if (rc)
         return rc;
+    bool any = samples < 0;
+    if (any && t->rank >= 1)
+        samples = t->dims[0];
+    if (n)
+        *n = samples;
     char shape[128], at[160];
     bool column = t->rank == 2 && t->dims[1] == 1;
-    if (t->dtype == SNNC_BOOL || t->dtype == SNNC_DTYPE_UNKNOWN)
-        rc = snnc_fail(err, SNNC_EINVALID, "--labels %s: %s values; class labels are integers",
-                       path, snnc_dtype_name(t->dtype));
+    if (t->dtype == SNNC_BOOL || t->dtype == SNNC_DTYPE_UNKNOWN ||
+        (integers && t->dtype != SNNC_I64 && t->dtype != SNNC_I32))
+        rc = snnc_fail(err, SNNC_EINVALID, "%s %s: %s values; class labels are integers%s", flag,
+                       path, snnc_dtype_name(t->dtype), integers ? " (int64 or int32)" : "");
     else if (!(t->rank == 1 || column) || t->dims[0] != samples)
-        rc = snnc_fail(err, SNNC_EINVALID, "--labels %s: shape %s; expected [%lld], one label "
-                       "per sample of the input", path,
-                       snnc_dims_str(t->rank, t->dims, shape, sizeof shape), (long long)samples);
+        rc = any ? snnc_fail(err, SNNC_EINVALID, "%s %s: shape %s; expected one dimension, one "
+                             "label per sample", flag, path,
+                             snnc_dims_str(t->rank, t->dims, shape, sizeof shape))
+                 : snnc_fail(err, SNNC_EINVALID, "%s %s: shape %s; expected [%lld], one label "
+                             "per sample of the input", flag, path,
+                             snnc_dims_str(t->rank, t->dims, shape, sizeof shape), (long long)samples);
     else if (!(*out = malloc((size_t)(samples ? samples : 1) * sizeof **out)))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     for (int64_t i = 0; !rc && i < samples; i++) {
@@ -99,8 +114,8 @@ int snnc_cli_read_labels(const char *path, int64_t samples, int classes, int64_t
         if (!why && (v < 0 || v >= classes))
             why = v < 0 ? "negative" : "not below the class count";
         if (why) {
-            rc = snnc_fail(err, SNNC_EINVALID, "--labels %s: %s is %s (%g); labels are class "
-                           "indices 0..%d", path, element(t, i, at, sizeof at), why,
+            rc = snnc_fail(err, SNNC_EINVALID, "%s %s: %s is %s (%g); labels are class "
+                           "indices 0..%d", flag, path, element(t, i, at, sizeof at), why,
                            snnc_tensor_get_f(t, i), classes - 1);
             break;
         }

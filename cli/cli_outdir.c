@@ -225,6 +225,23 @@ static const field report_fields[] = {
     {"constraint_method.candidates[].kl", F_NUM, 0, INFINITY, NULL, true, false},
     {"constraint_method.candidates[].agreement", F_NUM, 0, 1, NULL, true, false},
     NONNEG("constraint_method.input_range_factor"),
+    /* fine-tuning (absent in reports of older versions: not fine-tuned) */
+    {"finetune", F_OBJ, 0, 0, NULL, false, true},
+    {"finetune.steps", F_INT, 0, 100000, NULL, false, false},
+    {"finetune.seed", F_INT, 0, (double)SNNC_SEED_MAX, NULL, false, false},
+    {"finetune.lr", F_NUM, 0, 1, NULL, false, false},
+    {"finetune.noise", F_NUM, 0, 4, NULL, false, false},
+    {"finetune.batch", F_INT, 1, 2147483647.0, NULL, false, false},
+    {"finetune.holdout", F_INT, 2, 2147483647.0, NULL, false, false},
+    {"finetune.temperature", F_NUM, 1e-3, 1e3, NULL, false, false},
+    {"finetune.labels", F_WORD, 0, 0, "calib_labels.npy", true, false},
+    {"finetune.run", F_BOOL, 0, 0, NULL, false, false},
+    {"finetune.train_samples", F_INT, 0, BIG, NULL, false, true},
+    {"finetune.validation_samples", F_INT, 0, BIG, NULL, false, true},
+    {"finetune.validation_loss_before", F_NUM, 0, INFINITY, NULL, false, true},
+    {"finetune.validation_loss_after", F_NUM, 0, INFINITY, NULL, false, true},
+    {"finetune.best_step", F_INT, 0, 100000, NULL, false, true},
+    {"finetune.kept", F_BOOL, 0, 0, NULL, false, true},
     SIZE("cores"),
     NONNEG("power_w"),
     NONNEG("energy_per_sample_j"),
@@ -411,6 +428,10 @@ int snnc_outdir_open(const char *dir, json_t **report, snnc_err *err)
         rc = snnc_fail(err, SNNC_EINVALID, "%s: %s", path, je.text);
     if (!rc)
         rc = check_report(*report, path, err);
+    if (!rc && json_is_string(json_object_get(json_object_get(*report, "finetune"), "labels")) &&
+        !json_object_get(json_object_get(manifest, "parts"), "calib_labels.npy"))
+        rc = snnc_fail(err, SNNC_EINVALID, "%s/%s: part 'calib_labels.npy' not listed (report.json "
+                       "names it)", dir, MANIFEST);
     if (!rc && json_is_string(json_object_get(*report, "calib")) &&
         !json_object_get(json_object_get(manifest, "parts"), "calib.npy"))
         rc = snnc_fail(err, SNNC_EINVALID, "%s/%s: part 'calib.npy' not listed (report.json "
@@ -464,4 +485,20 @@ void snnc_outdir_constraints(const json_t *r, snnc_constraints *c)
     c->bias_correct = json_is_true(json_object_get(o, "bias_correct"));
     c->per_neuron_ranges = json_is_true(json_object_get(o, "per_neuron_ranges"));
     c->method_search = json_is_true(json_object_get(o, "method_search"));
+}
+
+bool snnc_outdir_finetune(const json_t *r, snnc_finetune_opts *ft)
+{
+    const json_t *o = json_object_get(r, "finetune");
+    snnc_finetune_default(ft);
+    if (!o)
+        return false;
+    ft->steps = (int)json_integer_value(json_object_get(o, "steps"));
+    ft->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
+    ft->lr = json_number_value(json_object_get(o, "lr"));
+    ft->noise = json_number_value(json_object_get(o, "noise"));
+    ft->batch = (int)json_integer_value(json_object_get(o, "batch"));
+    ft->holdout = (int)json_integer_value(json_object_get(o, "holdout"));
+    ft->temperature = json_number_value(json_object_get(o, "temperature"));
+    return json_is_string(json_object_get(o, "labels"));
 }

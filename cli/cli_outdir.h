@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "quantize/finetune.h"
 #include "quantize/quantize.h"
 
 /* TrueNorth's limits on the constraints (docs/TRUENORTH_MAPPING.md): 4-bit
@@ -40,5 +41,8 @@ json_t *snnc_outdir_method_json(const snnc_constrain_method *m);
 
 /* The constraints of a report snnc_outdir_open accepted. */
 void snnc_outdir_constraints(const json_t *report, snnc_constraints *c);
+/* Its fine-tuning options (steps 0 when absent); true when it was
+ * fine-tuned with labels (OUTDIR/calib_labels.npy). */
+bool snnc_outdir_finetune(const json_t *report, snnc_finetune_opts *ft);
 
 #endif

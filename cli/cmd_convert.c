@@ -7,6 +7,7 @@
  * Files hold no times, so the same inputs and seed give the same bytes. */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@
 #include "exporter/exporter.h"
 #include "mapper/pipeline.h"
 
+/* Default fine-tuning steps (docs/FINETUNE.md: measured on examples/fashion28). */
+#define FT_DEFAULT_STEPS 400
+#define FT_DEFAULT_STEPS_S "400"
+
 static const char usage[] =
     "usage: snnc convert MODEL.onnx --target truenorth -o OUTDIR [--calib [NAME=]FILE]\n"
     "                    [--weight-levels 16] [--activity-levels 16] [--fan-in 64]\n"
@@ -29,7 +34,8 @@ static const char usage[] =
     "                    [--percentile P] [--no-compensate] [--no-range-search]\n"
     "                    [--tanh-coding auto|offset|pair]\n"
     "                    [--no-bias-correction] [--no-per-neuron-ranges] [--no-method-search]\n"
-    "                    [--force]\n\n"
+    "                    [--finetune-steps N] [--finetune-labels FILE.npy] [--finetune-seed N]\n"
+    "                    [--finetune-lr R] [--finetune-noise C] [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -70,6 +76,15 @@ static const char usage[] =
     "                          correction and per-neuron ranges chosen per network, among\n"
     "                          those allowed, by the KL from the float outputs on the\n"
     "                          calibration batch; report.json constraint_method)\n"
+    "  --finetune-steps N      with --calib: fine-tune the constrained network N steps toward\n"
+    "                          the float network's outputs on the calibration batch, kept only\n"
+    "                          if its held-out quarter agrees better (default " FT_DEFAULT_STEPS_S "; 0 = off;\n"
+    "                          docs/FINETUNE.md; report.json finetune)\n"
+    "  --finetune-labels FILE  int64/int32 class labels of the calibration samples: fine-tune\n"
+    "                          with cross-entropy too (copied to OUTDIR/calib_labels.npy)\n"
+    "  --finetune-seed N       seed of the minibatches and the count noise (default 1)\n"
+    "  --finetune-lr R         Adam step in weight codes (default 0.01; 0..1)\n"
+    "  --finetune-noise C      training noise on activities, in spike counts (default 0)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -77,8 +92,10 @@ static const char usage[] =
     "Progress and timings go to stderr.\n";
 
 typedef struct opts {
-    const char *model, *target, *outdir, *calib_arg;
+    const char *model, *target, *outdir, *calib_arg, *ft_labels;
     snnc_constraints c;
+    snnc_finetune_opts ft;
+    bool ft_steps_given;
     bool force, help;
 } opts;
 
@@ -95,7 +112,15 @@ static int parse_args(int argc, char **argv, opts *o)
     int fanin = o->c.fanin == SNNC_FANIN_PRUNE, rounding = o->c.rounding == SNNC_ROUND_STOCHASTIC;
     int scale = o->c.scale == SNNC_SCALE_LAYER, tanh_coding = (int)o->c.tanh_coding;
     bool no_compensate = false, no_range_search = false, no_bias = false, no_units = false, no_method = false;
+    snnc_finetune_default(&o->ft);
+    o->ft.steps = -1;
+    long long ft_seed = (long long)o->ft.seed;
     const snnc_cli_option table[] = {
+        SNNC_OPT_INT_("--finetune-steps", &o->ft.steps, 0, 100000),
+        SNNC_OPT_ONCE_("--finetune-labels", &o->ft_labels, "one labels file"),
+        SNNC_OPT_INT64_("--finetune-seed", &ft_seed, 0, SNNC_SEED_MAX),
+        SNNC_OPT_REAL_CLOSED_("--finetune-lr", &o->ft.lr, 0, 1),
+        SNNC_OPT_REAL_CLOSED_("--finetune-noise", &o->ft.noise, 0, 4),
         SNNC_OPT_FLAG_("--force", &o->force),
         SNNC_OPT_TEXT_("--target", &o->target),
         SNNC_OPT_TEXT_("--output", &o->outdir),
@@ -131,6 +156,13 @@ static int parse_args(int argc, char **argv, opts *o)
     o->c.bias_correct = !no_bias;
     o->c.per_neuron_ranges = !no_units;
     o->c.method_search = !no_method;
+    o->ft.seed = (uint64_t)ft_seed;
+    o->ft_steps_given = o->ft.steps >= 0;
+    if (!o->ft_steps_given)
+        o->ft.steps = o->calib_arg ? FT_DEFAULT_STEPS : 0;
+    if (!o->calib_arg && (o->ft_labels || o->ft.steps > 0))
+        return snnc_cli_usage("convert", "%s needs --calib (fine-tuning runs on the calibration batch)",
+                              o->ft_labels ? "--finetune-labels" : "--finetune-steps");
     if (!o->model)
         return snnc_cli_usage("convert", "no MODEL.onnx given");
     if (!o->target || strcmp(o->target, "truenorth"))
@@ -318,8 +350,29 @@ static json_t *power_json(const snnc_pipeline *p, const snnc_tensor *calib, json
     return o;
 }
 
+/* What fine-tuning did (docs/FINETUNE.md), and the options simulate
+ * replays; no times, so that the same inputs give the same bytes. */
+static json_t *finetune_json(const opts *o, const snnc_pipeline *p, bool labels)
+{
+    const snnc_finetune_result *r = &p->finetune;
+    json_t *j = json_pack("{s:i, s:I, s:f, s:f, s:i, s:i, s:f, s:o}", "steps", o->ft.steps, "seed",
+                          (json_int_t)o->ft.seed, "lr", o->ft.lr, "noise", o->ft.noise, "batch",
+                          o->ft.batch, "holdout", o->ft.holdout, "temperature", o->ft.temperature,
+                          "labels", labels ? json_string("calib_labels.npy") : json_null());
+    json_object_set_new(j, "run", json_boolean(r->steps > 0));
+    if (r->steps > 0) {
+        json_object_set_new(j, "train_samples", json_integer(r->train));
+        json_object_set_new(j, "validation_samples", json_integer(r->validation));
+        json_object_set_new(j, "validation_loss_before", json_real(r->val_before));
+        json_object_set_new(j, "validation_loss_after", json_real(r->val_after));
+        json_object_set_new(j, "best_step", json_integer(r->best_step));
+        json_object_set_new(j, "kept", json_boolean(r->kept));
+    }
+    return j;
+}
+
 static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_tensor *calib,
-                            snnc_err *err, int *rc)
+                            const int64_t *labels, snnc_err *err, int *rc)
 {
     char *mj = tn_map_report_json(p->mapping, p->netlist, err);
     if (!mj) {
@@ -351,6 +404,7 @@ static json_t *build_report(const opts *o, const snnc_pipeline *p, const snnc_te
                                                   : json_null());
     json_object_set_new(r, "constraint_method",
                         p->n_stats > 0 ? snnc_outdir_method_json(&p->stats[0].method) : json_null());
+    json_object_set_new(r, "finetune", finetune_json(o, p, labels != NULL));
     json_object_set_new(r, "cores", json_integer(p->mapping->report.n_cores));
     json_object_set_new(r, "power_w", json_copy(json_object_get(power, "total_w")));
     json_object_set_new(r, "energy_per_sample_j", json_copy(json_object_get(power, "energy_j")));
@@ -390,8 +444,23 @@ static int write_constrained(const snnc_pipeline *p, const char *dir, snnc_err *
     return rc;
 }
 
+/* OUTDIR/calib_labels.npy: the fine-tuning labels as int64 [samples]. */
+static int write_labels(const int64_t *labels, int64_t n, const char *dir, snnc_err *err)
+{
+    char *path = snnc_cli_path_join(dir, "calib_labels.npy");
+    snnc_tensor *t = path ? snnc_tensor_new(SNNC_I64, 1, &n, err) : NULL;
+    int rc = t ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+    if (!rc) {
+        memcpy(t->data, labels, (size_t)n * sizeof *labels);
+        rc = snnc_npy_write(path, t, err);
+    }
+    snnc_tensor_free(t);
+    free(path);
+    return rc;
+}
+
 static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
-                const snnc_tensor *calib, const char *dir, snnc_err *err)
+                const snnc_tensor *calib, const int64_t *labels, const char *dir, snnc_err *err)
 {
     char *tn = snnc_cli_path_join(dir, "truenorth"), *model = snnc_cli_path_join(dir, "truenorth/model.json");
     char *net = snnc_cli_path_join(dir, "network.json"), *onnx = snnc_cli_path_join(dir, "model.onnx");
@@ -416,10 +485,12 @@ static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
         rc = write_constrained(p, dir, err);
     if (!rc && calib)
         rc = snnc_npy_write(cal, calib, err);
+    if (!rc && labels)
+        rc = write_labels(labels, calib->dims[p->ann->batch_first ? 0 : 1], dir, err);
     json_t *rep = NULL;
     if (!rc) {
         fprintf(stderr, "snnc convert: power from the calibration batch\n");
-        rep = build_report(o, p, calib, err, &rc);
+        rep = build_report(o, p, calib, labels, err, &rc);
     }
     if (!rc && json_dump_file(rep, rj, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                            JSON_REAL_PRECISION(12)))
@@ -444,6 +515,8 @@ static int emit(const opts *o, const snnc_pipeline *p, const bytes *onnx_bytes,
 static int run(const opts *o, snnc_err *err)
 {
     snnc_tensor *calib = NULL;
+    int64_t *labels = NULL;
+    snnc_finetune_opts ft = o->ft;
     char *buf = NULL;
     const char *name = NULL, *file = NULL;
     char *target = NULL; /* OUTDIR, or the directory its symbolic link leads to */
@@ -454,16 +527,22 @@ static int run(const opts *o, snnc_err *err)
         if (!rc)
             rc = snnc_cli_check_batch(calib, "--calib", file, err);
     }
+    if (!rc && o->ft_labels) /* the classes are checked once the network is known */
+        rc = snnc_cli_read_labels_as("--finetune-labels", o->ft_labels, -1, INT_MAX, true, &labels,
+                                     &ft.n_labels, err);
+    ft.labels = labels;
     snnc_pipeline p;
     bytes onnx = {0}; /* read once: parsed, then copied into OUTDIR */
     if (!rc)
         rc = snnc_read_file(o->model, SNNC_MAX_FILE_BYTES, SNNC_BYTES_PROTOBUF, &onnx.data,
                             &onnx.size, err);
     if (!rc)
-        rc = snnc_pipeline_build_onnx(onnx.data, onnx.size, o->model, calib, &o->c, true,
+        rc = snnc_pipeline_build_onnx(onnx.data, onnx.size, o->model, calib, &o->c, &ft, true,
                                       "convert", &p, err);
     if (rc && calib)
         snnc_cli_err_data_file(err, "calibration", "--calib", file);
+    if (rc && labels)
+        snnc_cli_err_data_file(err, "fine-tuning labels", "--finetune-labels", o->ft_labels);
     if (!rc && name && strcmp(name, p.ann->input_name)) {
         rc = snnc_fail(err, SNNC_EUSAGE, "--calib %s: the model's input is '%s'", name,
                        p.ann->input_name);
@@ -471,7 +550,7 @@ static int run(const opts *o, snnc_err *err)
     }
     if (rc) {
         snnc_tensor_free(calib);
-        free(buf), free(onnx.data), free(target);
+        free(buf), free(onnx.data), free(target), free(labels);
         return rc;
     }
     size_t n = strlen(target) + 64;
@@ -481,7 +560,7 @@ static int run(const opts *o, snnc_err *err)
     if (!rc) {
         snprintf(tmp, n, "%s.tmp-%ld", target, (long)getpid());
         snprintf(old, n, "%s.old-%ld", target, (long)getpid());
-        if (!(rc = snnc_cli_temp_dir(tmp, err)) && (rc = emit(o, &p, &onnx, calib, tmp, err))) {
+        if (!(rc = snnc_cli_temp_dir(tmp, err)) && (rc = emit(o, &p, &onnx, calib, labels, tmp, err))) {
             snnc_cli_remove_tree(tmp);
             snnc_cli_temp_forget(tmp);
         }
@@ -512,7 +591,7 @@ static int run(const opts *o, snnc_err *err)
     free(tmp), free(old);
     snnc_pipeline_free(&p);
     snnc_tensor_free(calib);
-    free(buf), free(onnx.data), free(target);
+    free(buf), free(onnx.data), free(target), free(labels);
     return rc;
 }
 

@@ -10,6 +10,7 @@
  * per-step gap between the constrained network and the ideal stage
  * (mapper/step_gap.c). */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,9 +352,22 @@ static int evaluate(const eopts *o, snnc_err *err)
     char *buf = NULL;
     const char *name = NULL, *file = NULL;
     snnc_constraints c;
+    snnc_finetune_opts ft;
+    int64_t *ft_labels = NULL;
+    bool with_labels = false;
     int rc = mpath && cpath && tpath ? SNNC_OK : snnc_fail(err, SNNC_ENOMEM, "out of memory");
-    if (!rc && !(rc = snnc_outdir_open(o->dir, &rep, err)))
+    if (!rc && !(rc = snnc_outdir_open(o->dir, &rep, err))) {
         snnc_outdir_constraints(rep, &c);
+        with_labels = snnc_outdir_finetune(rep, &ft);
+    }
+    if (!rc && with_labels) { /* convert's copy of --finetune-labels */
+        char *lpath = snnc_cli_path_join(o->dir, "calib_labels.npy");
+        rc = lpath ? snnc_cli_read_labels_as("calibration labels copy", lpath, -1, INT_MAX, true,
+                                             &ft_labels, &ft.n_labels, err)
+                   : snnc_fail(err, SNNC_ENOMEM, "out of memory");
+        ft.labels = ft_labels;
+        free(lpath);
+    }
     if (!rc && json_is_string(json_object_get(rep, "calib")) &&
         !(rc = snnc_cli_read_f32(cpath, &calib, err)))
         rc = snnc_cli_check_batch(calib, "calibration copy", cpath, err);
@@ -363,7 +377,7 @@ static int evaluate(const eopts *o, snnc_err *err)
         if (!rc)
             rc = snnc_cli_check_batch(x, "--input", file, err);
     }
-    if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, true, "simulate", &p, err))) {
+    if (!rc && (rc = snnc_pipeline_build(mpath, calib, &c, &ft, true, "simulate", &p, err))) {
         snnc_cli_err_data_file(err, "calibration", "calibration copy", cpath);
         if (rc == SNNC_EUSAGE) { /* a constraint the network cannot realise: the report's */
             snnc_err_prefix(err, "%s/report.json: constraints", o->dir);
@@ -398,6 +412,7 @@ static int evaluate(const eopts *o, snnc_err *err)
     }
     stages_free(&s);
     free(labels);
+    free(ft_labels);
     tn_model_free(model);
     snnc_pipeline_free(&p);
     snnc_tensor_free(x), snnc_tensor_free(calib);

@@ -155,6 +155,22 @@ static void print_violations(FILE *f, const json_t *v)
                 (long long)num(x, "value"), (long long)num(x, "limit"), str(x, "detail"));
 }
 
+/* Fine-tuning (docs/FINETUNE.md): one line, absent in older reports. */
+static void print_finetune(FILE *f, const json_t *ft)
+{
+    if (!ft)
+        return;
+    if (!json_is_true(json_object_get(ft, "run"))) {
+        fprintf(f, "finetune         off\n");
+        return;
+    }
+    fprintf(f, "finetune         %d steps%s: validation loss %.5f -> %.5f (%lld held-out samples), %s\n",
+            (int)num(ft, "steps"), json_is_string(json_object_get(ft, "labels")) ? " with labels" : "",
+            num(ft, "validation_loss_before"), num(ft, "validation_loss_after"),
+            (long long)num(ft, "validation_samples"),
+            json_is_true(json_object_get(ft, "kept")) ? "kept" : "not kept (no significant gain)");
+}
+
 void snnc_cli_conversion_report_print(FILE *f, const json_t *r, bool full)
 {
     fprintf(f, "target           %s\nmodel            %s (input '%s', output '%s')\n",
@@ -163,6 +179,7 @@ void snnc_cli_conversion_report_print(FILE *f, const json_t *r, bool full)
             json_is_string(json_object_get(r, "calib")) ? str(r, "calib") : "(none)");
     print_constraints(f, json_object_get(r, "constraints"));
     snnc_cli_method_print(f, json_object_get(r, "constraint_method"));
+    print_finetune(f, json_object_get(r, "finetune"));
     fprintf(f, "cores            %d\nwindow           %d ticks per step, %d steps\n",
             (int)num(r, "cores"), (int)num(r, "window"), (int)num(r, "steps"));
     if (full) {

@@ -130,15 +130,46 @@ int snnc_pipeline_lower(const snnc_ann *a, const snnc_ann *q, const snnc_layer_c
     return rc;
 }
 
+typedef struct ft_log {
+    const char *cmd;
+    int steps;
+} ft_log;
+
+static void ft_progress(void *ctx, int step, double loss, double ms)
+{
+    const ft_log *l = ctx;
+    fprintf(stderr, "snnc %s: finetune step %d/%d: loss %.5f, %.2f ms/step\n", l->cmd, step, l->steps,
+            loss, ms);
+}
+
+/* Fine-tune the constrained network (quantize/finetune.h), progress and
+ * outcome on stderr when cmd. */
+static int finetune(snnc_pipeline *p, const snnc_constraints *c, const snnc_tensor *calib,
+                    const snnc_finetune_opts *ft, const char *cmd, snnc_err *err)
+{
+    snnc_finetune_opts o = *ft;
+    ft_log log = {cmd, ft->steps};
+    o.progress = cmd ? ft_progress : NULL;
+    o.progress_ctx = &log;
+    int rc = snnc_finetune(p->ann, c, calib, &o, p->constrained, p->stats, p->n_stats, &p->finetune, err);
+    const snnc_finetune_result *r = &p->finetune;
+    if (!rc && cmd && r->steps)
+        fprintf(stderr, "snnc %s: finetune: validation loss %.5f -> %.5f (%lld held-out samples, best "
+                "step %d): %s, %.2f s\n", cmd, r->val_before, r->val_after, (long long)r->validation,
+                r->best_step, r->kept ? "kept" : "not kept (no significant gain)", r->seconds);
+    return rc;
+}
+
 int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,
-                        bool map, const char *cmd, snnc_pipeline *p, snnc_err *err)
+                        const snnc_finetune_opts *ft, bool map, const char *cmd, snnc_pipeline *p,
+                        snnc_err *err)
 {
     void *onnx;
     size_t size;
     memset(p, 0, sizeof *p);
     int rc = snnc_read_file(model, SNNC_MAX_FILE_BYTES, SNNC_BYTES_PROTOBUF, &onnx, &size, err);
     if (!rc)
-        rc = snnc_pipeline_build_onnx(onnx, size, model, calib, c, map, cmd, p, err);
+        rc = snnc_pipeline_build_onnx(onnx, size, model, calib, c, ft, map, cmd, p, err);
     free(onnx);
     return rc;
 }
@@ -169,19 +200,21 @@ static int ideal_agreement(const snnc_pipeline *p, const snnc_tensor *x, double 
 }
 
 static int build_coded(const void *onnx, size_t size, const char *name, const snnc_tensor *calib,
-                       const snnc_constraints *c, bool map, const char *cmd, snnc_pipeline *p, snnc_err *err);
+                       const snnc_constraints *c, const snnc_finetune_opts *ft, bool map, const char *cmd,
+                       snnc_pipeline *p, snnc_err *err);
 
 /* tanh coding auto (docs/CONVERSION.md §3): both codings built, the one of
  * higher calibration agreement kept. */
 int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
-                             const snnc_tensor *calib, const snnc_constraints *c, bool map,
-                             const char *cmd, snnc_pipeline *p, snnc_err *err)
+                             const snnc_tensor *calib, const snnc_constraints *c,
+                             const snnc_finetune_opts *ft, bool map, const char *cmd,
+                             snnc_pipeline *p, snnc_err *err)
 {
     snnc_constraints cc = *c;
     if (c->tanh_coding != SNNC_TANH_AUTO)
-        return build_coded(onnx, size, name, calib, c, map, cmd, p, err);
+        return build_coded(onnx, size, name, calib, c, ft, map, cmd, p, err);
     cc.tanh_coding = SNNC_TANH_PAIR;
-    int rc = build_coded(onnx, size, name, calib, &cc, map, cmd, p, err);
+    int rc = build_coded(onnx, size, name, calib, &cc, ft, map, cmd, p, err);
     bool tanh = false;
     for (int l = 0; !rc && l < p->ann->n_layers; l++)
         tanh = tanh || p->ann->layers[l].act == SNNC_ACT_TANH;
@@ -193,7 +226,7 @@ int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
         fprintf(stderr, "snnc %s: tanh coding: pair built; building offset to compare\n", cmd);
     rc = ideal_agreement(p, calib, &p->tanh_agreement[SNNC_TANH_PAIR], err);
     if (!rc)
-        rc = build_coded(onnx, size, name, calib, &cc, map, cmd, &o, err);
+        rc = build_coded(onnx, size, name, calib, &cc, ft, map, cmd, &o, err);
     if (!rc && (rc = ideal_agreement(&o, calib, &o.tanh_agreement[SNNC_TANH_OFFSET], err)) != SNNC_OK)
         snnc_pipeline_free(&o);
     if (rc) {
@@ -217,7 +250,8 @@ int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
 }
 
 static int build_coded(const void *onnx, size_t size, const char *name, const snnc_tensor *calib,
-                       const snnc_constraints *c, bool map, const char *cmd, snnc_pipeline *p, snnc_err *err)
+                       const snnc_constraints *c, const snnc_finetune_opts *ft, bool map, const char *cmd,
+                       snnc_pipeline *p, snnc_err *err)
 {
     memset(p, 0, sizeof *p);
     p->tanh_coding = c->tanh_coding;
@@ -228,8 +262,14 @@ static int build_coded(const void *onnx, size_t size, const char *name, const sn
         progress(cmd, "extract", &t);
         rc = snnc_constrain(p->ann, c, calib, &p->constrained, &p->stats, &p->n_stats, err);
     }
-    if (!rc) {
+    if (!rc)
         progress(cmd, "constrain", &t);
+    if (!rc && calib && ft && ft->steps > 0) {
+        rc = finetune(p, c, calib, ft, cmd, err);
+        if (!rc)
+            progress(cmd, "finetune", &t);
+    }
+    if (!rc) {
         rc = snnc_pipeline_lower(p->ann, p->constrained, p->stats, p->n_stats, c, calib, map,
                                  &p->netlist, err);
     }

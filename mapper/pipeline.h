@@ -12,6 +12,7 @@
 
 #include "ann/ann.h"
 #include "mapper.h"
+#include "quantize/finetune.h"
 #include "quantize/quantize.h"
 #include "truenorth/tn_map.h"
 
@@ -20,6 +21,7 @@ typedef struct snnc_pipeline {
     snnc_ann *constrained;         /* snnc_constrain's output */
     snnc_layer_constraints *stats;
     int n_stats;
+    snnc_finetune_result finetune; /* steps 0: not fine-tuned */
     snnc_netlist *netlist;         /* lowered and matched */
     snnc_match_curve *curves;      /* NULL without calibration data */
     int n_curves;
@@ -34,15 +36,18 @@ typedef struct snnc_pipeline {
  * analytic neuron parameters) is an input batch shaped like the model's
  * input.  c->tanh_coding auto with a tanh layer and calib builds both
  * codings and keeps the one whose ideal stage agrees better with the float
- * network's classes on calib (pair on a tie); else auto is pair.  progress (may be NULL) names the command for stage timings on
- * stderr.  Non-finite parameters: SNNC_EINVALID naming the layer; layers
+ * network's classes on calib (pair on a tie); else auto is pair.  ft (may
+ * be NULL: off) the fine-tuning options.  progress (may be NULL) names the
+ * command for stage timings on stderr.  Non-finite parameters: SNNC_EINVALID naming the layer; layers
  * the target cannot run or hold: SNNC_EUNSUPPORTED naming the layer. */
 int snnc_pipeline_build(const char *model, const snnc_tensor *calib, const snnc_constraints *c,
-                        bool map, const char *progress, snnc_pipeline *p, snnc_err *err);
+                        const snnc_finetune_opts *ft, bool map, const char *progress, snnc_pipeline *p,
+                        snnc_err *err);
 /* The same from the bytes of MODEL.onnx already read (`name` for messages). */
 int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
-                             const snnc_tensor *calib, const snnc_constraints *c, bool map,
-                             const char *progress, snnc_pipeline *p, snnc_err *err);
+                             const snnc_tensor *calib, const snnc_constraints *c,
+                             const snnc_finetune_opts *ft, bool map, const char *progress,
+                             snnc_pipeline *p, snnc_err *err);
 void snnc_pipeline_free(snnc_pipeline *p);
 
 /* Lower the constrained network q (stats S) of the float network a and,

@@ -4,6 +4,7 @@
 # (int64) of calib.npy, the first 512 training images of Debian's
 # dataset-fashion-mnist (as train_export.py writes it), for
 # `snnc convert --finetune-labels`.  Checks that the images are calib.npy's.
+# read_idx is train_export.py's reader of the data set too.
 import gzip
 import os
 

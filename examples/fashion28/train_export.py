@@ -12,9 +12,8 @@
 # Data (Debian dataset-fashion-mnist): pixels / 255 in [0, 1]; the last 5000
 # training images are held out for validation.  Written: input.npy and
 # labels.npy (the first 1000 test images, shared), calib.npy (the first 512
-# training images, shared), each network's model.onnx (opset 13, batch_first,
+# training images, shared) and calib_labels.npy (their labels), each network's model.onnx (opset 13, batch_first,
 # dynamic batch) and expected.npy (PyTorch's logits on input.npy), README.md.
-import gzip
 import os
 import sys
 
@@ -26,18 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # keep examples/ free of __pycache__
 sys.path.insert(0, os.path.dirname(HERE))
 import common  # noqa: E402
+from make_calib_labels import read_idx  # noqa: E402
 
-DATA = "/usr/share/datasets/fashion-mnist"
 STEPS, OPSET, N_TEST, N_CALIB, N_VAL = 28, 13, 1000, 512, 5000
-
-
-def read_idx(name):
-    """An idx file of the data set: uint8 images (N, 28, 28) or labels (N,)."""
-    with gzip.open(os.path.join(DATA, name), "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def load():
@@ -92,6 +82,7 @@ def main():
     np.save(os.path.join(HERE, "input.npy"), np.ascontiguousarray(x))
     np.save(os.path.join(HERE, "labels.npy"), np.ascontiguousarray(labels))
     np.save(os.path.join(HERE, "calib.npy"), np.ascontiguousarray(xtr[:N_CALIB]))
+    np.save(os.path.join(HERE, "calib_labels.npy"), np.ascontiguousarray(ytr[:N_CALIB]))
     rows = []
     for name, make, seed, epochs, lr, about in NETS:
         print(f"== {name}")

@@ -11,62 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ann_fixture.h"
 #include "harness.h"
 #include "ir/error.h"
 #include "ir/tensor.h"
 #include "quantize/quantize.h"
 #include "quantize/quantize_internal.h"
 
-static float *fdup(const float *p, size_t n)
-{
-    float *c = malloc(n * sizeof *c);
-    memcpy(c, p, n * sizeof *c);
-    return c;
-}
-
-static snnc_ann *new_ann(int n_inputs, int steps, int n_layers)
-{
-    snnc_ann *a = calloc(1, sizeof *a);
-    snprintf(a->input_name, sizeof a->input_name, "x");
-    snprintf(a->output_name, sizeof a->output_name, "y");
-    a->n_inputs = n_inputs;
-    a->steps = steps;
-    a->batch_first = true;
-    a->n_layers = n_layers;
-    a->layers = calloc((size_t)n_layers, sizeof *a->layers);
-    return a;
-}
-
-/* Takes ownership of W, U, b (malloc'd); b NULL = zeros. */
-static void set_layer(snnc_ann *a, int l, snnc_ann_role role, snnc_act act, int n_in, int n_out, float *W,
-                      float *U, float *b)
-{
-    snnc_ann_layer *L = &a->layers[l];
-    snprintf(L->name, sizeof L->name, "layer%d", l);
-    L->role = role;
-    L->act = act;
-    L->n_in = n_in;
-    L->n_out = n_out;
-    L->W = W;
-    L->U = U;
-    L->b = b ? b : calloc((size_t)n_out, sizeof(float));
-}
-
-static snnc_tensor *tensor3(int d0, int d1, int d2, const float *v)
-{
-    snnc_err err = {0};
-    snnc_tensor *t = snnc_tensor_new(SNNC_F32, 3, (int64_t[]){d0, d1, d2}, &err);
-    memcpy(t->data, v, (size_t)t->count * sizeof(float));
-    return t;
-}
-
 /* x -> Elman 1 ReLU (w, u = 0.5, b = 0) -> readout [1, -1], 3 steps. */
 static snnc_ann *one_unit(float w)
 {
     snnc_ann *a = new_ann(1, 3, 2);
-    set_layer(a, 0, SNNC_ANN_RECURRENT, SNNC_ACT_RELU, 1, 1, fdup((float[]){w}, 1), fdup((float[]){0.5f}, 1),
+    set_layer(a, 0, NULL, SNNC_ANN_RECURRENT, SNNC_ACT_RELU, 1, 1, fdup((float[]){w}, 1), fdup((float[]){0.5f}, 1),
               NULL);
-    set_layer(a, 1, SNNC_ANN_READOUT, SNNC_ACT_NONE, 1, 2, fdup((float[]){1, -1}, 2), NULL, NULL);
+    set_layer(a, 1, NULL, SNNC_ANN_READOUT, SNNC_ACT_NONE, 1, 2, fdup((float[]){1, -1}, 2), NULL, NULL);
     return a;
 }
 
@@ -79,9 +37,9 @@ static snnc_ann *one_unit(float w)
 static void test_preact_means(void)
 {
     snnc_ann *a = new_ann(1, 1, 3);
-    set_layer(a, 0, SNNC_ANN_STEP_DENSE, SNNC_ACT_RELU, 1, 1, fdup((float[]){1}, 1), NULL, NULL);
-    set_layer(a, 1, SNNC_ANN_RECURRENT, SNNC_ACT_NONE, 1, 1, fdup((float[]){1}, 1), fdup((float[]){0}, 1), NULL);
-    set_layer(a, 2, SNNC_ANN_READOUT, SNNC_ACT_NONE, 1, 1, fdup((float[]){2}, 1), NULL, fdup((float[]){1}, 1));
+    set_layer(a, 0, NULL, SNNC_ANN_STEP_DENSE, SNNC_ACT_RELU, 1, 1, fdup((float[]){1}, 1), NULL, NULL);
+    set_layer(a, 1, NULL, SNNC_ANN_RECURRENT, SNNC_ACT_NONE, 1, 1, fdup((float[]){1}, 1), fdup((float[]){0}, 1), NULL);
+    set_layer(a, 2, NULL, SNNC_ANN_READOUT, SNNC_ACT_NONE, 1, 1, fdup((float[]){2}, 1), NULL, fdup((float[]){1}, 1));
     a->layers[0].out_q = (snnc_act_quant){16, 0, 1};
     snnc_tensor *x = tensor3(3, 1, 1, (float[]){-1, 0.5f, 2});
     double m[3][2];
@@ -168,10 +126,10 @@ static void test_bias_correction_hand(void)
 static void test_per_neuron_ranges(void)
 {
     snnc_ann *a = new_ann(1, 2, 3);
-    set_layer(a, 0, SNNC_ANN_STEP_DENSE, SNNC_ACT_RELU, 1, 2, fdup((float[]){1, 2}, 2), NULL, NULL);
-    set_layer(a, 1, SNNC_ANN_RECURRENT, SNNC_ACT_RELU, 2, 1, fdup((float[]){1, 1}, 2), fdup((float[]){0.5f}, 1),
+    set_layer(a, 0, NULL, SNNC_ANN_STEP_DENSE, SNNC_ACT_RELU, 1, 2, fdup((float[]){1, 2}, 2), NULL, NULL);
+    set_layer(a, 1, NULL, SNNC_ANN_RECURRENT, SNNC_ACT_RELU, 2, 1, fdup((float[]){1, 1}, 2), fdup((float[]){0.5f}, 1),
               NULL);
-    set_layer(a, 2, SNNC_ANN_READOUT, SNNC_ACT_NONE, 1, 2, fdup((float[]){1, -1}, 2), NULL, NULL);
+    set_layer(a, 2, NULL, SNNC_ANN_READOUT, SNNC_ACT_NONE, 1, 2, fdup((float[]){1, -1}, 2), NULL, NULL);
     snnc_tensor *x = tensor3(2, 2, 1, (float[]){0.5f, 1, 1, 0.5f});
     snnc_constraints c;
     snnc_constraints_default(&c);
@@ -233,10 +191,10 @@ static void test_per_neuron_ranges(void)
 static snnc_ann *two_ranges(void)
 {
     snnc_ann *a = new_ann(1, 2, 3);
-    set_layer(a, 0, SNNC_ANN_STEP_DENSE, SNNC_ACT_RELU, 1, 2, fdup((float[]){1, 4}, 2), NULL, NULL);
-    set_layer(a, 1, SNNC_ANN_RECURRENT, SNNC_ACT_RELU, 2, 2, fdup((float[]){1, 0, 0, 1}, 4),
+    set_layer(a, 0, NULL, SNNC_ANN_STEP_DENSE, SNNC_ACT_RELU, 1, 2, fdup((float[]){1, 4}, 2), NULL, NULL);
+    set_layer(a, 1, NULL, SNNC_ANN_RECURRENT, SNNC_ACT_RELU, 2, 2, fdup((float[]){1, 0, 0, 1}, 4),
               fdup((float[]){0, 0, 0, 0}, 4), NULL);
-    set_layer(a, 2, SNNC_ANN_READOUT, SNNC_ACT_NONE, 2, 2, fdup((float[]){20, 0, 0, 0}, 4), NULL,
+    set_layer(a, 2, NULL, SNNC_ANN_READOUT, SNNC_ACT_NONE, 2, 2, fdup((float[]){20, 0, 0, 0}, 4), NULL,
               fdup((float[]){0, 2}, 2));
     return a;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ann_fixture.h"
 #include "harness.h"
 #include "ir/error.h"
 #include "ir/tensor.h"
@@ -59,55 +60,12 @@ static double max_abs(const float *w, int n)
     return m;
 }
 
-static float *fdup(const float *p, size_t n)
-{
-    float *c = malloc(n * sizeof *c);
-    memcpy(c, p, n * sizeof *c);
-    return c;
-}
-
 static float *frandn(size_t n, double sd)
 {
     float *c = malloc(n * sizeof *c);
     for (size_t i = 0; i < n; i++)
         c[i] = (float)(sd * tn());
     return c;
-}
-
-static snnc_ann *new_ann(int n_inputs, int steps, int n_layers)
-{
-    snnc_ann *a = calloc(1, sizeof *a);
-    snprintf(a->input_name, sizeof a->input_name, "x");
-    snprintf(a->output_name, sizeof a->output_name, "y");
-    a->n_inputs = n_inputs;
-    a->steps = steps;
-    a->batch_first = true;
-    a->n_layers = n_layers;
-    a->layers = calloc((size_t)n_layers, sizeof *a->layers);
-    return a;
-}
-
-/* Takes ownership of W, U, b (malloc'd); b NULL = zeros. */
-static void set_layer(snnc_ann *a, int l, const char *name, snnc_ann_role role, snnc_act act, int n_in,
-                      int n_out, float *W, float *U, float *b)
-{
-    snnc_ann_layer *L = &a->layers[l];
-    snprintf(L->name, sizeof L->name, "%s", name);
-    L->role = role;
-    L->act = act;
-    L->n_in = n_in;
-    L->n_out = n_out;
-    L->W = W;
-    L->U = U;
-    L->b = b ? b : calloc((size_t)n_out, sizeof(float));
-}
-
-static snnc_tensor *tensor3(int d0, int d1, int d2, const float *v)
-{
-    snnc_err err = {0};
-    snnc_tensor *t = snnc_tensor_new(SNNC_F32, 3, (int64_t[]){d0, d1, d2}, &err);
-    memcpy(t->data, v, (size_t)t->count * sizeof(float));
-    return t;
 }
 
 static snnc_constraints defaults(void)

@@ -65,6 +65,20 @@ void snnc_lower_line(const snnc_netlist *n, int p, int j, const snnc_ann *q, con
                      double *s, double *b, double *charge);
 /* That charge in potential: round(charge threshold), added to v0. */
 int32_t snnc_lower_charge(double charge, int32_t threshold);
+/* Initial potentials for the ticks before window 0 (settle.c, docs/
+ * CONVERSION.md §3), for the hidden and partial neurons of offset-coded
+ * tanh layers (snnc_settled_pop): matching fits v0 as the potential at the
+ * start of the neuron's window 0 (vstart, snnc_settle_save copies them in
+ * population order, snnc_settle_restore puts them back); snnc_settle sets
+ * v0 so that after its lag ticks of leak the potential is vstart, less the
+ * input of the spikes the others are forced to fire before their windows.
+ * snnc_settle_v0: one neuron's v0 for the potential vstart after `lag`
+ * ticks of leak, *spikes the spikes it fires in them. */
+bool snnc_settled_pop(const snnc_netlist *n, const snnc_ann *q, int p);
+int32_t *snnc_settle_save(const snnc_netlist *n, const snnc_ann *q);
+void snnc_settle_restore(snnc_netlist *n, const snnc_ann *q, const int32_t *vstart);
+int32_t snnc_settle_v0(int64_t vstart, int32_t leak, int32_t thr, int32_t floor_, int lag, int *spikes);
+int snnc_settle(snnc_netlist *n, const snnc_ann *q, const int32_t *vstart);
 /* The ANN layer (-1 for inputs) a population of snnc_lower's netlist realises. */
 int snnc_lower_layer_of(const snnc_netlist *n, int pop);
 

@@ -865,8 +865,10 @@ static bool shiftable(const snnc_netlist *n, const snnc_ann *q, int p)
     return n->pops[p].role == SNNC_POP_HIDDEN && l >= 0 && q->layers[l].role != SNNC_ANN_READOUT;
 }
 
-/* Hidden leaks shifted by `delta` counts per window from `base`. */
-static void apply_shift(snnc_netlist *n, const snnc_ann *q, const int32_t *base, double delta)
+/* Hidden leaks shifted by `delta` counts per window from `base`; then the
+ * offset-coded neurons' v0 for the ticks before their window (settle.c)
+ * from their potentials at its start, vstart (NULL: none). */
+static int apply_shift(snnc_netlist *n, const snnc_ann *q, const int32_t *base, double delta, const int32_t *vstart)
 {
     for (int p = 0, g = 0; p < n->n_pops; p++) {
         if (!shiftable(n, q, p))
@@ -877,6 +879,7 @@ static void apply_shift(snnc_netlist *n, const snnc_ann *q, const int32_t *base,
             P->leak[j] = (int32_t)fmax(-SNNC_LEAK_MAX, fmin(SNNC_LEAK_MAX, leak));
         }
     }
+    return vstart ? snnc_settle(n, q, vstart) : 0;
 }
 
 /* Closed-loop count error: mean squared difference between the window counts
@@ -925,17 +928,18 @@ static double shift_of(int k) { return 0.025 * (k - SHIFT_ZERO); }
 
 /* The closed-loop error at grid point k, computed once. */
 static int shift_error(snnc_netlist *n, const snnc_ann *q, const snnc_tensor *calib, const snnc_count_trace *tr,
-                       const int32_t *base, int k, double *e, bool *known, snnc_err *err)
+                       const int32_t *base, const int32_t *vstart, int k, double *e, bool *known, snnc_err *err)
 {
     if (k < 0 || k >= SHIFT_GRID || known[k])
         return SNNC_OK;
-    apply_shift(n, q, base, shift_of(k));
+    if (apply_shift(n, q, base, shift_of(k), vstart))
+        return snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
     known[k] = true;
     return closed_loop_error(n, q, calib, tr, &e[k], err);
 }
 
 static int calibrate_bias(snnc_netlist *n, const snnc_ann *q, const snnc_tensor *calib,
-                          const snnc_count_trace *tr, snnc_err *err)
+                          const snnc_count_trace *tr, int32_t **vstart, snnc_err *err)
 {
     int total = 0;
     for (int p = 0; p < n->n_pops; p++)
@@ -945,8 +949,11 @@ static int calibrate_bias(snnc_netlist *n, const snnc_ann *q, const snnc_tensor 
             total += n->pops[p].n;
         }
     int32_t *base = malloc(((size_t)total + 1) * sizeof *base);
-    if (!base)
+    *vstart = snnc_settle_save(n, q);
+    if (!base || !*vstart) {
+        free(base);
         return snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+    }
     for (int p = 0, g = 0; p < n->n_pops; p++)
         for (int j = 0; shiftable(n, q, p) && j < n->pops[p].n; j++)
             base[g++] = n->pops[p].leak[j];
@@ -954,16 +961,17 @@ static int calibrate_bias(snnc_netlist *n, const snnc_ann *q, const snnc_tensor 
     bool known[SHIFT_GRID] = {false};
     int rc = SNNC_OK, best = SHIFT_ZERO; /* SHIFT_ZERO is even: in the coarse pass */
     for (int k = 0; k < SHIFT_GRID && rc == SNNC_OK; k += 2)
-        rc = shift_error(n, q, calib, tr, base, k, e, known, err);
+        rc = shift_error(n, q, calib, tr, base, *vstart, k, e, known, err);
     for (int k = 0; k < SHIFT_GRID && rc == SNNC_OK; k++)
         if (known[k] && e[k] < e[best] - 1e-9)
             best = k;
     int coarse = best;
     for (int k = coarse - 1; k <= coarse + 1 && rc == SNNC_OK; k += 2) /* its neighbours */
-        if ((rc = shift_error(n, q, calib, tr, base, k, e, known, err)) == SNNC_OK && k >= 0 &&
+        if ((rc = shift_error(n, q, calib, tr, base, *vstart, k, e, known, err)) == SNNC_OK && k >= 0 &&
             k < SHIFT_GRID && e[k] < e[best] - 1e-9)
             best = k;
-    apply_shift(n, q, base, shift_of(best));
+    if (rc == SNNC_OK && apply_shift(n, q, base, shift_of(best), *vstart))
+        rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
     free(base);
     return rc;
 }
@@ -998,8 +1006,11 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
     for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++)
         if (n->pops[p].role != SNNC_POP_INPUT && match_pop(n, p, q, st, &tr, NULL, &w, true))
             rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+    int32_t *vstart = NULL;
     if (rc == SNNC_OK)
-        rc = calibrate_bias(n, q, calib, &tr, err);
+        rc = calibrate_bias(n, q, calib, &tr, &vstart, err);
+    if (rc == SNNC_OK && vstart) /* residuals from the window's start (fit_neuron) */
+        snnc_settle_restore(n, q, vstart);
     for (int p = 0; p < n->n_pops && rc == SNNC_OK; p++) {
         if (n->pops[p].role == SNNC_POP_INPUT)
             continue;
@@ -1021,6 +1032,9 @@ int snnc_match(snnc_netlist *n, const snnc_ann *q, const snnc_layer_constraints 
         if (c)
             c->residual = n->residual[p];
     }
+    if (rc == SNNC_OK && vstart && snnc_settle(n, q, vstart))
+        rc = snnc_fail(err, SNNC_ENOMEM, "match: out of memory");
+    free(vstart);
     pop_work_free(&w);
     snnc_count_trace_free(&tr);
     if (rc) {

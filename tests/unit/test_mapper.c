@@ -528,6 +528,31 @@ static void test_tanh_offset(void)
      * k = 7 for both (h1's carried remainder: -0.5 where the ANN has +0.5) */
     SNNC_ASSERT_CLOSE(r.scores[0] / 62, -0.5, 0, 1e-9);
     SNNC_ASSERT_CLOSE(r.scores[1] / 62, -0.5, 0, 1e-9);
+    snnc_sim_result_free(&r);
+
+    /* snnc_settle (settle.c): the v0 above are potentials at the start of
+     * window 0 (tick 1).  h0: V_start 4, leak 4: v0 = 0 (tick 0: 4 < 8, no
+     * spike).  h1: V_start 19 >= 8 fires anyway: v0 = 19 - 3 + 8 = 24 (tick
+     * 0: 27, a spike, 19); its column has no codes, so nobody's V_start is
+     * compensated.  Trace: h0 7 spikes a window (4 + 60 - 4 = 60 = 7 x 8 +
+     * 4, V back to 4), none before; h1 window 0: 19 + 45 + 4 = 68: 8, V 4;
+     * window 1: 4 + 45 + 4 + 2 x 7 = 67: 8, V 3; window 2: 66: 8 — the
+     * constrained network's 7, 8 at every step, readout -0.5, +0.5. */
+    int32_t *vs = snnc_settle_save(n, &t.a);
+    CU_ASSERT_FATAL(vs != NULL);
+    CU_ASSERT(vs[0] == 4 && vs[1] == 19);
+    CU_ASSERT_EQUAL_FATAL(snnc_settle(n, &t.a, vs), 0);
+    CU_ASSERT(H->v0[0] == 0 && H->v0[1] == 24);
+    CU_ASSERT(Y->v0[0] == 0 && Y->v0[1] == 0); /* the readout is not settled */
+    CU_ASSERT_EQUAL_FATAL(snnc_netlist_simulate(n, x, true, &r, &err), SNNC_OK);
+    for (int step = 0; step < 3; step++)
+        for (int j = 0; j < 2; j++)
+            CU_ASSERT_EQUAL(r.counts[(size_t)step * r.n_neurons + r.pop_offset[1] + j], want_ann[step][j]);
+    SNNC_ASSERT_CLOSE(r.scores[0] / 62, -0.5, 0, 1e-9);
+    SNNC_ASSERT_CLOSE(r.scores[1] / 62, 0.5, 0, 1e-9);
+    snnc_settle_restore(n, &t.a, vs);
+    CU_ASSERT(H->v0[0] == 4 && H->v0[1] == 19);
+    free(vs);
     snnc_count_trace_free(&tr);
     snnc_sim_result_free(&r);
     snnc_tensor_free(y);
@@ -543,6 +568,29 @@ static void test_tanh_offset(void)
  * negated neuron -7..8, never both.  The lowering keeps the more frequent
  * extreme of each neuron (-8 on ties) and makes the other +-7 (derived by
  * hand below); TrueNorth then has nothing to clip. */
+/* snnc_settle_v0: v0 for a potential V_start at the start of window 0
+ * after `lag` ticks of leak only (V += leak; V >= threshold: spike, V -=
+ * threshold; V < -floor: V = -floor), by hand:
+ * - V_start 30, leak 20, threshold 40, lag 1: v0 = 10 (tick 0: 30, no spike);
+ * - V_start 50 >= 40 must fire: v0 = 50 - 20 + 40 = 70 (90: spike, 50);
+ * - lag 2, V_start 20, leak 20: v0 = -20 (0 — not below floor 0 — then 20);
+ * - lag 2, V_start 45, leak 30: v0 = -15 gives 15, 45: spike, 5; v0 = 25
+ *   gives 55: spike, 15, then 45: spike, 5; v0 = 65: 95 -> 55, 85 -> 45,
+ *   two spikes;
+ * - V_start -10 with floor 0 cannot be held: v0 = -30 (clamped to 0 in tick
+ *   0), no spike; with floor 20 it is: v0 = -30 (-10). */
+static void test_settle_v0(void)
+{
+    int sp = -1;
+    CU_ASSERT(snnc_settle_v0(30, 20, 40, 0, 1, &sp) == 10 && sp == 0);
+    CU_ASSERT(snnc_settle_v0(50, 20, 40, 0, 1, &sp) == 70 && sp == 1);
+    CU_ASSERT(snnc_settle_v0(20, 20, 40, 0, 2, &sp) == -20 && sp == 0);
+    CU_ASSERT(snnc_settle_v0(45, 30, 40, 0, 2, &sp) == 65 && sp == 2);
+    CU_ASSERT(snnc_settle_v0(-10, 20, 40, 0, 1, &sp) == -30 && sp == 0);
+    CU_ASSERT(snnc_settle_v0(-10, 20, 40, 20, 1, &sp) == -30 && sp == 0);
+    CU_ASSERT(snnc_settle_v0(7, -3, 40, 0, 0, &sp) == 7 && sp == 0); /* no ticks before the window */
+}
+
 static void test_tanh_pair_codes_fit_4_bits(void)
 {
     tiny t;
@@ -1241,6 +1289,7 @@ static CU_TestInfo tests[] = {
     {"tanh signed pair", test_tanh_pair},
     {"tanh pair: codes fit 4 bits (no +8 with -8)", test_tanh_pair_codes_fit_4_bits},
     {"tanh offset-coded: lowering, offsets folded, trace by hand", test_tanh_offset},
+    {"offset-coded tanh: v0 for the ticks before window 0, by hand", test_settle_v0},
     {"matching residuals, plots, JSON", test_match_residuals},
     {"split lowering: populations, codes, delays, lags", test_split_structure},
     {"split layer exact on the grid", test_split_exact_on_grid},

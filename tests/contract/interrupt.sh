@@ -112,7 +112,14 @@ expect_absent "convert SIGTERM matching" "$T/o"
 # manifest are still to come).
 writing_o() { [ -f "$T/o.tmp-$PID/network.json" ]; }
 reset() { rm -rf "$T/o"; }
-for s in INT:2 TERM:15 HUP:1; do
+# SIGHUP only when this test was not started with it ignored (nohup): snnc
+# then keeps it ignored, as documented, and the case cannot apply.
+sigs="INT:2 TERM:15 HUP:1"
+if ! $PY -c "import signal, sys; sys.exit(signal.getsignal(signal.SIGHUP) == signal.SIG_IGN)"; then
+    echo "note: SIGHUP is ignored in this environment (nohup?): its case is left out"
+    sigs="INT:2 TERM:15"
+fi
+for s in $sigs; do
     c="convert SIG${s%:*} writing"
     caught "$c" writing_o convert "$M" $C -o "$T/o" || continue
     stopped_and_check "$c" "${s%:*}" "${s#*:}"

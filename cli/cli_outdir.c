@@ -235,6 +235,12 @@ static const field report_fields[] = {
     {"finetune.holdout", F_INT, 2, 2147483647.0, NULL, false, false},
     {"finetune.temperature", F_NUM, 1e-3, 1e3, NULL, false, false},
     {"finetune.labels", F_WORD, 0, 0, "calib_labels.npy", true, false},
+    {"finetune.carry", F_BOOL, 0, 0, NULL, false, true},
+    {"finetune.label_weight", F_NUM, 0, 100, NULL, false, true},
+    {"finetune.carry_agreement", F_OBJ, 0, 0, NULL, false, true},
+    {"finetune.carry_agreement.per_window", F_NUM, 0, 1, NULL, false, false},
+    {"finetune.carry_agreement.carried", F_NUM, 0, 1, NULL, false, false},
+    {"finetune.carry_kept", F_BOOL, 0, 0, NULL, false, true},
     {"finetune.run", F_BOOL, 0, 0, NULL, false, false},
     {"finetune.train_samples", F_INT, 0, BIG, NULL, false, true},
     {"finetune.validation_samples", F_INT, 0, BIG, NULL, false, true},
@@ -500,5 +506,8 @@ bool snnc_outdir_finetune(const json_t *r, snnc_finetune_opts *ft)
     ft->batch = (int)json_integer_value(json_object_get(o, "batch"));
     ft->holdout = (int)json_integer_value(json_object_get(o, "holdout"));
     ft->temperature = json_number_value(json_object_get(o, "temperature"));
+    ft->carry = json_is_true(json_object_get(o, "carry"));
+    if (json_is_number(json_object_get(o, "label_weight")))
+        ft->label_weight = json_number_value(json_object_get(o, "label_weight"));
     return json_is_string(json_object_get(o, "labels"));
 }

@@ -35,7 +35,8 @@ static const char usage[] =
     "                    [--tanh-coding auto|offset|pair]\n"
     "                    [--no-bias-correction] [--no-per-neuron-ranges] [--no-method-search]\n"
     "                    [--finetune-steps N] [--finetune-labels FILE.npy] [--finetune-seed N]\n"
-    "                    [--finetune-lr R] [--finetune-noise C] [--force]\n\n"
+    "                    [--finetune-lr R] [--finetune-noise C] [--finetune-carry]\n"
+    "                    [--finetune-label-weight A] [--force]\n\n"
     "Convert a trained Elman network to a TrueNorth model (docs/CONVERSION.md):\n"
     "extract -> constrain -> lower -> match -> map -> emit.  Writes OUTDIR/truenorth/model.json,\n"
     "OUTDIR/network.json, OUTDIR/plots/*.svg, OUTDIR/report.json, OUTDIR/report.txt, and\n"
@@ -85,6 +86,9 @@ static const char usage[] =
     "  --finetune-seed N       seed of the minibatches and the count noise (default 1)\n"
     "  --finetune-lr R         Adam step in weight codes (default 0.01; 0..1)\n"
     "  --finetune-noise C      training noise on activities, in spike counts (default 0)\n"
+    "  --finetune-carry        train against the spiking neuron's carried potential (each\n"
+    "                          window's remainder kept for the next; docs/FINETUNE.md)\n"
+    "  --finetune-label-weight A  with --finetune-labels: loss = KL + A x cross-entropy (1)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"
@@ -121,6 +125,8 @@ static int parse_args(int argc, char **argv, opts *o)
         SNNC_OPT_INT64_("--finetune-seed", &ft_seed, 0, SNNC_SEED_MAX),
         SNNC_OPT_REAL_CLOSED_("--finetune-lr", &o->ft.lr, 0, 1),
         SNNC_OPT_REAL_CLOSED_("--finetune-noise", &o->ft.noise, 0, 4),
+        SNNC_OPT_FLAG_("--finetune-carry", &o->ft.carry),
+        SNNC_OPT_REAL_CLOSED_("--finetune-label-weight", &o->ft.label_weight, 0, 100),
         SNNC_OPT_FLAG_("--force", &o->force),
         SNNC_OPT_TEXT_("--target", &o->target),
         SNNC_OPT_TEXT_("--output", &o->outdir),
@@ -359,6 +365,13 @@ static json_t *finetune_json(const opts *o, const snnc_pipeline *p, bool labels)
                           (json_int_t)o->ft.seed, "lr", o->ft.lr, "noise", o->ft.noise, "batch",
                           o->ft.batch, "holdout", o->ft.holdout, "temperature", o->ft.temperature,
                           "labels", labels ? json_string("calib_labels.npy") : json_null());
+    json_object_set_new(j, "carry", json_boolean(o->ft.carry));
+    json_object_set_new(j, "label_weight", json_real(o->ft.label_weight));
+    if (p->carry_agreement[0] >= 0) {
+        json_object_set_new(j, "carry_agreement", json_pack("{s:f, s:f}", "per_window", p->carry_agreement[0],
+                                                            "carried", p->carry_agreement[1]));
+        json_object_set_new(j, "carry_kept", json_boolean(p->carry_kept));
+    }
     json_object_set_new(j, "run", json_boolean(r->steps > 0));
     if (r->steps > 0) {
         json_object_set_new(j, "train_samples", json_integer(r->train));

@@ -203,6 +203,73 @@ static int build_coded(const void *onnx, size_t size, const char *name, const sn
                        const snnc_constraints *c, const snnc_finetune_opts *ft, bool map, const char *cmd,
                        snnc_pipeline *p, snnc_err *err);
 
+/* The held-out part of x (sample i with i mod holdout = holdout - 1: the
+ * fine-tuning guard's, docs/FINETUNE.md §4), same layout. */
+static snnc_tensor *held_out(const snnc_ann *a, const snnc_tensor *x, int holdout, snnc_err *err)
+{
+    int64_t T = a->steps, F = a->n_inputs, N = x->dims[a->batch_first ? 0 : 1], n = N / holdout;
+    int64_t dims[3] = {a->batch_first ? n : T, a->batch_first ? T : n, F};
+    snnc_tensor *s = snnc_tensor_new(SNNC_F32, 3, dims, err);
+    for (int64_t b = 0; s && b < n; b++)
+        for (int64_t t = 0; t < T; t++) {
+            int64_t i = b * holdout + holdout - 1;
+            int64_t from = a->batch_first ? (i * T + t) * F : (t * N + i) * F;
+            int64_t to = a->batch_first ? (b * T + t) * F : (t * n + b) * F;
+            memcpy(snnc_f32(s) + to, snnc_f32(x) + from, (size_t)F * sizeof(float));
+        }
+    return s;
+}
+
+/* --finetune-carry (docs/FINETUNE.md §3a): the network fine-tuned per
+ * window (kept or not by the guard) and the one fine-tuned against the
+ * carried potential (kept without the guard: its loss is the model's, not
+ * the spikes') are both built; the one whose ideal stage agrees more often
+ * with the float network on the held-out part of calib is kept (the first
+ * on a tie). */
+static int build_carry(const void *onnx, size_t size, const char *name, const snnc_tensor *calib,
+                       const snnc_constraints *c, const snnc_finetune_opts *ft, bool map, const char *cmd,
+                       snnc_pipeline *p, snnc_err *err)
+{
+    if (!calib || !ft || !ft->carry || ft->steps <= 0)
+        return build_coded(onnx, size, name, calib, c, ft, map, cmd, p, err);
+    snnc_finetune_opts fa = *ft, fb = *ft;
+    fa.carry = false, fb.force_keep = true;
+    snnc_pipeline o;
+    snnc_tensor *va = NULL;
+    int rc = build_coded(onnx, size, name, calib, c, &fa, map, cmd, p, err);
+    if (!rc && !(va = held_out(p->ann, calib, ft->holdout, err)))
+        rc = err->code ? err->code : SNNC_ENOMEM;
+    if (!rc)
+        rc = ideal_agreement(p, va, &p->carry_agreement[0], err);
+    if (!rc && cmd)
+        fprintf(stderr, "snnc %s: finetune carry: per-window fine-tuning built; building the carried one to "
+                "compare\n", cmd);
+    if (!rc)
+        rc = build_coded(onnx, size, name, calib, c, &fb, map, cmd, &o, err);
+    if (!rc && (rc = ideal_agreement(&o, va, &o.carry_agreement[1], err)) != SNNC_OK)
+        snnc_pipeline_free(&o);
+    snnc_tensor_free(va);
+    if (rc) {
+        snnc_pipeline_free(p);
+        return rc;
+    }
+    o.carry_agreement[0] = p->carry_agreement[0];
+    bool carry = o.carry_agreement[1] > o.carry_agreement[0];
+    if (cmd)
+        fprintf(stderr, "snnc %s: finetune carry: %s (ideal stage's class agreement with the float network on "
+                "the held-out calibration part: carried %.4f, per window %.4f)\n", cmd,
+                carry ? "carried" : "per window", o.carry_agreement[1], o.carry_agreement[0]);
+    if (carry) {
+        snnc_pipeline_free(p);
+        *p = o;
+        p->carry_kept = true;
+    } else {
+        p->carry_agreement[1] = o.carry_agreement[1];
+        snnc_pipeline_free(&o);
+    }
+    return SNNC_OK;
+}
+
 /* tanh coding auto (docs/CONVERSION.md §3): both codings built, the one of
  * higher calibration agreement kept. */
 int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
@@ -212,9 +279,9 @@ int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
 {
     snnc_constraints cc = *c;
     if (c->tanh_coding != SNNC_TANH_AUTO)
-        return build_coded(onnx, size, name, calib, c, ft, map, cmd, p, err);
+        return build_carry(onnx, size, name, calib, c, ft, map, cmd, p, err);
     cc.tanh_coding = SNNC_TANH_PAIR;
-    int rc = build_coded(onnx, size, name, calib, &cc, ft, map, cmd, p, err);
+    int rc = build_carry(onnx, size, name, calib, &cc, ft, map, cmd, p, err);
     bool tanh = false;
     for (int l = 0; !rc && l < p->ann->n_layers; l++)
         tanh = tanh || p->ann->layers[l].act == SNNC_ACT_TANH;
@@ -226,7 +293,7 @@ int snnc_pipeline_build_onnx(const void *onnx, size_t size, const char *name,
         fprintf(stderr, "snnc %s: tanh coding: pair built; building offset to compare\n", cmd);
     rc = ideal_agreement(p, calib, &p->tanh_agreement[SNNC_TANH_PAIR], err);
     if (!rc)
-        rc = build_coded(onnx, size, name, calib, &cc, ft, map, cmd, &o, err);
+        rc = build_carry(onnx, size, name, calib, &cc, ft, map, cmd, &o, err);
     if (!rc && (rc = ideal_agreement(&o, calib, &o.tanh_agreement[SNNC_TANH_OFFSET], err)) != SNNC_OK)
         snnc_pipeline_free(&o);
     if (rc) {
@@ -256,6 +323,7 @@ static int build_coded(const void *onnx, size_t size, const char *name, const sn
     memset(p, 0, sizeof *p);
     p->tanh_coding = c->tanh_coding;
     p->tanh_agreement[0] = p->tanh_agreement[1] = -1;
+    p->carry_agreement[0] = p->carry_agreement[1] = -1;
     double t = now();
     int rc = extract(onnx, size, name, calib, p, err);
     if (!rc) {

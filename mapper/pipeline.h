@@ -30,6 +30,10 @@ typedef struct snnc_pipeline {
     double tanh_agreement[2];      /* auto with a tanh layer and calibration data: the
                                     * ideal stage's class agreement with the float network
                                     * on it, [offset, pair]; else -1 */
+    double carry_agreement[2];     /* --finetune-carry: the same on the held-out part of
+                                    * calib, [fine-tuned per window, against the carried
+                                    * potential]; else -1 */
+    bool carry_kept;               /* the latter was kept */
 } snnc_pipeline;
 
 /* Run the passes on MODEL.onnx.  calib (may be NULL: no response matching,

@@ -32,6 +32,7 @@ void snnc_finetune_default(snnc_finetune_opts *o)
     o->holdout = 4;
     o->seed = 1;
     o->progress_every = 50;
+    o->label_weight = 1;
 }
 
 static double now(void)
@@ -50,6 +51,9 @@ typedef struct work {
     float **y, **g;          /* per layer: output [rows][n_out], gate dy/dz */
     float *d0, *d1, *dh;     /* backward scratch [T][B][width], dh [T][B][H] */
     double *lg;              /* [2 C] */
+    float *r;                /* carry: the remainders [B][width] (docs/FINETUNE.md §3a) */
+    bool carry;              /* the carried-remainder forward model */
+    double lw;               /* weight of the cross-entropy with labels */
 } work;
 
 static int rec_of(const snnc_ann *q)
@@ -65,13 +69,15 @@ static void work_free(work *w)
     for (int l = 0; w->y && l < w->q->n_layers; l++)
         free(w->y[l]), free(w->g[l]);
     free(w->y), free(w->g), free(w->x), free(w->d0), free(w->d1), free(w->dh), free(w->lg);
+    free(w->r);
     memset(w, 0, sizeof *w);
 }
 
-static int work_init(work *w, const snnc_ann *q, int cap)
+static int work_init(work *w, const snnc_ann *q, int cap, bool carry, double lw)
 {
     memset(w, 0, sizeof *w);
     w->q = q;
+    w->carry = carry, w->lw = lw;
     w->rec = rec_of(q);
     w->T = q->steps, w->F = q->n_inputs, w->cap = cap;
     w->C = q->layers[q->n_layers - 1].n_out;
@@ -91,7 +97,8 @@ static int work_init(work *w, const snnc_ann *q, int cap)
     w->d0 = malloc((TB * width + 1) * sizeof(float));
     w->d1 = malloc((TB * width + 1) * sizeof(float));
     w->dh = malloc((TB * (size_t)q->layers[w->rec].n_out + 1) * sizeof(float));
-    return w->d0 && w->d1 && w->dh ? SNNC_OK : SNNC_ENOMEM;
+    w->r = malloc(((size_t)cap * width + 1) * sizeof(float));
+    return w->d0 && w->d1 && w->dh && w->r ? SNNC_OK : SNNC_ENOMEM;
 }
 
 /* Samples idx[0..B) of x (the network's input layout, float32) into w->x
@@ -124,15 +131,41 @@ static double gauss(uint64_t *rng)
     return (s / 65536.0 + 2.0 / 65536.0 - 2.0) * 1.7320508075688772;
 }
 
+/* The carried-remainder quantiser (docs/FINETUNE.md §3a), one window of a
+ * spiking neuron in count units: the potential V = r + (a(z) - lo) / step
+ * (a: tanh for tanh layers, the identity otherwise: a ReLU neuron
+ * integrates negative input too), the count n = clamp(floor V, 0, L - 1),
+ * the remainder r = max(V - n, 0) (the excess of a saturated window kept,
+ * floor 0); the output lo + n step.  Straight through: dn/dz = a'(z) while
+ * 0 <= V <= L, else 0. */
+static float carry_one(const snnc_ann_layer *L, double step, float v, float *r, float *g)
+{
+    const snnc_act_quant *qq = &L->out_q;
+    double a = v, da = 1;
+    if (L->act == SNNC_ACT_TANH)
+        a = tanh(v), da = 1 - a * a;
+    double V = *r + (a - qq->lo) / step, n = floor(V);
+    n = n < 0 ? 0 : n > qq->levels - 1 ? qq->levels - 1 : n;
+    *r = (float)(V - n > 0 ? V - n : 0);
+    *g = (float)(V >= 0 && V <= qq->levels ? da : 0);
+    return (float)(qq->lo + n * step);
+}
+
 /* Activation, quantiser and (training) noise in place on z[0..n); g gets
  * the straight-through derivative: f'(z) inside the quantiser's range, 0
- * where it clips (docs/FINETUNE.md §2). */
-static void activate(const snnc_ann_layer *L, float *z, float *g, int64_t n, uint64_t *rng, double sigma)
+ * where it clips (docs/FINETUNE.md §2).  With r (one remainder per
+ * element), the carried-remainder quantiser instead (carry_one). */
+static void activate(const snnc_ann_layer *L, float *z, float *g, int64_t n, uint64_t *rng, double sigma,
+                     float *r)
 {
     const snnc_act_quant *qq = &L->out_q;
     double step = qq->levels > 1 ? ((double)qq->hi - qq->lo) / (qq->levels - 1) : 0;
     for (int64_t i = 0; i < n; i++) {
         float v = z[i], f = v, d = 1;
+        if (r && step > 0) {
+            z[i] = carry_one(L, step, v, &r[i], &g[i]);
+            continue;
+        }
         if (L->act == SNNC_ACT_RELU)
             f = v > 0.0f ? v : 0.0f, d = v > 0.0f ? 1.0f : 0.0f;
         else if (L->act == SNNC_ACT_TANH)
@@ -171,24 +204,35 @@ static const float *input_of(const work *w, int l, int B)
     return w->y[l - 1];
 }
 
+/* With carry, the per-step layers' remainders start at half a count at
+ * sequence start (the netlist's initial potential) and carry over steps. */
+static float *carry_start(work *w, int64_t n)
+{
+    if (!w->carry)
+        return NULL;
+    for (int64_t i = 0; i < n; i++)
+        w->r[i] = 0.5f;
+    return w->r;
+}
+
 static void forward(work *w, int B, uint64_t *rng, double sigma)
 {
     const snnc_ann *q = w->q;
     for (int l = 0; l < q->n_layers; l++) {
         const snnc_ann_layer *L = &q->layers[l];
-        int64_t rows = l <= w->rec ? (int64_t)w->T * B : B;
+        int64_t rows = l <= w->rec ? (int64_t)w->T * B : B, n = (int64_t)B * L->n_out;
         affine(L, input_of(w, l, B), rows, w->y[l]);
-        if (l != w->rec) {
-            activate(L, w->y[l], w->g[l], rows * L->n_out, rng, sigma);
+        if (l > w->rec || (l < w->rec && !w->carry)) {
+            activate(L, w->y[l], w->g[l], rows * L->n_out, rng, sigma, NULL);
             continue;
         }
-        int H = L->n_out;
+        float *r = carry_start(w, n);
         for (int t = 0; t < w->T; t++) {
-            float *ht = w->y[l] + (size_t)t * B * H;
-            if (t > 0)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1.0f, ht - (size_t)B * H, H,
-                            L->U, H, 1.0f, ht, H);
-            activate(L, ht, w->g[l] + (size_t)t * B * H, (int64_t)B * H, rng, sigma);
+            float *ht = w->y[l] + (size_t)t * n;
+            if (t > 0 && l == w->rec)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, L->n_out, L->n_out, 1.0f, ht - n,
+                            L->n_out, L->U, L->n_out, 1.0f, ht, L->n_out);
+            activate(L, ht, w->g[l] + (size_t)t * n, n, rng, sigma, r);
         }
     }
 }
@@ -215,8 +259,8 @@ static void log_softmax(const float *v, int C, double temp, double *out)
 
 /* Loss of sample b's logits s against teacher logits t (and label y >= 0),
  * divided by `norm`; dL/ds into ds when not NULL. */
-static double sample_loss(const float *s, const float *t, int64_t y, int C, double temp, double norm,
-                          double *tmp, float *ds)
+static double sample_loss(const float *s, const float *t, int64_t y, double lw, int C, double temp,
+                          double norm, double *tmp, float *ds)
 {
     double loss = 0;
     double *lt = tmp, *ls = tmp + C;
@@ -230,9 +274,9 @@ static double sample_loss(const float *s, const float *t, int64_t y, int C, doub
     }
     if (y >= 0) {
         log_softmax(s, C, 1.0, ls);
-        loss -= ls[y];
+        loss -= lw * ls[y];
         for (int k = 0; ds && k < C; k++)
-            ds[k] += (float)((exp(ls[k]) - (k == y)) / norm);
+            ds[k] += (float)(lw * (exp(ls[k]) - (k == y)) / norm);
     }
     return loss / norm;
 }
@@ -328,7 +372,7 @@ static double batch_loss(work *w, const snnc_tensor *x, const int64_t *idx, int 
     double loss = 0;
     for (int b = 0; b < B; b++) {
         int64_t i = idx ? idx[b] : b;
-        double l = sample_loss(s + (size_t)b * w->C, teacher + (size_t)i * w->C, labels ? labels[i] : -1, w->C,
+        double l = sample_loss(s + (size_t)b * w->C, teacher + (size_t)i * w->C, labels ? labels[i] : -1, w->lw, w->C,
                                temp, B, w->lg, grad ? dlog + (size_t)b * w->C : NULL);
         loss += l;
         if (per)
@@ -377,6 +421,12 @@ static int teacher_logits(const snnc_ann *a, const snnc_tensor *x, float **out, 
 int snnc_finetune_loss(const snnc_ann *q, const snnc_tensor *x, const float *t, const int64_t *labels,
                        double temp, double *loss, float *grad, snnc_err *err)
 {
+    return snnc_finetune_loss_carry(q, x, t, labels, temp, false, loss, grad, NULL, err);
+}
+
+int snnc_finetune_loss_carry(const snnc_ann *q, const snnc_tensor *x, const float *t, const int64_t *labels,
+                             double temp, bool carry, double *loss, float *grad, float *hidden, snnc_err *err)
+{
     int rc = check_input(q, x, err);
     if (rc)
         return rc;
@@ -384,10 +434,12 @@ int snnc_finetune_loss(const snnc_ann *q, const snnc_tensor *x, const float *t, 
     work w;
     int64_t np = snnc_finetune_n_params(q);
     float *dlog = malloc((size_t)B * q->layers[q->n_layers - 1].n_out * sizeof *dlog + 1);
-    if (work_init(&w, q, B) || !dlog)
+    if (work_init(&w, q, B, carry, 1.0) || !dlog)
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     else
         *loss = batch_loss(&w, x, NULL, B, t, labels, temp, NULL, 0, grad, np, dlog, NULL);
+    if (!rc && hidden)
+        memcpy(hidden, w.y[w.rec], (size_t)w.T * B * q->layers[w.rec].n_out * sizeof *hidden);
     work_free(&w);
     free(dlog);
     return rc;
@@ -641,9 +693,9 @@ static int train(snnc_ann *w, snnc_layer_constraints *S, int8_t **codes, const s
     float *dlog = malloc((size_t)B * C * sizeof *dlog + 1), *grad = NULL;
     int rc = trainer_init(&tr, w, S, codes, c);
     if (!rc)
-        rc = work_init(&wk, w, B);
+        rc = work_init(&wk, w, B, o->carry, o->label_weight);
     if (!rc)
-        rc = work_init(&full, w, (int)s->ntr);
+        rc = work_init(&full, w, (int)s->ntr, o->carry, o->label_weight);
     if (!rc && !(grad = malloc((size_t)tr.n * sizeof *grad + 1)))
         rc = SNNC_ENOMEM;
     if (rc || !order || !dlog) {
@@ -688,11 +740,11 @@ done:
 /* The loss of q on the whole of x (no noise), per sample into per when
  * not NULL; *rc SNNC_ENOMEM on failure. */
 static double batch_loss_alloc(const snnc_ann *q, const snnc_tensor *x, const float *t, const int64_t *labels,
-                               double temp, double *per, int *rc)
+                               const snnc_finetune_opts *o, double temp, double *per, int *rc)
 {
     work w;
     double l = INFINITY;
-    *rc = work_init(&w, q, (int)x->dims[q->batch_first ? 0 : 1]);
+    *rc = work_init(&w, q, (int)x->dims[q->batch_first ? 0 : 1], o->carry, o->label_weight);
     if (!*rc)
         l = batch_loss(&w, x, NULL, w.cap, t, labels, temp, NULL, 0, NULL, 0, NULL, per);
     work_free(&w);
@@ -701,10 +753,11 @@ static double batch_loss_alloc(const snnc_ann *q, const snnc_tensor *x, const fl
 
 /* Validation loss of q on the held-out part of s (temperature 1), per
  * sample into per [s->nva]. */
-static int validate(const snnc_ann *q, const split *s, double *per, double *loss, snnc_err *err)
+static int validate(const snnc_ann *q, const split *s, const snnc_finetune_opts *o, double *per, double *loss,
+                    snnc_err *err)
 {
     int rc;
-    *loss = batch_loss_alloc(q, s->xva, s->tva, s->lva, 1.0, per, &rc);
+    *loss = batch_loss_alloc(q, s->xva, s->tva, s->lva, o, 1.0, per, &rc);
     return rc ? snnc_fail(err, rc, "out of memory") : SNNC_OK;
 }
 
@@ -733,7 +786,7 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
     if (rc)
         return rc;
     if (n_stats != q->n_layers || o->holdout < 2 || o->batch < 1 || !(o->lr >= 0) || !(o->noise >= 0) ||
-        !(o->temperature > 0))
+        !(o->temperature > 0) || !(o->label_weight >= 0))
         return snnc_fail(err, SNNC_EUSAGE, "fine-tuning: bad options");
     int64_t N = calib->dims[q->batch_first ? 0 : 1];
     if (o->labels && o->n_labels != N)
@@ -760,7 +813,7 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
     if (!rc && (!vb || !va))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (!rc)
-        rc = validate(q, &s, vb, &r->val_before, err);
+        rc = validate(q, &s, o, vb, &r->val_before, err);
     checkpoint best = {.net = rc ? NULL : snnc_ann_copy(q), .codes = calloc((size_t)q->n_layers, sizeof(int8_t *))};
     if (!rc && (!best.net || !best.codes))
         rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
@@ -768,7 +821,7 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
         if (codes[l] && !(best.codes[l] = malloc((size_t)S[l].n_rows * S[l].n_cols + 1)))
             rc = snnc_fail(err, SNNC_ENOMEM, "out of memory");
     if (!rc) {
-        best.loss = batch_loss_alloc(q, s.xtr, s.ttr, s.ltr, o->temperature, NULL, &rc);
+        best.loss = batch_loss_alloc(q, s.xtr, s.ttr, s.ltr, o, o->temperature, NULL, &rc);
         checkpoint_take(&best, q, codes, best.loss, 0);
         if (rc)
             rc = snnc_fail(err, rc, "out of memory");
@@ -776,11 +829,11 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
     if (!rc)
         rc = train(w, S, codes, c, o, &s, &best, err);
     if (!rc)
-        rc = validate(best.net, &s, va, &r->val_after, err);
+        rc = validate(best.net, &s, o, va, &r->val_after, err);
     if (!rc) {
         r->steps = o->steps;
         r->best_step = best.step;
-        r->kept = significantly_lower(vb, va, s.nva) && !same_bytes(q, best.net);
+        r->kept = (o->force_keep || significantly_lower(vb, va, s.nva)) && !same_bytes(q, best.net);
         if (r->kept)
             adopt(q, best.net, S, best.codes);
     }

@@ -21,6 +21,11 @@ typedef struct snnc_finetune_opts {
     double noise;           /* std of the noise added to quantised activities during
                              * training, in counts (0 = none, the default) */
     double temperature;     /* of the distillation softmax (1) */
+    bool carry;             /* train against the carried-remainder model of the spiking
+                             * neuron (docs/FINETUNE.md §3a; false) */
+    double label_weight;    /* with labels: loss = KL + label_weight x cross-entropy (1) */
+    bool force_keep;        /* keep the candidate without the guard's significance test
+                             * (the pipeline's --finetune-carry choice decides; false) */
     int holdout;            /* every holdout-th sample (index % holdout == holdout - 1)
                              * is validation (4) */
     uint64_t seed;
@@ -64,5 +69,10 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
 int64_t snnc_finetune_n_params(const snnc_ann *q);
 int snnc_finetune_loss(const snnc_ann *q, const snnc_tensor *x, const float *t, const int64_t *labels,
                        double temp, double *loss, float *grad, snnc_err *err);
+/* The same with the carried-remainder forward model when carry (straight
+ * through: docs/FINETUNE.md §3a); hidden, when not NULL, gets the recurrent
+ * layer's outputs [steps][batch][n_out]. */
+int snnc_finetune_loss_carry(const snnc_ann *q, const snnc_tensor *x, const float *t, const int64_t *labels,
+                             double temp, bool carry, double *loss, float *grad, float *hidden, snnc_err *err);
 
 #endif

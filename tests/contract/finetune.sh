@@ -28,6 +28,8 @@ for v in -0.1 1.5 nan x; do
     refused 1 "--finetune-lr $v" "--finetune-lr needs a number in 0..1" --calib "$C" --finetune-lr "$v"
 done
 refused 1 "--finetune-noise 5" "--finetune-noise needs a number in 0..4" --calib "$C" --finetune-noise 5
+refused 1 "--finetune-label-weight -1" "--finetune-label-weight needs a number in 0..100" --calib "$C" \
+    --finetune-label-weight -1
 refused 1 "--finetune-seed -1" "--finetune-seed needs an integer" --calib "$C" --finetune-seed -1
 refused 1 "--finetune-steps without --calib" "--finetune-steps needs --calib" --finetune-steps 5
 refused 1 "--finetune-labels without --calib" "--finetune-labels needs --calib" --finetune-labels "$C"
@@ -75,5 +77,18 @@ grep -qE '"truenorth_scores_equal_ideal": 1(\.0+)?,?$' "$T/out" ||
 cp "$T/neg.npy" "$T/ok/calib_labels.npy"
 run_snnc simulate "$T/ok" --input "$E/input.npy"
 expect_exit 2 "changed calib_labels.npy" && expect_said "changed calib_labels.npy" "calib_labels.npy" "SHA-256"
+
+# --finetune-carry: both fine-tunings built, the choice recorded and replayed
+# by simulate (the same network: TrueNorth = ideal).
+run_snnc convert "$M" --target truenorth -o "$T/carry" --calib "$C" --finetune-carry --finetune-steps 20
+expect_exit 0 "carry" && expect_said "carry" "finetune carry:" "held-out calibration part"
+CHECKS=$((CHECKS + 1))
+grep -q '"carry": true' "$T/carry/report.json" && grep -q '"carry_agreement"' "$T/carry/report.json" ||
+    contract_fail "report.json: finetune.carry, carry_agreement"
+run_snnc simulate "$T/carry" --input "$E/input.npy" --json
+expect_exit 0 "simulate the carry OUTDIR"
+CHECKS=$((CHECKS + 1))
+grep -qE '"truenorth_scores_equal_ideal": 1(\.0+)?,?$' "$T/out" ||
+    contract_fail "simulate carry: the rebuilt network is not the emitted one (TrueNorth != ideal)"
 
 contract_done

@@ -6,7 +6,10 @@
  * guard (a coarsely constrained network improves on its held-out part,
  * significantly, and is kept; a learning rate of 0 or 0 steps leaves it
  * byte for byte), and
- * that kept codes and dequantised weights agree.  Hand-built networks. */
+ * that kept codes and dequantised weights agree; the carried-remainder
+ * forward model (hand-derived counts and remainders of one neuron over 4
+ * steps, the same gradient as without where nothing is quantised,
+ * determinism).  Hand-built networks. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,7 +317,104 @@ static void test_unchanged(void)
     coarse_free(&k);
 }
 
-/* Labels outside the classes are refused naming the element. */
+/* One ReLU unit, z_t = w x_t + b (no recurrent weight), 16 levels of one
+ * count each: with carry the unit is a spiking neuron's window counts
+ * n_t = clamp(floor(r + z_t), 0, 15), r_t = max(r + z_t - n_t, 0), r_0 =
+ * 1/2 (docs/FINETUNE.md §3a).  Derived by hand:
+ *   x = 0.25 x 4:         V 0.75 1.00 0.25 0.50  -> n 0 1 0 0 (r .75 0 .25 .5)
+ *   x = 16.25 -3 .75 .5:  V 16.75 -1.25 0.75 1.25 -> n 15 0 0 1 (r 1.75, 0
+ *                         floored, .75, .25)
+ *   x = 20 .25 .25 .25:   V 20.5 5.75 1.0 0.25 -> n 15 5 1 0 (the excess of
+ *                         the saturated window, 5.5, carried)
+ * and with w = 1, b = 0.25 (x - 0.25 as input): the same. */
+static snnc_ann *one_unit(double w, double b)
+{
+    snnc_ann *a = calloc(1, sizeof *a);
+    snprintf(a->input_name, sizeof a->input_name, "x");
+    snprintf(a->output_name, sizeof a->output_name, "y");
+    a->n_inputs = 1, a->steps = 4, a->batch_first = true, a->n_layers = 1;
+    a->layers = calloc(1, sizeof *a->layers);
+    snnc_ann_layer *L = &a->layers[0];
+    snprintf(L->name, sizeof L->name, "rnn");
+    L->role = SNNC_ANN_RECURRENT, L->act = SNNC_ACT_RELU, L->n_in = 1, L->n_out = 1;
+    L->W = malloc(sizeof *L->W), L->U = calloc(1, sizeof *L->U), L->b = malloc(sizeof *L->b);
+    L->W[0] = (float)w, L->b[0] = (float)b;
+    L->out_q = (snnc_act_quant){.levels = 16, .lo = 0, .hi = 15};
+    return a;
+}
+
+static void test_carry_counts(void)
+{
+    enum { B = 3 };
+    const float x[B][4] = {{0.25f, 0.25f, 0.25f, 0.25f}, {16.25f, -3.0f, 0.75f, 0.5f}, {20, 0.25f, 0.25f, 0.25f}};
+    const float want[B][4] = {{0, 1, 0, 0}, {15, 0, 0, 1}, {15, 5, 1, 0}};
+    for (int v = 0; v < 2; v++) {
+        snnc_ann *a = one_unit(1.0, v ? 0.25 : 0.0);
+        snnc_err err = {0};
+        snnc_tensor *t = snnc_tensor_new(SNNC_F32, 3, (int64_t[]){B, 4, 1}, &err);
+        for (int b = 0; b < B; b++)
+            for (int s = 0; s < 4; s++)
+                snnc_f32(t)[b * 4 + s] = x[b][s] - (v ? 0.25f : 0.0f);
+        float teacher[B] = {0}, h[4 * B];
+        double l;
+        CU_ASSERT_EQUAL(snnc_finetune_loss_carry(a, t, teacher, NULL, 1.0, true, &l, NULL, h, &err), SNNC_OK);
+        for (int s = 0; s < 4; s++)
+            for (int b = 0; b < B; b++)
+                CU_ASSERT_EQUAL(h[s * B + b], want[b][s]); /* hidden is [step][batch][unit] */
+        /* without carry every window rounds on its own: 0.25 -> 0 at every step */
+        CU_ASSERT_EQUAL(snnc_finetune_loss_carry(a, t, teacher, NULL, 1.0, false, &l, NULL, h, &err), SNNC_OK);
+        for (int s = 0; s < 4; s++)
+            CU_ASSERT_EQUAL(h[s * B], 0);
+        CU_ASSERT_EQUAL(h[1 * B + 2], 0); /* and 0.25 after a saturated window too */
+        snnc_tensor_free(t);
+        snnc_ann_free(a);
+    }
+}
+
+/* Where nothing is quantised the carry has nothing to carry: the same loss
+ * and gradient (the one central differences check above). */
+static void test_carry_unquantised(void)
+{
+    trng = 0x51ed27ull;
+    snnc_ann *a = net(SNNC_ACT_RELU, 5);
+    snnc_tensor *x = input(6, 5, 3, false);
+    float *t = frandn(6 * 4, 2.0);
+    int64_t n = snnc_finetune_n_params(a);
+    float *g0 = malloc((size_t)n * sizeof *g0), *g1 = malloc((size_t)n * sizeof *g1);
+    double l0, l1;
+    snnc_err err = {0};
+    CU_ASSERT_EQUAL(snnc_finetune_loss(a, x, t, NULL, 1.0, &l0, g0, &err), SNNC_OK);
+    CU_ASSERT_EQUAL(snnc_finetune_loss_carry(a, x, t, NULL, 1.0, true, &l1, g1, NULL, &err), SNNC_OK);
+    CU_ASSERT(l0 == l1);
+    CU_ASSERT(memcmp(g0, g1, (size_t)n * sizeof *g0) == 0);
+    free(g0), free(g1), free(t);
+    snnc_tensor_free(x);
+    snnc_ann_free(a);
+}
+
+/* Carry: deterministic for a seed, and another forward model than without
+ * (the held-out loss before training differs). */
+static void test_carry_deterministic(void)
+{
+    unsigned char *b[3];
+    size_t n[3];
+    snnc_finetune_result r[3];
+    for (int i = 0; i < 3; i++) {
+        coarse k = make_coarse(SNNC_ACT_RELU);
+        snnc_finetune_opts o = opts(60, 0.02, 7);
+        o.carry = i < 2;
+        b[i] = run(&k, o, &r[i], &n[i]);
+        coarse_free(&k);
+    }
+    printf(" [val before %.5f %.5f %.5f]", r[0].val_before, r[1].val_before, r[2].val_before);
+    CU_ASSERT(n[0] == n[1] && memcmp(b[0], b[1], n[0]) == 0);
+    CU_ASSERT(r[0].val_after == r[1].val_after && r[0].best_step == r[1].best_step);
+    CU_ASSERT(r[0].val_before != r[2].val_before);
+    for (int i = 0; i < 3; i++)
+        free(b[i]);
+}
+
+/* Labels out of range refused naming the element. */
 static void test_bad_labels(void)
 {
     coarse k = make_coarse(SNNC_ACT_RELU);
@@ -337,6 +437,9 @@ static CU_TestInfo tests[] = {
     {"deterministic for a seed", test_deterministic},
     {"lr 0 or 0 steps: unchanged byte for byte", test_unchanged},
     {"labels out of range refused", test_bad_labels},
+    {"carry: hand-derived counts of one neuron over 4 steps", test_carry_counts},
+    {"carry: unquantised, same loss and gradient", test_carry_unquantised},
+    {"carry: deterministic for a seed", test_carry_deterministic},
     CU_TEST_INFO_NULL,
 };
 

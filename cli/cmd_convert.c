@@ -88,7 +88,7 @@ static const char usage[] =
     "  --finetune-noise C      training noise on activities, in spike counts (default 0)\n"
     "  --finetune-carry        train against the spiking neuron's carried potential (each\n"
     "                          window's remainder kept for the next; docs/FINETUNE.md)\n"
-    "  --finetune-label-weight A  with --finetune-labels: loss = KL + A x cross-entropy (1)\n"
+    "  --finetune-label-weight A  with --finetune-labels: loss = KL + A x cross-entropy (0.3)\n"
     "  --force                 replace an existing OUTDIR (otherwise refused)\n"
     "The output is built in OUTDIR.tmp-PID and renamed when complete (OUTDIR a symbolic link:\n"
     "beside the directory it leads to, the link kept); on failure nothing is left.\n"

@@ -32,7 +32,7 @@ void snnc_finetune_default(snnc_finetune_opts *o)
     o->holdout = 4;
     o->seed = 1;
     o->progress_every = 50;
-    o->label_weight = 1;
+    o->label_weight = 0.3; /* docs/FINETUNE.md §5, §5a: 1 overfits the labels */
 }
 
 static double now(void)

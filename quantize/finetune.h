@@ -23,7 +23,7 @@ typedef struct snnc_finetune_opts {
     double temperature;     /* of the distillation softmax (1) */
     bool carry;             /* train against the carried-remainder model of the spiking
                              * neuron (docs/FINETUNE.md §3a; false) */
-    double label_weight;    /* with labels: loss = KL + label_weight x cross-entropy (1) */
+    double label_weight;    /* with labels: loss = KL + label_weight x cross-entropy (0.3) */
     bool force_keep;        /* keep the candidate without the guard's significance test
                              * (the pipeline's --finetune-carry choice decides; false) */
     int holdout;            /* every holdout-th sample (index % holdout == holdout - 1)

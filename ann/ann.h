@@ -81,4 +81,9 @@ float snnc_act_quantize(const snnc_act_quant *q, float v);
 int snnc_ann_agreement(const float *ref, const float *y, int64_t batch, int classes,
                        double *kl_per_sample, double *kl, double *agreement, snnc_err *err);
 
+/* Whether paired per-sample values `after` are lower than `before` on
+ * average by more than `sigmas` standard errors of the mean difference (a
+ * finite sample: a gain within its noise is not one); false for n < 2. */
+bool snnc_significantly_lower(const double *before, const double *after, int64_t n, double sigmas);
+
 #endif

@@ -53,3 +53,16 @@ int snnc_ann_agreement(const float *ref, const float *y, int64_t batch, int clas
     *agreement = batch ? same / (double)batch : 1;
     return SNNC_OK;
 }
+
+bool snnc_significantly_lower(const double *before, const double *after, int64_t n, double sigmas)
+{
+    if (n < 2)
+        return false;
+    double m = 0, v = 0;
+    for (int64_t i = 0; i < n; i++)
+        m += before[i] - after[i];
+    m /= (double)n;
+    for (int64_t i = 0; i < n; i++)
+        v += (before[i] - after[i] - m) * (before[i] - after[i] - m);
+    return m > 0 && m > sigmas * sqrt(v / (double)(n - 1) / (double)n);
+}

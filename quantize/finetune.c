@@ -761,22 +761,6 @@ static int validate(const snnc_ann *q, const split *s, const snnc_finetune_opts 
     return rc ? snnc_fail(err, rc, "out of memory") : SNNC_OK;
 }
 
-/* Whether the per-sample losses after are lower than before by more than
- * 2 standard errors of the mean paired difference (as the range search,
- * docs/QUANTIZE.md §4a): a difference within the noise of the held-out
- * part only moves the network away from what was measured. */
-static bool significantly_lower(const double *before, const double *after, int64_t n)
-{
-    double m = 0, v = 0;
-    for (int64_t i = 0; i < n; i++)
-        m += before[i] - after[i];
-    m /= (double)n;
-    for (int64_t i = 0; i < n; i++)
-        v += (before[i] - after[i] - m) * (before[i] - after[i] - m);
-    double se = n > 1 ? sqrt(v / (double)(n - 1) / (double)n) : INFINITY;
-    return m > 2 * se;
-}
-
 int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tensor *calib,
                   const snnc_finetune_opts *o, snnc_ann *q, snnc_layer_constraints *S, int n_stats,
                   snnc_finetune_result *r, snnc_err *err)
@@ -833,7 +817,9 @@ int snnc_finetune(const snnc_ann *a, const snnc_constraints *c, const snnc_tenso
     if (!rc) {
         r->steps = o->steps;
         r->best_step = best.step;
-        r->kept = (o->force_keep || significantly_lower(vb, va, s.nva)) && !same_bytes(q, best.net);
+        /* kept only when the held-out loss is lower beyond 2 standard errors:
+         * a gain within the noise of the held-out part is not measured */
+        r->kept = (o->force_keep || snnc_significantly_lower(vb, va, s.nva, 2.0)) && !same_bytes(q, best.net);
         if (r->kept)
             adopt(q, best.net, S, best.codes);
     }

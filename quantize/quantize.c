@@ -489,22 +489,11 @@ static int range_objective(const snnc_ann *a, const snnc_constraints *c, const s
     return st;
 }
 
-/* Whether the per-sample KLs k of a candidate are lower than those of the
- * percentile range k1 by more than RANGE_SIGNIFICANCE standard errors of
- * the mean paired difference (a finite calibration batch: docs/QUANTIZE.md
+/* A candidate's per-sample KLs must be lower than the baseline's by more
+ * than RANGE_SIGNIFICANCE standard errors of the mean paired difference
+ * (snnc_significantly_lower; a finite calibration batch: docs/QUANTIZE.md
  * §4a). */
 #define RANGE_SIGNIFICANCE 2.0
-static bool significantly_lower(const double *k, const double *k1, int64_t B)
-{
-    double m = 0, v = 0;
-    for (int64_t b = 0; b < B; b++)
-        m += k1[b] - k[b];
-    m /= (double)B;
-    for (int64_t b = 0; b < B; b++)
-        v += (k1[b] - k[b] - m) * (k1[b] - k[b] - m);
-    double se = B > 1 ? sqrt(v / (double)(B - 1) / (double)B) : 0;
-    return m > RANGE_SIGNIFICANCE * se && m > 0;
-}
 
 /* One range (the input's: slot -1, or layer slot's) chosen among the
  * factors on its percentile value: among the candidates whose KL is
@@ -525,7 +514,7 @@ static int search_one(const snnc_ann *a, const snnc_constraints *c, const snnc_t
         *range = base * RANGE_FACTORS[k];
         fac[n] = RANGE_FACTORS[k];
         st = range_objective(a, c, r, calib, f, k == 0 ? k1 : kb, &kl[n], &agr[n], err);
-        if (k > 0 && kl[n] < kl[best] && significantly_lower(kb, k1, B))
+        if (k > 0 && kl[n] < kl[best] && snnc_significantly_lower(k1, kb, B, RANGE_SIGNIFICANCE))
             best = n;
         n++;
     }
@@ -744,7 +733,7 @@ static int choose_method(const snnc_ann *a, const snnc_constraints *c, const snn
             break;
         tried[k] = true;
         st = try_method(a, &cand[k], calib, f, &q, &S, &mk, i == 0 ? k1 : kb, &m.kl[k], &m.agreement[k], err);
-        if (st == SNNC_OK && (i == 0 || (m.kl[k] < m.kl[m.chosen] && significantly_lower(kb, k1, B)))) {
+        if (st == SNNC_OK && (i == 0 || (m.kl[k] < m.kl[m.chosen] && snnc_significantly_lower(k1, kb, B, RANGE_SIGNIFICANCE)))) {
             m.chosen = k;
             mw = mk;
             snnc_ann_free(qw);

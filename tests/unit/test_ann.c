@@ -451,7 +451,26 @@ static void test_nonfinite_parameters(void)
     unload(&l);
 }
 
+/* The paired significance rule (ann_compare.c), by hand: differences
+ * before - after of (1, 1, 1, 1) have mean 1 and no spread (significant at
+ * any level); of (2, 0): mean 1, sample variance 2, standard error
+ * sqrt(2 / 1 / 2) = 1, so significant beyond 0.5 standard errors, not
+ * beyond 2; one sample, or a mean of 0 or below, is never significant. */
+static void test_significantly_lower(void)
+{
+    double b4[] = {1, 2, 3, 4}, a4[] = {0, 1, 2, 3};
+    CU_ASSERT_TRUE(snnc_significantly_lower(b4, a4, 4, 100));
+    CU_ASSERT_FALSE(snnc_significantly_lower(a4, b4, 4, 0));
+    double b2[] = {2, 0}, a2[] = {0, 0};
+    CU_ASSERT_TRUE(snnc_significantly_lower(b2, a2, 2, 0.5));
+    CU_ASSERT_FALSE(snnc_significantly_lower(b2, a2, 2, 1.0));
+    CU_ASSERT_FALSE(snnc_significantly_lower(b2, a2, 2, 2.0));
+    CU_ASSERT_FALSE(snnc_significantly_lower(b2, a2, 1, 0));
+    CU_ASSERT_FALSE(snnc_significantly_lower(a2, a2, 2, 0));
+}
+
 static CU_TestInfo tests[] = {
+    {"paired significance rule", test_significantly_lower},
     {"elman_relu: RNN relu + Gemm, batch-first", test_elman_relu},
     {"elman_tanh: sequence-first, readout on Y_h", test_elman_tanh_sequence_first},
     {"rnncell_loop: unrolled nn.RNNCell", test_rnncell_loop},
